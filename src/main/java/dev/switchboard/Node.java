@@ -1,0 +1,180 @@
+package dev.switchboard;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InterfacesConfig;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.XmlConfigBuilder;
+import dev.switchboard.api.Metrics;
+import dev.switchboard.auth.TokenVerifier;
+import dev.switchboard.config.ConfigException;
+import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
+import dev.switchboard.methods.AuthRefresh;
+import dev.switchboard.methods.SystemInfo;
+import dev.switchboard.methods.SystemMethods;
+import dev.switchboard.methods.SystemPing;
+import dev.switchboard.routing.MethodRegistry;
+import dev.switchboard.transport.GatewayVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running Switchboard node: clustered Vert.x on Hazelcast, the method registry, and one
+ * {@link GatewayVerticle} per event loop sharing the HTTP port.
+ */
+public final class Node {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+  public static final String BUILTIN_CLUSTER_XML = "/switchboard/cluster.xml";
+
+  private final NodeContext context;
+  private final List<GatewayVerticle> gateways;
+  private final int port;
+  private volatile Future<Void> stopping;
+
+  private Node(NodeContext context, List<GatewayVerticle> gateways) {
+    this.context = context;
+    this.gateways = gateways;
+    this.port = gateways.get(0).actualPort();
+  }
+
+  public NodeContext context() {
+    return context;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String nodeId() {
+    return context.nodeId();
+  }
+
+  public static Future<Node> start(SwitchboardConfig config) {
+    Config hz;
+    TokenVerifier[] verifier = new TokenVerifier[1];
+    try {
+      hz = hazelcastConfig(config.cluster());
+    } catch (ConfigException e) {
+      return Future.failedFuture(e);
+    }
+    Metrics metrics = new Metrics();
+    HazelcastClusterManager cluster = new HazelcastClusterManager(hz);
+    int loops = config.http().eventLoops() > 0 ? config.http().eventLoops() : Runtime.getRuntime().availableProcessors();
+    VertxOptions options = new VertxOptions()
+        .setEventLoopPoolSize(loops)
+        .setEventBusOptions(new EventBusOptions().setHost(config.cluster().busHost()).setPort(config.cluster().busPort()))
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+    Future<Vertx> clustered = Vertx.builder()
+        .with(options)
+        .withClusterManager(cluster)
+        .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
+        .buildClustered()
+        .timeout(config.cluster().joinTimeoutMs(), TimeUnit.MILLISECONDS);
+    return clustered.compose(vertx -> {
+      try {
+        verifier[0] = new TokenVerifier(vertx, config.auth());
+      } catch (ConfigException e) {
+        return vertx.close().transform(v -> Future.failedFuture(e));
+      }
+      MethodRegistry methods = new MethodRegistry()
+          .register(new SystemInfo())
+          .register(new SystemMethods())
+          .register(new SystemPing())
+          .register(new AuthRefresh());
+      NodeContext ctx = new NodeContext(vertx, cluster, config, verifier[0], methods, metrics);
+      List<GatewayVerticle> gateways = new CopyOnWriteArrayList<>();
+      vertx.setPeriodic(10_000, id -> ctx.policy().sweep());
+      return vertx.deployVerticle(() -> {
+            GatewayVerticle g = new GatewayVerticle(ctx);
+            gateways.add(g);
+            return g;
+          }, new DeploymentOptions().setInstances(loops))
+          .map(id -> new Node(ctx, gateways))
+          .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
+    });
+  }
+
+  /** cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings. */
+  static Config hazelcastConfig(ClusterOptions c) {
+    Config hz;
+    Path path = Path.of(c.configPath());
+    try {
+      if (Files.isRegularFile(path)) {
+        hz = new XmlConfigBuilder(path.toString()).build();
+      } else if ("cluster.xml".equals(c.configPath())) {
+        try (InputStream in = Node.class.getResourceAsStream(BUILTIN_CLUSTER_XML)) {
+          if (in == null) {
+            throw new ConfigException("invalid setting cluster.config (SB_CLUSTER_CONFIG): no cluster.xml found");
+          }
+          hz = new XmlConfigBuilder(in).build();
+        }
+      } else {
+        throw new ConfigException("invalid setting cluster.config (SB_CLUSTER_CONFIG): no file at " + c.configPath());
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof ConfigException) {
+        throw (ConfigException) e;
+      }
+      throw new ConfigException("invalid setting cluster.config (SB_CLUSTER_CONFIG): " + c.configPath()
+          + " is not a valid Hazelcast XML configuration");
+    }
+    hz.setClusterName(c.name());
+    NetworkConfig net = hz.getNetworkConfig();
+    if (c.port() > 0) {
+      net.setPort(c.port());
+    }
+    JoinConfig join = net.getJoin();
+    if (join.getTcpIpConfig().isEnabled() && !c.members().isEmpty()) {
+      join.getTcpIpConfig().setMembers(c.members());
+    }
+    if (!c.host().isEmpty()) {
+      InterfacesConfig ifaces = net.getInterfaces();
+      ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
+    }
+    return hz;
+  }
+
+  /**
+   * Drain and stop: readiness turns false, clients get {@code reconnect} then close 1012 spread
+   * over the drain window, then the node leaves the cluster. Idempotent.
+   */
+  public synchronized Future<Void> shutdown() {
+    if (stopping != null) {
+      return stopping;
+    }
+    context.startDraining();
+    long drainMs = context.config().lifecycle().drainMs();
+    Promise<Void> drained = Promise.promise();
+    Future.join(gateways.stream().map(g -> g.drain(drainMs)).toList())
+        .timeout(drainMs + 2000, TimeUnit.MILLISECONDS)
+        .onComplete(ar -> drained.complete());
+    stopping = drained.future()
+        .compose(v -> context.vertx().close())
+        .onFailure(err -> LOG.warn("node " + nodeId() + " did not close cleanly: " + err.getMessage()));
+    return stopping;
+  }
+
+  /** Stops at once without the drain window (tests, failed start). */
+  public Future<Void> close() {
+    context.startDraining();
+    return context.vertx().close();
+  }
+}

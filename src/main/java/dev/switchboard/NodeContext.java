@@ -1,0 +1,82 @@
+package dev.switchboard;
+
+import dev.switchboard.api.Metrics;
+import dev.switchboard.auth.Policy;
+import dev.switchboard.auth.TokenVerifier;
+import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.routing.MethodRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * What every part of a node shares: its settings, identity, the verifier, the method registry, the
+ * policy chokepoint and the meters. Created once by {@link Node}; immutable apart from the draining flag.
+ */
+public final class NodeContext {
+  private final Vertx vertx;
+  private final HazelcastClusterManager cluster;
+  private final SwitchboardConfig config;
+  private final TokenVerifier verifier;
+  private final MethodRegistry methods;
+  private final Metrics metrics;
+  private final Policy policy;
+  private final AtomicBoolean draining = new AtomicBoolean();
+
+  public NodeContext(Vertx vertx, HazelcastClusterManager cluster, SwitchboardConfig config, TokenVerifier verifier,
+                     MethodRegistry methods, Metrics metrics) {
+    this.vertx = vertx;
+    this.cluster = cluster;
+    this.config = config;
+    this.verifier = verifier;
+    this.methods = methods;
+    this.metrics = metrics;
+    this.policy = new Policy(config.limits(), config.http(), draining::get, metrics.connections());
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public HazelcastClusterManager cluster() {
+    return cluster;
+  }
+
+  public SwitchboardConfig config() {
+    return config;
+  }
+
+  public String nodeId() {
+    return config.node().id();
+  }
+
+  public TokenVerifier verifier() {
+    return verifier;
+  }
+
+  public MethodRegistry methods() {
+    return methods;
+  }
+
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  public Policy policy() {
+    return policy;
+  }
+
+  public boolean draining() {
+    return draining.get();
+  }
+
+  public void startDraining() {
+    draining.set(true);
+  }
+
+  /** Ready: joined the cluster and not draining. */
+  public boolean ready() {
+    return !draining.get() && cluster.isActive() && cluster.getNodes().contains(cluster.getNodeId());
+  }
+}

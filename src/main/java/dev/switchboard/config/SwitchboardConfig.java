@@ -1,0 +1,133 @@
+package dev.switchboard.config;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.regex.Pattern;
+
+/** All settings of a node, typed and validated; one record per area, mapping one-to-one onto conf/config.json. */
+public record SwitchboardConfig(
+    NodeOptions node,
+    HttpOptions http,
+    ClusterOptions cluster,
+    AuthOptions auth,
+    LimitsOptions limits,
+    LifecycleOptions lifecycle,
+    Settings settings) {
+
+  private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{0,64}");
+
+  public static SwitchboardConfig from(Settings s) {
+    String nodeId = s.string("node.id", NODE_ID, "up to 64 of A-Z a-z 0-9 _ . -");
+    if (nodeId.isEmpty()) {
+      nodeId = "n_" + randomId(10);
+    }
+    NodeOptions node = new NodeOptions(nodeId, s.string("node.server_version"));
+    HttpOptions http = new HttpOptions(
+        s.string("http.host"),
+        s.integer("http.port", 0, 65535),
+        s.list("http.allowed_origins"),
+        s.integer("http.event_loops", 0, 256));
+    ClusterOptions cluster = new ClusterOptions(
+        s.string("cluster.config"),
+        s.string("cluster.name", Pattern.compile("[A-Za-z0-9_.-]{1,100}"), "1 to 100 of A-Z a-z 0-9 _ . -"),
+        s.string("cluster.host"),
+        s.integer("cluster.port", 0, 65535),
+        s.list("cluster.members"),
+        s.string("cluster.bus_host"),
+        s.integer("cluster.bus_port", 0, 65535),
+        s.number("cluster.join_timeout_ms", 1000, 3_600_000));
+    AuthOptions auth = new AuthOptions(
+        s.bool("auth.required"),
+        s.string("jwt.secret"),
+        s.string("jwt.public_key"),
+        s.string("jwt.private_key"),
+        s.string("jwt.issuer"),
+        s.string("jwt.audience"),
+        s.integer("jwt.leeway_s", 0, 300));
+    if (!auth.secret().isEmpty() && auth.secret().getBytes(StandardCharsets.UTF_8).length < 32) {
+      throw new ConfigException("invalid setting jwt.secret (SB_JWT_SECRET): must be at least 32 bytes");
+    }
+    if (auth.required() && auth.secret().isEmpty() && auth.publicKey().isEmpty()) {
+      throw new ConfigException("auth.required is true but no key is set: set SB_JWT_SECRET (HS256, >= 32 bytes)"
+          + " or SB_JWT_PUBLIC_KEY (PEM, RS256/ES256), or SB_AUTH_REQUIRED=false for anonymous development use");
+    }
+    LimitsOptions limits = new LimitsOptions(
+        s.integer("limits.max_message_bytes", 256, 64 << 20),
+        s.integer("limits.max_frame_bytes", 256, 64 << 20),
+        s.integer("limits.max_json_depth", 2, 1000),
+        s.number("limits.heartbeat_ms", 10, 3_600_000),
+        s.number("limits.idle_timeout_ms", 20, 86_400_000),
+        s.integer("limits.max_connections", 1, 10_000_000),
+        s.integer("limits.max_connections_per_user", 1, 10_000_000),
+        s.integer("limits.connect_rate_per_ip", 1, 100_000_000),
+        s.integer("limits.rate_per_sec", 1, 100_000_000),
+        s.integer("limits.rate_burst", 1, 100_000_000),
+        s.integer("limits.rate_flood_strikes", 1, 1_000_000),
+        s.integer("limits.max_concurrent_ops", 0, 100_000),
+        s.integer("limits.outbound_queue_bytes", 1024, Integer.MAX_VALUE),
+        s.number("limits.token_expiring_ms", 0, 86_400_000));
+    if (limits.maxFrameBytes() < limits.maxMessageBytes()) {
+      throw new ConfigException("invalid setting limits.max_frame_bytes (SB_LIMITS_MAX_FRAME_BYTES): must be at least"
+          + " limits.max_message_bytes (" + limits.maxMessageBytes() + ")");
+    }
+    if (limits.idleTimeoutMs() <= limits.heartbeatMs()) {
+      throw new ConfigException("invalid setting limits.idle_timeout_ms (SB_IDLE_TIMEOUT_MS): must be greater than"
+          + " limits.heartbeat_ms (" + limits.heartbeatMs() + ")");
+    }
+    LifecycleOptions lifecycle = new LifecycleOptions(
+        s.number("session.ttl_ms", 0, 86_400_000),
+        s.number("ops.orphan_timeout_ms", 0, 86_400_000),
+        s.number("ops.retention_ms", 0, 86_400_000),
+        s.number("shutdown.drain_ms", 0, 3_600_000),
+        s.number("shutdown.grace_ms", 0, 3_600_000));
+    return new SwitchboardConfig(node, http, cluster, auth, limits, lifecycle, s);
+  }
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final char[] ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".toCharArray();
+
+  /** A random base-62 string, for node, connection and session ids. */
+  public static String randomId(int length) {
+    char[] out = new char[length];
+    for (int i = 0; i < length; i++) {
+      out[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+    }
+    return new String(out);
+  }
+
+  public record NodeOptions(String id, String serverVersion) {
+  }
+
+  public record HttpOptions(String host, int port, java.util.List<String> allowedOrigins, int eventLoops) {
+  }
+
+  public record ClusterOptions(String configPath, String name, String host, int port, java.util.List<String> members,
+                               String busHost, int busPort, long joinTimeoutMs) {
+  }
+
+  /** Secrets live here: never log this record. */
+  public record AuthOptions(boolean required, String secret, String publicKey, String privateKey, String issuer,
+                            String audience, int leewaySeconds) {
+    @Override
+    public String toString() {
+      return "AuthOptions[required=" + required + ", hs256=" + !secret.isEmpty() + ", publicKey=" + !publicKey.isEmpty()
+          + ", issuer=" + issuer + ", audience=" + audience + "]";
+    }
+  }
+
+  public record LimitsOptions(int maxMessageBytes, int maxFrameBytes, int maxJsonDepth, long heartbeatMs,
+                              long idleTimeoutMs, int maxConnections, int maxConnectionsPerUser, int connectRatePerIp,
+                              int ratePerSec, int rateBurst, int rateFloodStrikes, int maxConcurrentOps,
+                              int outboundQueueBytes, long tokenExpiringMs) {
+  }
+
+  public record LifecycleOptions(long sessionTtlMs, long orphanTimeoutMs, long opRetentionMs, long drainMs,
+                                 long shutdownGraceMs) {
+  }
+
+  @Override
+  public String toString() {
+    return "SwitchboardConfig[node=" + node + ", http=" + http + ", cluster=" + cluster + ", auth=" + auth
+        + ", limits=" + limits + ", lifecycle=" + lifecycle + "]";
+  }
+}

@@ -1,0 +1,58 @@
+package dev.switchboard.methods;
+
+import dev.switchboard.auth.Access;
+import dev.switchboard.auth.AuthFailure;
+import dev.switchboard.auth.Principal;
+import dev.switchboard.auth.TokenVerifier;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.SwitchboardException;
+import dev.switchboard.routing.Call;
+import dev.switchboard.routing.Method;
+import dev.switchboard.routing.ParamSchema;
+
+/**
+ * {@code auth.refresh {token}}: a new token for the same {@code sub} replaces the connection's
+ * claims and expiry. Any refusal is UNAUTHORIZED and leaves the connection as it was.
+ */
+public final class AuthRefresh implements Method {
+  private static final ParamSchema PARAMS = ParamSchema.of(
+      ParamSchema.string("token").required().maxLength(TokenVerifier.MAX_TOKEN_CHARS));
+
+  @Override
+  public String name() {
+    return "auth.refresh";
+  }
+
+  @Override
+  public ParamSchema params() {
+    return PARAMS;
+  }
+
+  @Override
+  public Access access() {
+    return Access.CONNECTED;
+  }
+
+  @Override
+  public void handle(Call call) {
+    Principal current = call.client().principal();
+    if (current.anonymous()) {
+      throw new SwitchboardException(ErrorCode.UNAUTHORIZED, "anonymous connections have no token to refresh");
+    }
+    call.node().verifier().verify(call.params().string("token")).onComplete(ar -> {
+      if (ar.failed()) {
+        String why = ar.cause() instanceof AuthFailure ? ar.cause().getMessage() : "token could not be verified";
+        call.reply().error(new SwitchboardException(ErrorCode.UNAUTHORIZED, "token refused: " + why));
+        return;
+      }
+      Principal next = ar.result();
+      if (!next.userId().equals(current.userId())) {
+        call.reply().error(new SwitchboardException(ErrorCode.UNAUTHORIZED, "token is for another user"));
+        return;
+      }
+      call.client().principal(next);
+      call.reply().result(Json.MAPPER.createObjectNode().put("expires_at_ms", next.expiresAtMs()));
+    });
+  }
+}

@@ -1,0 +1,24 @@
+package dev.switchboard.routing;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.auth.Principal;
+import dev.switchboard.protocol.CloseCode;
+
+/** What a method sees of the connection that called it. */
+public interface Client {
+  String connectionId();
+
+  String sessionId();
+
+  String deviceId();
+
+  Principal principal();
+
+  /** Replaces the principal after {@code auth.refresh}; the new token has the same {@code sub}. */
+  void principal(Principal principal);
+
+  /** Queues a frame to the client; safe from any thread (hops to the connection's event loop). */
+  void send(ObjectNode frame);
+
+  void close(CloseCode code);
+}

@@ -1,0 +1,78 @@
+package dev.switchboard.routing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.NodeContext;
+import dev.switchboard.auth.TokenBucket;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.Frames;
+import dev.switchboard.protocol.Request;
+import dev.switchboard.protocol.SwitchboardException;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+
+import java.util.function.Supplier;
+
+/**
+ * Turns one decoded inbound document into exactly one terminal frame: envelope, rate, method,
+ * params, access, then the handler. Every failure on the way is an error frame with a stable code;
+ * an unexpected exception is INTERNAL with a message that exposes nothing.
+ */
+public final class Dispatcher {
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
+  private final NodeContext node;
+
+  public Dispatcher(NodeContext node) {
+    this.node = node;
+  }
+
+  /**
+   * @param doc     the parsed message
+   * @param bucket  the connection's request bucket
+   * @param ids     generator of server-side ids for requests without one
+   * @return true when the request was refused by the rate limiter (the caller counts strikes)
+   */
+  public boolean dispatch(Client client, JsonNode doc, TokenBucket bucket, Supplier<JsonNode> ids) {
+    Request request;
+    try {
+      request = Request.parse(doc, ids);
+    } catch (Request.InvalidEnvelope e) {
+      sendError(client, e.id(), e);
+      return false;
+    }
+    ReplySink reply = new ReplySink(client, request.id());
+    try {
+      node.policy().admitRequest(bucket);
+    } catch (SwitchboardException e) {
+      fail(reply, e);
+      return true;
+    }
+    try {
+      Method method = node.methods().get(request.method());
+      if (method == null) {
+        throw new SwitchboardException(ErrorCode.UNKNOWN_METHOD, "unknown method");
+      }
+      Params params = method.params().validate(request.params());
+      node.policy().authorize(method, client.principal(), params);
+      method.handle(new Call(request, params, client, node, reply));
+    } catch (SwitchboardException e) {
+      fail(reply, e);
+    } catch (RuntimeException e) {
+      LOG.error("method " + request.method() + " failed on connection " + client.connectionId(), e);
+      fail(reply, new SwitchboardException(ErrorCode.INTERNAL, "internal error"));
+    }
+    return false;
+  }
+
+  /** An error for a message that never became a request (bad size, bad document, bad envelope). */
+  public void sendError(Client client, JsonNode id, SwitchboardException e) {
+    node.metrics().error(e.code());
+    client.send(Frames.error(id, e));
+  }
+
+  private void fail(ReplySink reply, SwitchboardException e) {
+    if (reply.error(e)) {
+      node.metrics().error(e.code());
+    }
+  }
+}

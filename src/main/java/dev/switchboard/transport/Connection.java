@@ -1,0 +1,309 @@
+package dev.switchboard.transport;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.switchboard.NodeContext;
+import dev.switchboard.auth.Principal;
+import dev.switchboard.auth.TokenBucket;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.FrameCodec;
+import dev.switchboard.protocol.Frames;
+import dev.switchboard.protocol.SwitchboardException;
+import dev.switchboard.routing.Client;
+import dev.switchboard.routing.Dispatcher;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.http.WebSocketInternal;
+
+/**
+ * One client socket: reassembles inbound messages within the size limits, hands them to the
+ * dispatcher, writes outbound frames with a bounded queue, and keeps the liveness and token
+ * clocks (driven by its verticle's tick, not by a timer per socket). All state is touched on the
+ * socket's event loop only.
+ */
+final class Connection implements Client {
+  private final NodeContext node;
+  private final GatewayVerticle owner;
+  private final ServerWebSocket ws;
+  private final Context context;
+  private final FrameCodec codec;
+  private final Dispatcher dispatcher;
+  private final String connectionId;
+  private final String sessionId;
+  private final String deviceId;
+  private final TokenBucket bucket;
+  private final int maxMessageBytes;
+  private final int hardMessageBytes;
+  private final long outboundLimit;
+  private Principal principal;
+
+  private long lastInboundNanos = System.nanoTime();
+  private long nextPingNanos;
+  private boolean expiringSent;
+  private boolean closing;
+  private int strikes;
+  private long generatedIds;
+
+  // reassembly of fragmented messages
+  private Buffer partial;
+  private boolean partialBinary;
+  private int partialBytes;
+
+  Connection(NodeContext node, GatewayVerticle owner, ServerWebSocket ws, Principal principal, String connectionId,
+             String sessionId, String deviceId, FrameCodec codec, Dispatcher dispatcher) {
+    this.node = node;
+    this.owner = owner;
+    this.ws = ws;
+    this.context = owner.context();
+    this.principal = principal;
+    this.connectionId = connectionId;
+    this.sessionId = sessionId;
+    this.deviceId = deviceId;
+    this.codec = codec;
+    this.dispatcher = dispatcher;
+    this.bucket = node.policy().requestBucket();
+    this.maxMessageBytes = node.config().limits().maxMessageBytes();
+    this.hardMessageBytes = node.config().limits().maxFrameBytes();
+    this.outboundLimit = node.config().limits().outboundQueueBytes();
+    this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
+  }
+
+  void start() {
+    ws.frameHandler(this::onFrame);
+    ws.exceptionHandler(err -> { }); // socket errors end in closeHandler; nothing to tell the client
+    ObjectNode hello = Frames.connected()
+        .put("connection_id", connectionId)
+        .put("session_id", sessionId)
+        .put("node_id", node.nodeId())
+        .put("user_id", principal.userId())
+        .put("device_id", deviceId)
+        .put("protocol_version", 1)
+        .put("server_version", node.config().node().serverVersion())
+        .put("heartbeat_ms", node.config().limits().heartbeatMs())
+        .put("resumed", false);
+    send(hello);
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  private void onFrame(WebSocketFrame frame) {
+    lastInboundNanos = System.nanoTime();
+    if (closing) {
+      return;
+    }
+    switch (frame.type()) {
+      case TEXT, BINARY -> {
+        if (partial != null) {
+          close(CloseCode.POLICY); // a new message started inside a fragmented one
+          return;
+        }
+        if (frame.isFinal()) {
+          onMessage(frame.binaryData(), frame.isBinary());
+        } else {
+          partialBinary = frame.isBinary();
+          partial = Buffer.buffer();
+          partialBytes = 0;
+          append(frame.binaryData());
+        }
+      }
+      case CONTINUATION -> {
+        if (partial == null) {
+          close(CloseCode.POLICY);
+          return;
+        }
+        append(frame.binaryData());
+        if (frame.isFinal() && !closing) {
+          Buffer message = partialBytes > maxMessageBytes ? null : partial;
+          boolean binary = partialBinary;
+          int size = partialBytes;
+          partial = null;
+          if (message == null) {
+            tooLarge(size);
+          } else {
+            onMessage(message, binary);
+          }
+        }
+      }
+      default -> {
+        // ping, pong and close are handled by Vert.x; they count as liveness above
+      }
+    }
+  }
+
+  /** Appends a fragment; past the soft limit only counts bytes (bounded memory), past the hard limit closes 1009. */
+  private void append(Buffer data) {
+    partialBytes += data.length();
+    if (partialBytes > hardMessageBytes) {
+      partial = null;
+      close(CloseCode.TOO_BIG);
+    } else if (partialBytes <= maxMessageBytes) {
+      partial.appendBuffer(data);
+    }
+  }
+
+  private void tooLarge(int size) {
+    node.metrics().frameIn(size);
+    dispatcher.sendError(this, null, new SwitchboardException(ErrorCode.MESSAGE_TOO_LARGE,
+        "message exceeds " + maxMessageBytes + " bytes"));
+  }
+
+  private void onMessage(Buffer message, boolean binary) {
+    int size = message.length();
+    if (size > maxMessageBytes) {
+      tooLarge(size);
+      return;
+    }
+    node.metrics().frameIn(size);
+    if (binary != codec.binary()) {
+      dispatcher.sendError(this, null, new SwitchboardException(ErrorCode.INVALID_REQUEST,
+          codec.binary() ? "this connection speaks CBOR in binary frames" : "this connection speaks JSON in text frames"));
+      return;
+    }
+    JsonNode doc;
+    try {
+      doc = codec.decode(message);
+    } catch (SwitchboardException e) {
+      dispatcher.sendError(this, null, e);
+      return;
+    }
+    boolean limited = dispatcher.dispatch(this, doc, bucket, this::nextId);
+    if (!limited) {
+      strikes = 0;
+    } else if (++strikes >= node.policy().maxRequestStrikes()) {
+      // A client that keeps sending while being told to back off is flooding.
+      close(CloseCode.SLOW_CONSUMER);
+    }
+  }
+
+  private JsonNode nextId() {
+    return TextNode.valueOf("_" + (++generatedIds));
+  }
+
+  // ------------------------------------------------------------------ outbound
+
+  @Override
+  public void send(ObjectNode frame) {
+    if (Io.onContext(context)) {
+      write(frame);
+    } else {
+      context.runOnContext(v -> write(frame));
+    }
+  }
+
+  private void write(ObjectNode frame) {
+    if (closing) {
+      return;
+    }
+    int size;
+    if (codec.binary()) {
+      Buffer b = codec.encode(frame);
+      size = b.length();
+      ws.writeBinaryMessage(b);
+    } else {
+      String s = frame.toString();
+      size = s.length();
+      ws.writeTextMessage(s);
+    }
+    node.metrics().frameOut(size);
+    if (pendingOutboundBytes() > outboundLimit) {
+      // The client does not read: close rather than let its queue grow the heap.
+      close(CloseCode.SLOW_CONSUMER);
+    }
+  }
+
+  /** Bytes written to the socket but not yet taken by the kernel. */
+  private long pendingOutboundBytes() {
+    ChannelOutboundBuffer out = ((WebSocketInternal) ws).channelHandlerContext().channel().unsafe().outboundBuffer();
+    return out == null ? 0 : out.totalPendingWriteBytes();
+  }
+
+  // ------------------------------------------------------------------ clocks
+
+  /** Called on the event loop by the verticle's tick: pings, idle timeout, token expiry. */
+  void tick(long nowNanos, long nowMs) {
+    if (closing) {
+      return;
+    }
+    long idleNanos = node.config().limits().idleTimeoutMs() * 1_000_000L;
+    if (nowNanos - lastInboundNanos > idleNanos) {
+      close(CloseCode.IDLE_TIMEOUT);
+      return;
+    }
+    long exp = principal.expiresAtMs();
+    if (exp > 0) {
+      if (nowMs >= exp) {
+        close(CloseCode.TOKEN_EXPIRED);
+        return;
+      }
+      if (!expiringSent && exp - nowMs <= node.config().limits().tokenExpiringMs()) {
+        expiringSent = true;
+        send(Frames.tokenExpiring(exp - nowMs));
+      }
+    }
+    if (nowNanos >= nextPingNanos) {
+      nextPingNanos = nowNanos + node.config().limits().heartbeatMs() * 1_000_000L;
+      ws.writePing(Buffer.buffer());
+    }
+  }
+
+  // ------------------------------------------------------------------ Client
+
+  @Override
+  public String connectionId() {
+    return connectionId;
+  }
+
+  @Override
+  public String sessionId() {
+    return sessionId;
+  }
+
+  @Override
+  public String deviceId() {
+    return deviceId;
+  }
+
+  @Override
+  public Principal principal() {
+    return principal;
+  }
+
+  @Override
+  public void principal(Principal p) {
+    this.principal = p;
+    this.expiringSent = false;
+  }
+
+  @Override
+  public void close(CloseCode code) {
+    if (Io.onContext(context)) {
+      doClose(code);
+    } else {
+      context.runOnContext(v -> doClose(code));
+    }
+  }
+
+  private void doClose(CloseCode code) {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    node.metrics().close(code);
+    ws.close(code.code(), code.reason());
+  }
+
+  /** Called once when the socket is gone, whoever closed it. */
+  void closed() {
+    closing = true;
+    partial = null;
+  }
+
+  ServerWebSocket socket() {
+    return ws;
+  }
+}

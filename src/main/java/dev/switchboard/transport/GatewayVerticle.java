@@ -1,0 +1,137 @@
+package dev.switchboard.transport;
+
+import dev.switchboard.NodeContext;
+import dev.switchboard.api.HttpRoutes;
+import dev.switchboard.config.SwitchboardConfig.LimitsOptions;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.protocol.FrameCodec;
+import dev.switchboard.protocol.Frames;
+import dev.switchboard.routing.Dispatcher;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One instance per event loop: an HTTP server sharing the node's port (Vert.x spreads accepted
+ * sockets across instances), the connections it accepted, and one periodic tick that drives every
+ * connection's heartbeat, idle and token clocks (no timer per socket).
+ */
+public final class GatewayVerticle extends VerticleBase {
+  /** How long a closing handshake may take before the TCP connection is dropped. */
+  static final int CLOSING_TIMEOUT_SECONDS = 5;
+
+  private final NodeContext node;
+  private final Set<Connection> connections = new HashSet<>();
+  private HttpServer server;
+  private long tickTimer = -1;
+
+  public GatewayVerticle(NodeContext node) {
+    this.node = node;
+  }
+
+  Context context() {
+    return context;
+  }
+
+  @Override
+  public Future<?> start() {
+    LimitsOptions limits = node.config().limits();
+    Dispatcher dispatcher = new Dispatcher(node);
+    Upgrader upgrader = new Upgrader(node, this, dispatcher);
+    Router router = Router.router(vertx);
+    router.get("/ws").handler(upgrader::handle);
+    HttpRoutes.mount(router, node);
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(node.config().http().host())
+        .setPort(node.config().http().port())
+        .setMaxWebSocketFrameSize(limits.maxFrameBytes())
+        .setMaxWebSocketMessageSize(limits.maxFrameBytes())
+        // permessage-deflate stays off: Vert.x 5.0 builds Netty's inflater without an allocation
+        // bound (a small frame could inflate without limit), and shared pre-encoded broadcast
+        // frames need uncompressed sockets. See docs/protocol.md.
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setWebSocketSubProtocols(List.of(FrameCodec.JSON_SUBPROTOCOL, FrameCodec.CBOR_SUBPROTOCOL))
+        .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS)
+        .setTcpNoDelay(true);
+    long tickMs = Math.max(10, Math.min(1000, Math.min(limits.heartbeatMs() / 2, limits.idleTimeoutMs() / 4)));
+    tickTimer = vertx.setPeriodic(tickMs, id -> tick());
+    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+  }
+
+  /** The port actually bound (differs from the setting when that is 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  void add(Connection c) {
+    connections.add(c);
+  }
+
+  void remove(Connection c) {
+    connections.remove(c);
+  }
+
+  private void tick() {
+    long nanos = System.nanoTime();
+    long ms = System.currentTimeMillis();
+    // copy: a tick may close connections, and closing removes them from the set
+    for (Connection c : new ArrayList<>(connections)) {
+      c.tick(nanos, ms);
+    }
+  }
+
+  /**
+   * Drain: every connection gets a {@code reconnect} frame and then close 1012, spread evenly over
+   * the window so that the clients do not all reconnect elsewhere at the same instant.
+   */
+  public Future<Void> drain(long windowMs) {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> {
+      List<Connection> all = new ArrayList<>(connections);
+      if (all.isEmpty()) {
+        done.complete();
+        return;
+      }
+      int n = all.size();
+      int[] left = {n};
+      for (int i = 0; i < n; i++) {
+        Connection c = all.get(i);
+        long at = windowMs * i / n;
+        Runnable closeOne = () -> {
+          c.send(Frames.reconnect("draining", 0));
+          c.close(CloseCode.RESTART);
+          if (--left[0] == 0) {
+            done.complete();
+          }
+        };
+        if (at <= 0) {
+          closeOne.run();
+        } else {
+          vertx.setTimer(at, t -> closeOne.run());
+        }
+      }
+    });
+    return done.future();
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (tickTimer >= 0) {
+      vertx.cancelTimer(tickTimer);
+    }
+    for (Connection c : new ArrayList<>(connections)) {
+      c.close(CloseCode.GOING_AWAY);
+    }
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

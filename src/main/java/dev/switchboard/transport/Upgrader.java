@@ -1,0 +1,140 @@
+package dev.switchboard.transport;
+
+import dev.switchboard.NodeContext;
+import dev.switchboard.auth.AuthFailure;
+import dev.switchboard.auth.Principal;
+import dev.switchboard.auth.Rejection;
+import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.FrameCodec;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.routing.Dispatcher;
+import io.vertx.core.Future;
+import io.vertx.core.http.Cookie;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.regex.Pattern;
+
+/**
+ * {@code GET /ws}: the gates (policy), the token (header, then query, then cookie: the first
+ * present source is used), then the upgrade and the {@code connected} frame. Refusals are a plain
+ * status with a one-line JSON body, never a stack trace.
+ */
+final class Upgrader {
+  private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9_.:@-]{1,128}");
+  private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  private final NodeContext node;
+  private final GatewayVerticle owner;
+  private final Dispatcher dispatcher;
+
+  Upgrader(NodeContext node, GatewayVerticle owner, Dispatcher dispatcher) {
+    this.node = node;
+    this.owner = owner;
+    this.dispatcher = dispatcher;
+  }
+
+  void handle(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (!"websocket".equalsIgnoreCase(req.getHeader(HttpHeaders.UPGRADE))) {
+      respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "a WebSocket upgrade is required"));
+      return;
+    }
+    String deviceParam = req.getParam("device_id");
+    String sessionParam = req.getParam("session_id");
+    if ((deviceParam != null && !DEVICE_ID.matcher(deviceParam).matches())
+        || (sessionParam != null && !SESSION_ID.matcher(sessionParam).matches())) {
+      respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "invalid device_id or session_id"));
+      return;
+    }
+    Rejection gate = node.policy().admitUpgrade(ip(req), req.getHeader(HttpHeaders.ORIGIN));
+    if (gate != null) {
+      respond(req, gate);
+      return;
+    }
+    // From here on a node connection slot is held: every path must release it or hand it to a Connection.
+    String token = credentials(req);
+    Future<Principal> who;
+    if (token == null && !node.config().auth().required()) {
+      who = Future.succeededFuture(Principal.anonymous("anon-" + SwitchboardConfig.randomId(12)));
+    } else {
+      who = node.verifier().verify(token);
+    }
+    who.onComplete(ar -> {
+      if (ar.failed()) {
+        node.policy().releaseConnection();
+        String reason = ar.cause() instanceof AuthFailure ? ((AuthFailure) ar.cause()).reason() : "error";
+        String message = ar.cause() instanceof AuthFailure ? ar.cause().getMessage() : "token could not be verified";
+        node.metrics().authFailure(reason);
+        respond(req, Rejection.of(401, ErrorCode.UNAUTHORIZED, message));
+        return;
+      }
+      Principal principal = ar.result();
+      Rejection perUser = node.policy().admitUser(principal.userId());
+      if (perUser != null) {
+        node.policy().releaseConnection();
+        respond(req, perUser);
+        return;
+      }
+      req.toWebSocket().onComplete(wsr -> {
+        if (wsr.failed()) {
+          node.policy().releaseUser(principal.userId());
+          node.policy().releaseConnection();
+          return;
+        }
+        open(wsr.result(), principal, deviceParam);
+      });
+    });
+  }
+
+  private void open(ServerWebSocket ws, Principal principal, String deviceParam) {
+    String device = deviceParam != null ? deviceParam
+        : principal.deviceId() != null ? principal.deviceId() : "d_" + SwitchboardConfig.randomId(12);
+    int maxBytes = node.config().limits().maxMessageBytes();
+    int depth = node.config().limits().maxJsonDepth();
+    FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol())
+        ? FrameCodec.cbor(depth, maxBytes) : FrameCodec.json(depth, maxBytes);
+    Connection c = new Connection(node, owner, ws, principal, "c_" + SwitchboardConfig.randomId(16),
+        "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
+    owner.add(c);
+    ws.closeHandler(v -> {
+      owner.remove(c);
+      c.closed();
+      node.policy().releaseUser(principal.userId());
+      node.policy().releaseConnection();
+    });
+    c.start();
+  }
+
+  /** Header, then query, then cookie: the first source present is the one used, even if it is bad. */
+  static String credentials(HttpServerRequest req) {
+    String header = req.getHeader(HttpHeaders.AUTHORIZATION);
+    if (header != null) {
+      return header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+    }
+    String query = req.getParam("token");
+    if (query != null) {
+      return query;
+    }
+    Cookie cookie = req.getCookie("sb_token");
+    return cookie != null ? cookie.getValue() : null;
+  }
+
+  private static String ip(HttpServerRequest req) {
+    SocketAddress remote = req.remoteAddress();
+    return remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
+  }
+
+  void respond(HttpServerRequest req, Rejection r) {
+    node.metrics().upgradeRejected(r.status());
+    var resp = req.response().setStatusCode(r.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    if (r.retryAfterSeconds() > 0) {
+      resp.putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(r.retryAfterSeconds()));
+    }
+    resp.end(Json.MAPPER.createObjectNode().put("code", r.code().name()).put("message", r.message()).toString());
+  }
+}
