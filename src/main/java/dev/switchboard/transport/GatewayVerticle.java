@@ -48,7 +48,6 @@ public final class GatewayVerticle extends VerticleBase {
     Dispatcher dispatcher = new Dispatcher(node);
     Upgrader upgrader = new Upgrader(node, this, dispatcher);
     Router router = Router.router(vertx);
-    router.get("/ws").handler(upgrader::handle);
     HttpRoutes.mount(router, node);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(node.config().http().host())
@@ -65,7 +64,21 @@ public final class GatewayVerticle extends VerticleBase {
         .setTcpNoDelay(true);
     long tickMs = Math.max(10, Math.min(1000, Math.min(limits.heartbeatMs() / 2, limits.idleTimeoutMs() / 4)));
     tickTimer = vertx.setPeriodic(tickMs, id -> tick());
-    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+    // /ws is served before the router: vertx-web wraps upgraded sockets, and the outbound path
+    // needs the socket itself (its Netty channel, see Connection).
+    return vertx.createHttpServer(options)
+        .requestHandler(req -> {
+          if ("/ws".equals(req.path())) {
+            if (req.method() == io.vertx.core.http.HttpMethod.GET) {
+              upgrader.handle(req);
+            } else {
+              req.response().setStatusCode(405).end();
+            }
+          } else {
+            router.handle(req);
+          }
+        })
+        .listen().onSuccess(s -> server = s);
   }
 
   /** The port actually bound (differs from the setting when that is 0). */

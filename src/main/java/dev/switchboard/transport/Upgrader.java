@@ -15,7 +15,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.ext.web.RoutingContext;
 
 import java.util.regex.Pattern;
 
@@ -38,8 +37,7 @@ final class Upgrader {
     this.dispatcher = dispatcher;
   }
 
-  void handle(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
+  void handle(HttpServerRequest req) {
     if (!"websocket".equalsIgnoreCase(req.getHeader(HttpHeaders.UPGRADE))) {
       respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "a WebSocket upgrade is required"));
       return;

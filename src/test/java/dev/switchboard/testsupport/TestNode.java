@@ -1,0 +1,98 @@
+package dev.switchboard.testsupport;
+
+import dev.switchboard.Node;
+import dev.switchboard.config.ConfigLoader;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts real nodes in this JVM: ephemeral HTTP port, a free Hazelcast port, loopback TCP-IP join
+ * and a cluster name unique to this JVM (two test JVMs never merge).
+ */
+public final class TestNode {
+  public static final String CLUSTER = "sb-test-" + UUID.randomUUID().toString().substring(0, 8);
+  public static final String SECRET = "test-secret-0123456789abcdef0123456789";
+
+  private TestNode() {
+  }
+
+  /** Settings every test node gets unless overridden: HS256 secret, port 0, generous limits. */
+  public static Map<String, String> env(Map<String, String> overrides) {
+    Map<String, String> env = new HashMap<>();
+    env.put("SB_CONF", "conf/config.json");
+    env.put("SB_JWT_SECRET", SECRET);
+    env.put("SB_HTTP_PORT", "0");
+    env.put("SB_HTTP_HOST", "127.0.0.1");
+    env.put("SB_CLUSTER_NAME", CLUSTER);
+    env.put("SB_HTTP_EVENT_LOOPS", "2");
+    env.put("SB_SHUTDOWN_DRAIN_MS", "200");
+    env.putAll(overrides);
+    return env;
+  }
+
+  public static Node start(Map<String, String> overrides) {
+    int port = freePort();
+    Map<String, String> env = env(overrides);
+    env.putIfAbsent("SB_CLUSTER_PORT", String.valueOf(port));
+    env.putIfAbsent("SB_CLUSTER_MEMBERS", "127.0.0.1:" + env.get("SB_CLUSTER_PORT"));
+    return await(Node.start(ConfigLoader.load(env)));
+  }
+
+  public static Node start() {
+    return start(Map.of());
+  }
+
+  /** Starts n nodes that form one cluster (each lists all members), one after another. */
+  public static List<Node> cluster(int n, Map<String, String> overrides) {
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ports.add(freePort());
+    }
+    String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
+    List<Node> nodes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Map<String, String> o = new HashMap<>(overrides);
+      o.put("SB_CLUSTER_PORT", String.valueOf(ports.get(i)));
+      o.put("SB_CLUSTER_MEMBERS", members);
+      o.putIfAbsent("SB_NODE_ID", "n" + (i + 1));
+      nodes.add(start(o));
+    }
+    return nodes;
+  }
+
+  public static void stop(Node... nodes) {
+    for (Node n : nodes) {
+      if (n != null) {
+        try {
+          n.close().await(30, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+          // best effort: the next test uses fresh ports anyway
+        }
+      }
+    }
+  }
+
+  public static <T> T await(io.vertx.core.Future<T> f) {
+    try {
+      return f.await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("future failed: " + e, e);
+    }
+  }
+
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
