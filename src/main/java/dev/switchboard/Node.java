@@ -10,7 +10,16 @@ import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.RingbufferConfig;
+import dev.switchboard.cluster.Addresses;
 import dev.switchboard.methods.AuthRefresh;
+import dev.switchboard.methods.TopicHistory;
+import dev.switchboard.methods.TopicPublish;
+import dev.switchboard.methods.TopicSubscribe;
+import dev.switchboard.methods.TopicUnsubscribe;
+import dev.switchboard.topics.Namespaces;
+import dev.switchboard.topics.TopicHub;
 import dev.switchboard.methods.SystemInfo;
 import dev.switchboard.methods.SystemMethods;
 import dev.switchboard.methods.SystemPing;
@@ -69,9 +78,12 @@ public final class Node {
 
   public static Future<Node> start(SwitchboardConfig config) {
     Config hz;
+    Namespaces namespaces;
     TokenVerifier[] verifier = new TokenVerifier[1];
     try {
+      namespaces = new Namespaces(config.settings().tree().getJsonObject("namespaces"));
       hz = hazelcastConfig(config.cluster());
+      historyConfig(hz, namespaces);
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
@@ -98,8 +110,13 @@ public final class Node {
           .register(new SystemInfo())
           .register(new SystemMethods())
           .register(new SystemPing())
-          .register(new AuthRefresh());
+          .register(new AuthRefresh())
+          .register(new TopicSubscribe())
+          .register(new TopicUnsubscribe())
+          .register(new TopicPublish())
+          .register(new TopicHistory());
       NodeContext ctx = new NodeContext(vertx, cluster, config, verifier[0], methods, metrics);
+      ctx.topics(new TopicHub(vertx, cluster.getHazelcastInstance(), namespaces));
       List<GatewayVerticle> gateways = new CopyOnWriteArrayList<>();
       vertx.setPeriodic(10_000, id -> ctx.policy().sweep());
       return vertx.deployVerticle(() -> {
@@ -150,6 +167,22 @@ public final class Node {
       ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
     }
     return hz;
+  }
+
+  /**
+   * One Ringbuffer configuration per namespace (capacity = history size, time-to-live, one
+   * synchronous backup: async backups lose acknowledged events on failover).
+   */
+  static void historyConfig(Config hz, Namespaces namespaces) {
+    for (Namespaces.Options ns : namespaces.all()) {
+      String pattern = Namespaces.DEFAULT.equals(ns.name()) ? Addresses.history("*") : Addresses.history(ns.name() + ":*");
+      hz.addRingBufferConfig(new RingbufferConfig(pattern)
+          .setCapacity(Math.max(1, ns.historySize()))
+          .setTimeToLiveSeconds(ns.historyTtlSeconds())
+          .setBackupCount(1)
+          .setAsyncBackupCount(0));
+    }
+    hz.addMapConfig(new MapConfig(Addresses.EPOCHS).setBackupCount(1));
   }
 
   /**

@@ -5,6 +5,7 @@ import dev.switchboard.auth.Policy;
 import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.routing.MethodRegistry;
+import dev.switchboard.topics.TopicHub;
 import io.vertx.core.Vertx;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
@@ -23,6 +24,7 @@ public final class NodeContext {
   private final Metrics metrics;
   private final Policy policy;
   private final AtomicBoolean draining = new AtomicBoolean();
+  private volatile TopicHub topics;
 
   public NodeContext(Vertx vertx, HazelcastClusterManager cluster, SwitchboardConfig config, TokenVerifier verifier,
                      MethodRegistry methods, Metrics metrics) {
@@ -65,6 +67,15 @@ public final class NodeContext {
 
   public Policy policy() {
     return policy;
+  }
+
+  public TopicHub topics() {
+    return topics;
+  }
+
+  /** Set once at start-up, before the gateways accept connections. */
+  public void topics(TopicHub hub) {
+    this.topics = hub;
   }
 
   public boolean draining() {

@@ -21,4 +21,9 @@ public interface Client {
   void send(ObjectNode frame);
 
   void close(CloseCode code);
+
+  /** The connection's topic subscriptions; null where the connection cannot subscribe. */
+  default dev.switchboard.topics.Subscriptions subscriptions() {
+    return null;
+  }
 }

@@ -13,6 +13,10 @@ import dev.switchboard.protocol.Frames;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Client;
 import dev.switchboard.routing.Dispatcher;
+import dev.switchboard.topics.Subscriber;
+import dev.switchboard.topics.Subscriptions;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -26,7 +30,7 @@ import io.vertx.core.internal.http.WebSocketInternal;
  * clocks (driven by its verticle's tick, not by a timer per socket). All state is touched on the
  * socket's event loop only.
  */
-final class Connection implements Client {
+final class Connection implements Client, Subscriber {
   private final NodeContext node;
   private final GatewayVerticle owner;
   private final ServerWebSocket ws;
@@ -40,12 +44,15 @@ final class Connection implements Client {
   private final int maxMessageBytes;
   private final int hardMessageBytes;
   private final long outboundLimit;
+  private final Subscriptions subscriptions;
+  private final ChannelHandlerContext channel;
   private Principal principal;
 
   private long lastInboundNanos = System.nanoTime();
   private long nextPingNanos;
   private boolean expiringSent;
   private boolean closing;
+  private boolean flushQueued;
   private int strikes;
   private long generatedIds;
 
@@ -71,6 +78,8 @@ final class Connection implements Client {
     this.hardMessageBytes = node.config().limits().maxFrameBytes();
     this.outboundLimit = node.config().limits().outboundQueueBytes();
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
+    this.subscriptions = new Subscriptions(this, node.config().settings().integer("limits.max_subscriptions", 1, 1_000_000));
+    this.channel = ((WebSocketInternal) ws).channelHandlerContext();
   }
 
   void start() {
@@ -216,9 +225,55 @@ final class Connection implements Client {
     }
   }
 
+  // ------------------------------------------------------------------ topic deliveries
+
+  @Override
+  public Context context() {
+    return context;
+  }
+
+  @Override
+  public boolean binary() {
+    return codec.binary();
+  }
+
+  /**
+   * Writes a shared, pre-encoded WebSocket frame straight to the channel, below Vert.x's per-frame
+   * encode and flush: the verticle flushes each written socket once at the end of the loop turn.
+   * Safe because it runs on the socket's own event loop, like every other write to it.
+   */
+  @Override
+  public boolean deliver(ByteBuf frame) {
+    if (closing) {
+      frame.release();
+      return false;
+    }
+    int size = frame.readableBytes();
+    channel.write(frame, channel.voidPromise());
+    node.metrics().frameOut(size);
+    if (!flushQueued) {
+      flushQueued = true;
+      owner.flushLater(this);
+    }
+    if (pendingOutboundBytes() > outboundLimit) {
+      close(CloseCode.SLOW_CONSUMER);
+    }
+    return true;
+  }
+
+  void flush() {
+    flushQueued = false;
+    channel.flush();
+  }
+
+  @Override
+  public Subscriptions subscriptions() {
+    return subscriptions;
+  }
+
   /** Bytes written to the socket but not yet taken by the kernel. */
   private long pendingOutboundBytes() {
-    ChannelOutboundBuffer out = ((WebSocketInternal) ws).channelHandlerContext().channel().unsafe().outboundBuffer();
+    ChannelOutboundBuffer out = channel.channel().unsafe().outboundBuffer();
     return out == null ? 0 : out.totalPendingWriteBytes();
   }
 
@@ -301,6 +356,9 @@ final class Connection implements Client {
   void closed() {
     closing = true;
     partial = null;
+    for (String topic : subscriptions.clear()) {
+      node.topics().unsubscribe(this, topic);
+    }
   }
 
   ServerWebSocket socket() {

@@ -1,0 +1,67 @@
+package dev.switchboard.methods;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.auth.Access;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.SwitchboardException;
+import dev.switchboard.routing.Call;
+import dev.switchboard.routing.Method;
+import dev.switchboard.routing.ParamSchema;
+import dev.switchboard.topics.TopicHub;
+import dev.switchboard.topics.TopicNames;
+
+/**
+ * {@code topic.subscribe {topic, [since]}} → {topic, offset, epoch, recovered, missed}. The result
+ * frame comes first, then the replayed events (with since), then live events: all on the
+ * connection's event loop in that order.
+ */
+public final class TopicSubscribe implements Method {
+  private static final ParamSchema PARAMS = ParamSchema.of(TopicNames.topicParam(), TopicNames.sinceParam());
+
+  @Override
+  public String name() {
+    return "topic.subscribe";
+  }
+
+  @Override
+  public ParamSchema params() {
+    return PARAMS;
+  }
+
+  @Override
+  public Access access() {
+    return Access.subscribe("topic");
+  }
+
+  @Override
+  public void handle(Call call) {
+    String topic = call.params().string("topic");
+    JsonNode since = call.params().node("since");
+    Long sinceOffset = since == null ? null : since.get("offset").longValue();
+    String sinceEpoch = since == null ? null : since.get("epoch").textValue();
+    var subs = call.client().subscriptions();
+    if (subs == null) {
+      throw new SwitchboardException(ErrorCode.UNAVAILABLE, "topics are not available on this connection");
+    }
+    if (!subs.reserve(topic)) {
+      throw SwitchboardException.rateLimited("too many subscriptions on this connection", 1000);
+    }
+    TopicHub hub = call.node().topics();
+    hub.subscribe(subs.subscriber(), topic, sinceOffset, sinceEpoch, r -> call.reply().result(result(topic, r)))
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            subs.release(topic);
+            call.reply().error(new SwitchboardException(ErrorCode.UNAVAILABLE, "topic is unavailable, retry"));
+          } else if (!ar.result().recovered()) {
+            call.reply().result(result(topic, ar.result()));
+          }
+          // recovered: the result went out just before the replayed events (see TopicHub.subscribe)
+        });
+  }
+
+  private static JsonNode result(String topic, TopicHub.Subscribed r) {
+    return Json.MAPPER.createObjectNode().put("topic", topic).put("offset", r.offset()).put("epoch", r.epoch())
+        .put("recovered", r.recovered()).put("missed", r.missed());
+  }
+}

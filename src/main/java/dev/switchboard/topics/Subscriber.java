@@ -1,0 +1,18 @@
+package dev.switchboard.topics;
+
+import io.vertx.core.Context;
+
+/** A local subscriber of topics: a connection, seen by the hub. */
+public interface Subscriber {
+  /** The event loop the subscriber lives on; deliveries run there. */
+  Context context();
+
+  /** True for CBOR connections (they get the binary frame). */
+  boolean binary();
+
+  /**
+   * Writes a pre-encoded frame (the subscriber owns the buffer passed) and flushes it before the
+   * event loop turn ends; called on {@link #context()}. False once closed.
+   */
+  boolean deliver(io.netty.buffer.ByteBuf frame);
+}

@@ -1,0 +1,109 @@
+package dev.switchboard.topics;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.protocol.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One publication as a node delivers it. The WebSocket frame (header + JSON envelope) is built once
+ * per node and shared by every local subscriber: each socket writes a retained duplicate of it.
+ */
+public final class TopicEvent {
+  final String topic;
+  final long offset;
+  final String epoch;
+  /** The stored item: {@code {"data":…,"ts":…,"from":…}} (from optional). */
+  final String item;
+  private ByteBuf jsonFrame;
+  private ByteBuf cborFrame;
+
+  TopicEvent(String topic, long offset, String epoch, String item) {
+    this.topic = topic;
+    this.offset = offset;
+    this.epoch = epoch;
+    this.item = item;
+  }
+
+  public long offset() {
+    return offset;
+  }
+
+  /** The event envelope as JSON text, built from the stored item without re-parsing the data. */
+  String json() {
+    StringBuilder b = new StringBuilder(item.length() + topic.length() + 80);
+    b.append("{\"type\":\"event\",\"topic\":");
+    b.append(quote(topic));
+    b.append(",\"offset\":").append(offset).append(",\"epoch\":").append(quote(epoch)).append(',');
+    b.append(item, 1, item.length());
+    return b.toString();
+  }
+
+  /** The event envelope as a tree (for history results). */
+  public ObjectNode toJson() {
+    try {
+      return (ObjectNode) Json.MAPPER.readTree(json());
+    } catch (Exception e) {
+      throw new IllegalStateException("stored item is not JSON", e);
+    }
+  }
+
+  private static String quote(String s) {
+    // topic names and epochs are restricted to [A-Za-z0-9_.:@/-]: nothing to escape
+    return '"' + s + '"';
+  }
+
+  /** The text frame, built on first use (on the hub's context, before the event is handed to any loop). */
+  ByteBuf jsonFrame() {
+    if (jsonFrame == null) {
+      jsonFrame = frame(0x81, json().getBytes(StandardCharsets.UTF_8));
+    }
+    return jsonFrame;
+  }
+
+  ByteBuf cborFrame() {
+    if (cborFrame == null) {
+      try {
+        ObjectNode n = (ObjectNode) Json.MAPPER.readTree(json());
+        cborFrame = frame(0x82, CBOR.writeValueAsBytes(n));
+      } catch (Exception e) {
+        throw new IllegalStateException("stored item is not JSON", e);
+      }
+    }
+    return cborFrame;
+  }
+
+  /** Releases the shared frames once every loop has written its duplicates. */
+  void release() {
+    if (jsonFrame != null) {
+      jsonFrame.release();
+    }
+    if (cborFrame != null) {
+      cborFrame.release();
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper CBOR =
+      new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.cbor.CBORFactory());
+
+  /** A final, unmasked server frame: opcode byte, length, payload, in one direct buffer. */
+  static ByteBuf frame(int opcodeByte, byte[] payload) {
+    int len = payload.length;
+    int header = len < 126 ? 2 : len < 65536 ? 4 : 10;
+    ByteBuf buf = Unpooled.directBuffer(header + len);
+    buf.writeByte(opcodeByte);
+    if (len < 126) {
+      buf.writeByte(len);
+    } else if (len < 65536) {
+      buf.writeByte(126);
+      buf.writeShort(len);
+    } else {
+      buf.writeByte(127);
+      buf.writeLong(len);
+    }
+    buf.writeBytes(payload);
+    return buf;
+  }
+}

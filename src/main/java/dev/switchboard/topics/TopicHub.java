@@ -1,0 +1,405 @@
+package dev.switchboard.topics;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.ringbuffer.OverflowPolicy;
+import com.hazelcast.ringbuffer.ReadResultSet;
+import com.hazelcast.ringbuffer.Ringbuffer;
+import com.hazelcast.ringbuffer.StaleSequenceException;
+import dev.switchboard.cluster.Addresses;
+import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.protocol.Json;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+
+/**
+ * Topics on this node. Offsets come from a Hazelcast Ringbuffer per topic (offset = sequence + 1,
+ * contiguous, cluster-wide); the publishing node appends, then publishes on the topic's address;
+ * every node with local subscribers holds one clustered consumer per topic, restores offset order
+ * (publications from different nodes can cross on the bus) with a reorder buffer, and fills gaps
+ * (events the bus dropped, e.g. during the "no handlers yet" window) from the ring. All topic
+ * state lives on one context, so it needs no locks; frames are encoded once per node and handed to
+ * each subscriber's event loop in one task per loop.
+ */
+public final class TopicHub {
+  private static final Logger LOG = LoggerFactory.getLogger(TopicHub.class);
+  /** Wait this long for a missing offset to arrive on the bus before reading it from history. */
+  static final long GAP_WAIT_MS = 200;
+  static final int READ_BATCH = 1000;
+
+  /** A topic position. */
+  public record Position(long offset, String epoch) {
+  }
+
+  /** What {@code topic.subscribe} answers. */
+  public record Subscribed(long offset, String epoch, boolean recovered, int missed) {
+  }
+
+  /** A page of history. */
+  public record History(List<TopicEvent> events, long offset, String epoch, long oldest) {
+  }
+
+  private final Vertx vertx;
+  private final HazelcastInstance hz;
+  private final Namespaces namespaces;
+  private final Context hub;
+  private final Executor onHub;
+  private final Map<String, TopicState> topics = new HashMap<>();
+  private final IMap<String, String> epochs;
+  /** Epochs of topics this node published to recently (bounded). */
+  private final Map<String, String> epochCache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, String> e) {
+      return size() > 10_000;
+    }
+  };
+
+  public TopicHub(Vertx vertx, HazelcastInstance hz, Namespaces namespaces) {
+    this.vertx = vertx;
+    this.hz = hz;
+    this.namespaces = namespaces;
+    this.hub = vertx.getOrCreateContext();
+    this.onHub = cmd -> hub.runOnContext(v -> cmd.run());
+    this.epochs = hz.getMap(Addresses.EPOCHS);
+  }
+
+  public Namespaces namespaces() {
+    return namespaces;
+  }
+
+  // ------------------------------------------------------------------ publish
+
+  /** Appends to the topic's history and publishes to every node with subscribers. */
+  public Future<Position> publish(String topic, JsonNode data, String from) {
+    ObjectNode item = Json.MAPPER.createObjectNode();
+    item.set("data", data);
+    item.put("ts", System.currentTimeMillis());
+    if (from != null) {
+      item.put("from", from);
+    }
+    String stored = item.toString();
+    Promise<Position> done = Promise.promise();
+    hub.runOnContext(v -> epoch(topic).compose(epoch -> fromStage(ring(topic).addAsync(stored, OverflowPolicy.OVERWRITE))
+        .map(seq -> {
+          long offset = seq + 1;
+          vertx.eventBus().publish(Addresses.topic(topic), stored,
+              new DeliveryOptions().addHeader("o", Long.toString(offset)).addHeader("e", epoch));
+          return new Position(offset, epoch);
+        })).onComplete(done));
+    return done.future();
+  }
+
+  // ------------------------------------------------------------------ subscribe
+
+  /**
+   * Adds a local subscriber. Without {@code sinceOffset} it gets everything after the returned
+   * offset; with it, the events after {@code sinceOffset} are replayed first (recovered) when the
+   * epoch matches and history still holds them. No gap, no duplicate: the replay and the switch to
+   * live delivery happen on the hub's context.
+   */
+  public Future<Subscribed> subscribe(Subscriber s, String topic, Long sinceOffset, String sinceEpoch,
+                                      java.util.function.Consumer<Subscribed> beforeReplay) {
+    Promise<Subscribed> done = Promise.promise();
+    hub.runOnContext(v -> {
+      TopicState st = topics.computeIfAbsent(topic, this::open);
+      st.ready.future().compose(x -> {
+        if (sinceOffset == null || !st.epoch.equals(sinceEpoch) || sinceOffset > st.last) {
+          st.add(s);
+          return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+        }
+        return replay(st, s, sinceOffset, new ArrayList<>(), beforeReplay);
+      }).onComplete(ar -> {
+        if (ar.failed() && st.subscriberCount == 0) {
+          close(st);
+        }
+        done.handle(ar);
+      });
+    });
+    return done.future();
+  }
+
+  private Future<Subscribed> replay(TopicState st, Subscriber s, long after, List<TopicEvent> got,
+                                    java.util.function.Consumer<Subscribed> beforeReplay) {
+    if (after >= st.last) {
+      // caught up, on the hub's context: add now so the next live event follows the replay
+      Subscribed r = new Subscribed(st.last, st.epoch, true, got.size());
+      st.add(s);
+      s.context().runOnContext(v -> {
+        beforeReplay.accept(r);
+        for (TopicEvent e : got) {
+          s.deliver(s.binary() ? e.cborFrame().retainedDuplicate() : e.jsonFrame().retainedDuplicate());
+          e.release(); // replayed events were read for this subscriber alone
+        }
+      });
+      return Future.succeededFuture(r);
+    }
+    int count = (int) Math.min(READ_BATCH, st.last - after);
+    return read(st.topic, st.epoch, after, count).compose(events -> {
+      if (events.isEmpty()) {
+        // history no longer holds that position: not recoverable
+        st.add(s);
+        return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+      }
+      for (TopicEvent e : events) {
+        if (e.offset <= st.last) {
+          e.jsonFrame();
+          if (s.binary()) {
+            e.cborFrame();
+          }
+          got.add(e);
+        }
+      }
+      return replay(st, s, events.get(events.size() - 1).offset, got, beforeReplay);
+    }, err -> {
+      if (unwrap(err) instanceof StaleSequenceException) {
+        st.add(s);
+        return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+      }
+      return Future.failedFuture(err);
+    });
+  }
+
+  public void unsubscribe(Subscriber s, String topic) {
+    hub.runOnContext(v -> {
+      TopicState st = topics.get(topic);
+      if (st != null && st.remove(s) && st.subscriberCount == 0) {
+        close(st);
+      }
+    });
+  }
+
+  private TopicState open(String topic) {
+    TopicState st = new TopicState(topic);
+    st.consumer = vertx.eventBus().consumer(Addresses.topic(topic), m -> onBus(st, m));
+    epoch(topic).compose(epoch -> {
+      st.epoch = epoch;
+      return st.consumer.completion();
+    }).compose(x -> vertx.executeBlocking(() -> ring(topic).tailSequence(), false)).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.warn("topic " + topic + " could not be opened: " + ar.cause().getMessage());
+        st.ready.fail(ar.cause());
+        return;
+      }
+      st.last = ar.result() + 1;
+      st.initialized = true;
+      drain(st);
+      // A node that cached "no handlers" for our address before the registration reached it drops
+      // publishes for a few ms: look for them in history once that window has passed.
+      vertx.setTimer(100, t -> catchUp(st));
+      vertx.setTimer(1000, t -> catchUp(st));
+      st.ready.complete();
+    });
+    return st;
+  }
+
+  private void close(TopicState st) {
+    if (topics.get(st.topic) == st) {
+      topics.remove(st.topic);
+    }
+    st.consumer.unregister();
+    if (st.gapTimer >= 0) {
+      vertx.cancelTimer(st.gapTimer);
+    }
+    st.held.values().forEach(TopicEvent::release);
+    st.held.clear();
+  }
+
+  // ------------------------------------------------------------------ delivery
+
+  private void onBus(TopicState st, Message<String> m) {
+    long offset;
+    try {
+      offset = Long.parseLong(m.headers().get("o"));
+    } catch (RuntimeException e) {
+      return;
+    }
+    if (st.epoch != null && !st.epoch.equals(m.headers().get("e"))) {
+      return; // another epoch's event: history was reset; subscribers recover with since
+    }
+    if (st.initialized && offset <= st.last) {
+      return;
+    }
+    st.held.putIfAbsent(offset, new TopicEvent(st.topic, offset, m.headers().get("e"), m.body()));
+    if (st.initialized) {
+      drain(st);
+    }
+  }
+
+  /** Delivers held events in offset order while they are contiguous; arms a gap fill otherwise. */
+  private void drain(TopicState st) {
+    while (!st.held.isEmpty()) {
+      Map.Entry<Long, TopicEvent> first = st.held.firstEntry();
+      if (first.getKey() <= st.last) {
+        st.held.pollFirstEntry().getValue().release();
+      } else if (first.getKey() == st.last + 1) {
+        st.held.pollFirstEntry();
+        st.last = first.getKey();
+        fanOut(st, first.getValue());
+      } else {
+        break;
+      }
+    }
+    if (st.held.isEmpty()) {
+      if (st.gapTimer >= 0) {
+        vertx.cancelTimer(st.gapTimer);
+        st.gapTimer = -1;
+      }
+    } else if (st.held.size() > TopicState.MAX_HELD) {
+      fill(st);
+    } else if (st.gapTimer < 0) {
+      st.gapTimer = vertx.setTimer(GAP_WAIT_MS, t -> {
+        st.gapTimer = -1;
+        fill(st);
+      });
+    }
+  }
+
+  private void catchUp(TopicState st) {
+    if (topics.get(st.topic) != st) {
+      return;
+    }
+    vertx.executeBlocking(() -> ring(st.topic).tailSequence(), false).onSuccess(tail -> {
+      if (tail + 1 > st.last && st.held.isEmpty()) {
+        fill(st);
+      }
+    });
+  }
+
+  /** Reads what is missing after {@code last} from history and delivers it. */
+  private void fill(TopicState st) {
+    if (st.filling || topics.get(st.topic) != st) {
+      return;
+    }
+    st.filling = true;
+    read(st.topic, st.epoch, st.last, READ_BATCH).onComplete(ar -> {
+      st.filling = false;
+      if (ar.succeeded()) {
+        for (TopicEvent e : ar.result()) {
+          if (e.offset > st.last) {
+            st.held.putIfAbsent(e.offset, e);
+          }
+        }
+      } else if (unwrap(ar.cause()) instanceof StaleSequenceException) {
+        // history no longer holds the gap: skip to the oldest event it has
+        long head = ((StaleSequenceException) unwrap(ar.cause())).getHeadSeq();
+        LOG.warn("topic " + st.topic + ": offsets " + (st.last + 1) + ".." + head + " left history before delivery");
+        st.last = Math.max(st.last, head);
+      }
+      drain(st);
+    });
+  }
+
+  private void fanOut(TopicState st, TopicEvent e) {
+    e.jsonFrame();
+    if (st.binarySubscribers > 0) {
+      e.cborFrame();
+    }
+    int loops = st.byLoop.size();
+    if (loops == 0) {
+      e.release();
+      return;
+    }
+    int[] left = {loops};
+    for (Map.Entry<Context, Subscriber[]> group : st.byLoop.entrySet()) {
+      Subscriber[] subs = group.getValue();
+      group.getKey().runOnContext(v -> {
+        for (Subscriber s : subs) {
+          s.deliver(s.binary() ? e.cborFrame().retainedDuplicate() : e.jsonFrame().retainedDuplicate());
+        }
+        hub.runOnContext(x -> {
+          if (--left[0] == 0) {
+            e.release();
+          }
+        });
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ history
+
+  /**
+   * Up to {@code limit} events after offset {@code after} (oldest first), with the topic's latest
+   * offset; {@code after} &lt; 0 means the latest {@code limit} events.
+   */
+  public Future<History> history(String topic, long after, int limit) {
+    Promise<History> done = Promise.promise();
+    hub.runOnContext(v -> epoch(topic).compose(epoch -> vertx.executeBlocking(() -> {
+      Ringbuffer<String> r = ring(topic);
+      return new long[] {r.headSequence(), r.tailSequence()};
+    }, false).compose(ht -> {
+      long latest = ht[1] + 1;
+      long from = Math.max(after < 0 ? latest - limit : after, ht[0]);
+      int n = (int) Math.max(0, Math.min(limit, latest - from));
+      Future<List<TopicEvent>> events = n == 0 ? Future.succeededFuture(List.of()) : read(topic, epoch, from, n);
+      return events.map(list -> new History(list, latest, epoch, ht[0] + 1));
+    })).onComplete(done));
+    return done.future();
+  }
+
+  /** Events from offset {@code after}+1, at most {@code max}, as available now. */
+  private Future<List<TopicEvent>> read(String topic, String epoch, long after, int max) {
+    return fromStage(ring(topic).readManyAsync(after, 0, max, null)).map(rs -> {
+      List<TopicEvent> out = new ArrayList<>(rs.size());
+      for (int i = 0; i < rs.size(); i++) {
+        out.add(new TopicEvent(topic, rs.getSequence(i) + 1, epoch, rs.get(i)));
+      }
+      return out;
+    });
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private Ringbuffer<String> ring(String topic) {
+    return hz.getRingbuffer(Addresses.history(topic));
+  }
+
+  private Future<String> epoch(String topic) {
+    TopicState st = topics.get(topic);
+    if (st != null && st.epoch != null) {
+      return Future.succeededFuture(st.epoch);
+    }
+    String cached = epochCache.get(topic);
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    String fresh = SwitchboardConfig.randomId(8);
+    return vertx.executeBlocking(() -> {
+      String prior = epochs.putIfAbsent(topic, fresh);
+      return prior != null ? prior : fresh;
+    }, false).onSuccess(e -> epochCache.put(topic, e));
+  }
+
+  /** A Hazelcast stage as a Vert.x future completed on the hub's context (never on the common pool). */
+  private <T> Future<T> fromStage(CompletionStage<T> stage) {
+    Promise<T> p = Promise.promise();
+    stage.whenCompleteAsync((r, err) -> {
+      if (err != null) {
+        p.fail(unwrap(err));
+      } else {
+        p.complete(r);
+      }
+    }, onHub);
+    return p.future();
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+}
