@@ -1,6 +1,7 @@
 package dev.switchboard;
 
 import dev.switchboard.auth.TokenIssuer;
+import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.SwitchboardConfig;
@@ -44,6 +45,8 @@ public final class Main {
   }
 
   private static void run(SwitchboardConfig config) {
+    // a bad key must stop the node before Hazelcast starts and prints anything
+    TokenVerifier.checkKeys(config.auth());
     Node node;
     try {
       node = Node.start(config).await(config.cluster().joinTimeoutMs() + 30_000, TimeUnit.MILLISECONDS);

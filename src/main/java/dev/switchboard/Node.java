@@ -10,11 +10,18 @@ import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
+import com.hazelcast.config.IndexConfig;
+import com.hazelcast.config.IndexType;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.RingbufferConfig;
 import dev.switchboard.cluster.Addresses;
+import dev.switchboard.cluster.Directory;
+import dev.switchboard.cluster.LocalConnections;
 import dev.switchboard.methods.AuthRefresh;
 import dev.switchboard.methods.TopicHistory;
+import dev.switchboard.methods.TopicPresence;
+import dev.switchboard.methods.UserDevices;
+import dev.switchboard.methods.UserSend;
 import dev.switchboard.methods.TopicPublish;
 import dev.switchboard.methods.TopicSubscribe;
 import dev.switchboard.methods.TopicUnsubscribe;
@@ -25,6 +32,7 @@ import dev.switchboard.methods.SystemMethods;
 import dev.switchboard.methods.SystemPing;
 import dev.switchboard.routing.MethodRegistry;
 import dev.switchboard.transport.GatewayVerticle;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -52,6 +60,7 @@ import java.util.concurrent.TimeUnit;
 public final class Node {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   public static final String BUILTIN_CLUSTER_XML = "/switchboard/cluster.xml";
+  static final long ANNOUNCE_MS = 5000;
 
   private final NodeContext context;
   private final List<GatewayVerticle> gateways;
@@ -114,17 +123,26 @@ public final class Node {
           .register(new TopicSubscribe())
           .register(new TopicUnsubscribe())
           .register(new TopicPublish())
-          .register(new TopicHistory());
+          .register(new TopicHistory())
+          .register(new TopicPresence())
+          .register(new UserDevices())
+          .register(new UserSend());
       NodeContext ctx = new NodeContext(vertx, cluster, config, verifier[0], methods, metrics);
-      ctx.topics(new TopicHub(vertx, cluster.getHazelcastInstance(), namespaces));
+      TopicHub hub = new TopicHub(vertx, cluster.getHazelcastInstance(), namespaces);
+      ctx.topics(hub);
+      LocalConnections local = new LocalConnections(vertx, config.node().id());
+      Directory directory = new Directory(vertx, cluster.getHazelcastInstance(), config.node().id(), hub::membersLost);
+      ctx.cluster(directory, local);
+      hub.directory(directory);
       List<GatewayVerticle> gateways = new CopyOnWriteArrayList<>();
       vertx.setPeriodic(10_000, id -> ctx.policy().sweep());
-      return vertx.deployVerticle(() -> {
+      return local.ready().compose(r -> vertx.deployVerticle(() -> {
             GatewayVerticle g = new GatewayVerticle(ctx);
             gateways.add(g);
             return g;
           }, new DeploymentOptions().setInstances(loops))
           .map(id -> new Node(ctx, gateways))
+          .compose(n -> n.announce().map(n)))
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });
   }
@@ -183,6 +201,13 @@ public final class Node {
           .setAsyncBackupCount(0));
     }
     hz.addMapConfig(new MapConfig(Addresses.EPOCHS).setBackupCount(1));
+    hz.addMapConfig(new MapConfig(Addresses.DEVICES).setBackupCount(1)
+        .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
+        .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
+    hz.addMapConfig(new MapConfig(Addresses.PRESENCE).setBackupCount(1)
+        .addIndexConfig(new IndexConfig(IndexType.HASH, "topic"))
+        .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
+    hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1));
   }
 
   /**
@@ -203,6 +228,18 @@ public final class Node {
         .compose(v -> context.vertx().close())
         .onFailure(err -> LOG.warn("node " + nodeId() + " did not close cleanly: " + err.getMessage()));
     return stopping;
+  }
+
+  /** Publishes this node in the cluster's node list, now and every few seconds (connection count). */
+  private Future<Void> announce() {
+    long started = System.currentTimeMillis();
+    Context ctx = context.vertx().getOrCreateContext();
+    context.vertx().setPeriodic(ANNOUNCE_MS, id -> {
+      if (!context.draining()) {
+        context.directory().announce(ctx, port, context.local().size(), started);
+      }
+    });
+    return context.directory().announce(ctx, port, 0, started);
   }
 
   /** Stops at once without the drain window (tests, failed start). */

@@ -6,6 +6,11 @@ import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.routing.MethodRegistry;
 import dev.switchboard.topics.TopicHub;
+import dev.switchboard.cluster.Addresses;
+import dev.switchboard.cluster.Directory;
+import dev.switchboard.cluster.DirectSender;
+import dev.switchboard.cluster.LocalConnections;
+import dev.switchboard.protocol.CloseCode;
 import io.vertx.core.Vertx;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
@@ -25,6 +30,9 @@ public final class NodeContext {
   private final Policy policy;
   private final AtomicBoolean draining = new AtomicBoolean();
   private volatile TopicHub topics;
+  private volatile Directory directory;
+  private volatile LocalConnections local;
+  private volatile DirectSender directs;
 
   public NodeContext(Vertx vertx, HazelcastClusterManager cluster, SwitchboardConfig config, TokenVerifier verifier,
                      MethodRegistry methods, Metrics metrics) {
@@ -76,6 +84,35 @@ public final class NodeContext {
   /** Set once at start-up, before the gateways accept connections. */
   public void topics(TopicHub hub) {
     this.topics = hub;
+  }
+
+  public Directory directory() {
+    return directory;
+  }
+
+  public LocalConnections local() {
+    return local;
+  }
+
+  /** Set once at start-up, before the gateways accept connections. */
+  public void cluster(Directory directory, LocalConnections local) {
+    this.directory = directory;
+    this.local = local;
+    this.directs = new DirectSender(vertx, nodeId(), directory, local);
+  }
+
+  public DirectSender directs() {
+    return directs;
+  }
+
+  /** Closes a connection on whatever node holds it. */
+  public void closeRemote(String nodeId, String connectionId, CloseCode code) {
+    if (nodeId().equals(nodeId)) {
+      local.close(connectionId, code);
+    } else {
+      vertx.eventBus().send(Addresses.node(nodeId), new io.vertx.core.json.JsonObject()
+          .put("op", "close").put("conn", connectionId).put("code", code.code()));
+    }
   }
 
   public boolean draining() {

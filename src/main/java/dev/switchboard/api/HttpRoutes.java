@@ -1,6 +1,7 @@
 package dev.switchboard.api;
 
 import dev.switchboard.NodeContext;
+import dev.switchboard.protocol.ErrorCode;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -19,6 +20,13 @@ public final class HttpRoutes {
     ready.register("cluster", p -> p.complete(node.cluster().isActive() ? Status.OK() : Status.KO()));
     ready.register("serving", p -> p.complete(node.ready() ? Status.OK() : Status.KO()));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(ready));
+    ServiceApi.mount(router, node);
+    // errors as one-line JSON too, never an HTML page or a stack trace
+    router.errorHandler(404, ctx -> ServiceApi.fail(ctx, 404, ErrorCode.NOT_FOUND, "no such endpoint"));
+    router.errorHandler(405, ctx -> ServiceApi.fail(ctx, 405, ErrorCode.INVALID_REQUEST, "method not allowed"));
+    router.errorHandler(413, ctx -> ServiceApi.fail(ctx, 413, ErrorCode.MESSAGE_TOO_LARGE, "body too large"));
+    router.errorHandler(400, ctx -> ServiceApi.fail(ctx, 400, ErrorCode.INVALID_PARAMS, "bad request"));
+    router.errorHandler(500, ctx -> ServiceApi.fail(ctx, 500, ErrorCode.INTERNAL, "internal error"));
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
         .end(node.metrics().scrape()));

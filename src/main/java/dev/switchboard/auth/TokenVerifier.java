@@ -61,6 +61,17 @@ public final class TokenVerifier {
     this.jwt = algorithms.isEmpty() ? null : JWTAuth.create(vertx, auth);
   }
 
+  /**
+   * Checks the configured public key without starting anything, so that a bad key stops the node
+   * before it joins the cluster (one line, no library output before it). Throws ConfigException.
+   */
+  public static void checkKeys(AuthOptions options) {
+    if (!options.publicKey().isEmpty()) {
+      String pem = KeyMaterial.pem("jwt.public_key (SB_JWT_PUBLIC_KEY)", options.publicKey());
+      KeyMaterial.algorithmOfPublicKey("jwt.public_key (SB_JWT_PUBLIC_KEY)", pem);
+    }
+  }
+
   public boolean hasKeys() {
     return jwt != null;
   }

@@ -25,4 +25,32 @@ public final class Addresses {
 
   /** Hazelcast IMap topic → epoch (a string that changes only when the topic's history is lost). */
   public static final String EPOCHS = "sb.epochs";
+
+  /**
+   * Commands to one node (sent, never published): JsonObject
+   * {@code {"op":"close","conn":id,"code":4009}} (no reply) or
+   * {@code {"op":"direct","conns":[id…],"frame":{…}}} (reply {@code {"delivered":n}}).
+   */
+  public static String node(String nodeId) {
+    return "sb.node." + nodeId;
+  }
+
+  /**
+   * Hazelcast IMap of live devices: key {@code user + US + device}, value JSON
+   * {@code {"user","device","node","member","conn","at"}}; indexed by user and member. One entry per
+   * (user, device): a newer connection replaces the entry and closes the older one (4009).
+   */
+  public static final String DEVICES = "sb.devices";
+
+  /**
+   * Hazelcast IMap of topic members: key {@code topic + US + conn}, value JSON
+   * {@code {"topic","user","device","node","member"}}; indexed by topic and member.
+   */
+  public static final String PRESENCE = "sb.presence";
+
+  /** Hazelcast IMap of nodes: key node id, value JSON {@code {"node_id","member","http_port","connections","started_at"}}. */
+  public static final String NODES = "sb.nodes";
+
+  /** Separator inside composite keys (cannot appear in ids, topics or device ids). */
+  public static final char US = '\u001f';
 }

@@ -7,6 +7,12 @@ public interface Subscriber {
   /** The event loop the subscriber lives on; deliveries run there. */
   Context context();
 
+  String connectionId();
+
+  String deviceId();
+
+  String userId();
+
   /** True for CBOR connections (they get the binary frame). */
   boolean binary();
 

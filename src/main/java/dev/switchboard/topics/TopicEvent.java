@@ -17,6 +17,8 @@ public final class TopicEvent {
   final String epoch;
   /** The stored item: {@code {"data":…,"ts":…,"from":…}} (from optional). */
   final String item;
+  /** A whole frame given as is (presence), instead of an event built from {@link #item}. */
+  private final String raw;
   private ByteBuf jsonFrame;
   private ByteBuf cborFrame;
 
@@ -25,6 +27,20 @@ public final class TopicEvent {
     this.offset = offset;
     this.epoch = epoch;
     this.item = item;
+    this.raw = null;
+  }
+
+  private TopicEvent(String topic, String raw) {
+    this.topic = topic;
+    this.offset = 0;
+    this.epoch = null;
+    this.item = null;
+    this.raw = raw;
+  }
+
+  /** A frame that is not a publication (a presence change): no offset, delivered as it comes. */
+  static TopicEvent raw(String topic, String frameJson) {
+    return new TopicEvent(topic, frameJson);
   }
 
   public long offset() {
@@ -33,6 +49,9 @@ public final class TopicEvent {
 
   /** The event envelope as JSON text, built from the stored item without re-parsing the data. */
   String json() {
+    if (raw != null) {
+      return raw;
+    }
     StringBuilder b = new StringBuilder(item.length() + topic.length() + 80);
     b.append("{\"type\":\"event\",\"topic\":");
     b.append(quote(topic));

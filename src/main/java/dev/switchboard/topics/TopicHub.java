@@ -9,6 +9,8 @@ import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import com.hazelcast.ringbuffer.StaleSequenceException;
 import dev.switchboard.cluster.Addresses;
+import dev.switchboard.cluster.Directory;
+import dev.switchboard.cluster.HzFutures;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.protocol.Json;
 import io.vertx.core.Context;
@@ -24,9 +26,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 
 /**
  * Topics on this node. Offsets come from a Hazelcast Ringbuffer per topic (offset = sequence + 1,
@@ -59,9 +59,9 @@ public final class TopicHub {
   private final HazelcastInstance hz;
   private final Namespaces namespaces;
   private final Context hub;
-  private final Executor onHub;
   private final Map<String, TopicState> topics = new HashMap<>();
   private final IMap<String, String> epochs;
+  private volatile Directory directory;
   /** Epochs of topics this node published to recently (bounded). */
   private final Map<String, String> epochCache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
     @Override
@@ -75,12 +75,58 @@ public final class TopicHub {
     this.hz = hz;
     this.namespaces = namespaces;
     this.hub = vertx.getOrCreateContext();
-    this.onHub = cmd -> hub.runOnContext(v -> cmd.run());
     this.epochs = hz.getMap(Addresses.EPOCHS);
   }
 
   public Namespaces namespaces() {
     return namespaces;
+  }
+
+  /** Set once at start-up. */
+  public void directory(Directory directory) {
+    this.directory = directory;
+  }
+
+  // ------------------------------------------------------------------ presence
+
+  private void joined(Subscriber s, String topic) {
+    Namespaces.Options ns = namespaces.of(topic);
+    if (!ns.presence() || directory == null) {
+      return;
+    }
+    directory.joined(hub, topic, s.userId(), s.deviceId(), s.connectionId()).onSuccess(prev -> {
+      if (prev == null && ns.joinLeave()) {
+        presence(topic, "join", s.userId(), s.deviceId());
+      }
+    });
+  }
+
+  private void left(Subscriber s, String topic) {
+    Namespaces.Options ns = namespaces.of(topic);
+    if (!ns.presence() || directory == null) {
+      return;
+    }
+    directory.left(hub, topic, s.connectionId()).onSuccess(was -> {
+      if (was && ns.joinLeave()) {
+        presence(topic, "leave", s.userId(), s.deviceId());
+      }
+    });
+  }
+
+  /** Leave frames for the members of a node that left the cluster (its entries are already removed). */
+  public void membersLost(List<Directory.Member> lost) {
+    for (Directory.Member m : lost) {
+      if (namespaces.of(m.topic()).joinLeave()) {
+        presence(m.topic(), "leave", m.user(), m.device());
+      }
+    }
+  }
+
+  /** A presence frame to every node with subscribers of the topic (no offset: not part of the history). */
+  private void presence(String topic, String action, String user, String device) {
+    ObjectNode f = Json.MAPPER.createObjectNode().put("type", "presence").put("topic", topic).put("action", action)
+        .put("user_id", user).put("device_id", device);
+    vertx.eventBus().publish(Addresses.topic(topic), f.toString(), new DeliveryOptions().addHeader("k", "p"));
   }
 
   // ------------------------------------------------------------------ publish
@@ -127,6 +173,9 @@ public final class TopicHub {
       }).onComplete(ar -> {
         if (ar.failed() && st.subscriberCount == 0) {
           close(st);
+        }
+        if (ar.succeeded()) {
+          joined(s, topic);
         }
         done.handle(ar);
       });
@@ -178,8 +227,11 @@ public final class TopicHub {
   public void unsubscribe(Subscriber s, String topic) {
     hub.runOnContext(v -> {
       TopicState st = topics.get(topic);
-      if (st != null && st.remove(s) && st.subscriberCount == 0) {
-        close(st);
+      if (st != null && st.remove(s)) {
+        left(s, topic);
+        if (st.subscriberCount == 0) {
+          close(st);
+        }
       }
     });
   }
@@ -223,6 +275,10 @@ public final class TopicHub {
   // ------------------------------------------------------------------ delivery
 
   private void onBus(TopicState st, Message<String> m) {
+    if ("p".equals(m.headers().get("k"))) {
+      fanOut(st, TopicEvent.raw(st.topic, m.body()));
+      return;
+    }
     long offset;
     try {
       offset = Long.parseLong(m.headers().get("o"));
@@ -387,19 +443,11 @@ public final class TopicHub {
 
   /** A Hazelcast stage as a Vert.x future completed on the hub's context (never on the common pool). */
   private <T> Future<T> fromStage(CompletionStage<T> stage) {
-    Promise<T> p = Promise.promise();
-    stage.whenCompleteAsync((r, err) -> {
-      if (err != null) {
-        p.fail(unwrap(err));
-      } else {
-        p.complete(r);
-      }
-    }, onHub);
-    return p.future();
+    return HzFutures.on(hub, stage);
   }
 
   private static Throwable unwrap(Throwable t) {
-    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return HzFutures.unwrap(t);
   }
 
 }

@@ -233,6 +233,11 @@ final class Connection implements Client, Subscriber {
   }
 
   @Override
+  public String userId() {
+    return principal.userId();
+  }
+
+  @Override
   public boolean binary() {
     return codec.binary();
   }

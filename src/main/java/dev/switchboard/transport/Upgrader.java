@@ -56,6 +56,9 @@ final class Upgrader {
     }
     // From here on a node connection slot is held: every path must release it or hand it to a Connection.
     String token = credentials(req);
+    // Verification may complete later (ES256 runs on a worker): pause so the request is not read to
+    // its end meanwhile, or toWebSocket() would fail with "Request has already been read".
+    req.pause();
     Future<Principal> who;
     if (token == null && !node.config().auth().required()) {
       who = Future.succeededFuture(Principal.anonymous("anon-" + SwitchboardConfig.randomId(12)));
@@ -78,10 +81,19 @@ final class Upgrader {
         respond(req, perUser);
         return;
       }
-      req.toWebSocket().onComplete(wsr -> {
+      Future<ServerWebSocket> upgraded;
+      try {
+        upgraded = req.toWebSocket();
+      } catch (RuntimeException e) {
+        upgraded = Future.failedFuture(e);
+      }
+      upgraded.onComplete(wsr -> {
         if (wsr.failed()) {
           node.policy().releaseUser(principal.userId());
           node.policy().releaseConnection();
+          if (!req.response().ended() && !req.response().headWritten()) {
+            respond(req, Rejection.of(503, ErrorCode.UNAVAILABLE, "the upgrade could not be completed"));
+          }
           return;
         }
         open(wsr.result(), principal, deviceParam);
@@ -99,13 +111,22 @@ final class Upgrader {
     Connection c = new Connection(node, owner, ws, principal, "c_" + SwitchboardConfig.randomId(16),
         "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
     owner.add(c);
+    node.local().add(c);
     ws.closeHandler(v -> {
       owner.remove(c);
+      node.local().remove(c);
       c.closed();
       node.policy().releaseUser(principal.userId());
       node.policy().releaseConnection();
+      node.directory().disconnected(principal.userId(), device, c.connectionId());
     });
     c.start();
+    // One live connection per (user, device) across the cluster: the newer one replaces the older (4009).
+    node.directory().connected(owner.context(), principal.userId(), device, c.connectionId()).onSuccess(old -> {
+      if (old != null) {
+        node.closeRemote(old.node(), old.conn(), dev.switchboard.protocol.CloseCode.REPLACED);
+      }
+    });
   }
 
   /** Header, then query, then cookie: the first source present is the one used, even if it is bad. */

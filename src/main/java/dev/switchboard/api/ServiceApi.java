@@ -1,0 +1,218 @@
+package dev.switchboard.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.NodeContext;
+import dev.switchboard.auth.AuthFailure;
+import dev.switchboard.auth.Principal;
+import dev.switchboard.cluster.DirectSender;
+import dev.switchboard.methods.TopicPresence;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.topics.TopicNames;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The HTTP API for services (PROTOCOL.md section 8), under {@code /api/v1}. Every call needs a
+ * token with role {@code service} (or {@code admin}): 401 without a valid token, 403 without the
+ * role; bad input is 400 {@code INVALID_PARAMS}; bodies are JSON {@code {"code","message"}} on error.
+ */
+public final class ServiceApi {
+  private final NodeContext node;
+
+  private ServiceApi(NodeContext node) {
+    this.node = node;
+  }
+
+  public static void mount(Router router, NodeContext node) {
+    ServiceApi api = new ServiceApi(node);
+    router.route("/api/v1/*").handler(api::authenticate);
+    router.post("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(node.config().limits().maxMessageBytes()));
+    router.post("/api/v1/publish").handler(api::publish);
+    router.post("/api/v1/users/:user/send").handler(api::send);
+    router.get("/api/v1/topics/:topic/presence").handler(api::presence);
+    router.get("/api/v1/topics/:topic/history").handler(api::history);
+    router.get("/api/v1/cluster").handler(api::cluster);
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+    String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+    if (token == null) {
+      fail(ctx, 401, ErrorCode.UNAUTHORIZED, "a service token is required");
+      return;
+    }
+    ctx.request().pause();
+    node.verifier().verify(token).onComplete(ar -> {
+      ctx.request().resume();
+      if (ar.failed()) {
+        node.metrics().authFailure(ar.cause() instanceof AuthFailure ? ((AuthFailure) ar.cause()).reason() : "error");
+        fail(ctx, 401, ErrorCode.UNAUTHORIZED, ar.cause() instanceof AuthFailure ? ar.cause().getMessage() : "invalid token");
+        return;
+      }
+      Principal p = ar.result();
+      if (!p.hasRole(Principal.ROLE_SERVICE) && !p.isAdmin()) {
+        fail(ctx, 403, ErrorCode.FORBIDDEN, "role service required");
+        return;
+      }
+      ctx.put("principal", p);
+      ctx.next();
+    });
+  }
+
+  private JsonNode body(RoutingContext ctx) {
+    try {
+      JsonNode b = Json.MAPPER.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+      return b != null && b.isObject() ? b : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private void publish(RoutingContext ctx) {
+    JsonNode b = body(ctx);
+    if (b == null) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "body must be a JSON object {topic, data}");
+      return;
+    }
+    String topic = b.path("topic").textValue();
+    if (topic == null || !TopicNames.NAME.matcher(topic).matches()) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "topic is missing or invalid");
+      return;
+    }
+    if (!b.has("data") || b.get("data").isNull()) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "data is required");
+      return;
+    }
+    Principal p = ctx.get("principal");
+    reply(ctx, node.topics().publish(topic, b.get("data"), p.userId())
+        .map(pos -> Json.MAPPER.createObjectNode().put("offset", pos.offset()).put("epoch", pos.epoch())));
+  }
+
+  private void send(RoutingContext ctx) {
+    JsonNode b = body(ctx);
+    if (b == null || !b.has("data") || b.get("data").isNull()) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "body must be a JSON object {data, [device_id]}");
+      return;
+    }
+    JsonNode device = b.get("device_id");
+    if (device != null && !device.isNull() && !device.isTextual()) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "device_id must be a string");
+      return;
+    }
+    Principal p = ctx.get("principal");
+    String deviceId = device == null || device.isNull() ? null : device.textValue();
+    node.directs().send(ctx.pathParam("user"), deviceId, null, b.get("data"), p.userId(), null).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ok(ctx, Json.MAPPER.createObjectNode().put("delivered", ar.result()));
+      } else if (ar.cause() instanceof DirectSender.NoSuchDevice) {
+        ok(ctx, Json.MAPPER.createObjectNode().put("delivered", 0));
+      } else {
+        fail(ctx, 503, ErrorCode.UNAVAILABLE, "send failed, retry");
+      }
+    });
+  }
+
+  private String topic(RoutingContext ctx) {
+    String topic = ctx.pathParam("topic");
+    if (topic == null || !TopicNames.NAME.matcher(topic).matches()) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "topic is invalid");
+      return null;
+    }
+    return topic;
+  }
+
+  private void presence(RoutingContext ctx) {
+    String topic = topic(ctx);
+    if (topic != null) {
+      reply(ctx, node.directory().members(topic).map(TopicPresence::result));
+    }
+  }
+
+  /** {@code ?limit=1..1000&since=<offset>&epoch=<epoch>}: the events after {@code since}, oldest first. */
+  private void history(RoutingContext ctx) {
+    String topic = topic(ctx);
+    if (topic == null) {
+      return;
+    }
+    long limit;
+    long since;
+    try {
+      limit = Long.parseLong(ctx.request().getParam("limit", "100"));
+      since = Long.parseLong(ctx.request().getParam("since", "-1"));
+    } catch (NumberFormatException e) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "limit and since must be whole numbers");
+      return;
+    }
+    if (limit < 0 || limit > 1000 || since < -1) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "limit must be 0..1000 and since >= 0");
+      return;
+    }
+    String epoch = ctx.request().getParam("epoch");
+    node.topics().history(topic, since, (int) limit).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, 503, ErrorCode.UNAVAILABLE, "history unavailable, retry");
+        return;
+      }
+      var h = ar.result();
+      if ((epoch != null && !epoch.equals(h.epoch())) || (since >= 0 && since + 1 < h.oldest() && since < h.offset())) {
+        fail(ctx, 404, ErrorCode.NOT_FOUND, "position is not in the history kept");
+        return;
+      }
+      ObjectNode r = Json.MAPPER.createObjectNode();
+      ArrayNode events = r.putArray("events");
+      h.events().forEach(e -> events.add(e.toJson()));
+      r.put("offset", h.offset()).put("epoch", h.epoch());
+      ok(ctx, r);
+    });
+  }
+
+  private void cluster(RoutingContext ctx) {
+    reply(ctx, node.directory().nodes().map(nodes -> {
+      ObjectNode r = Json.MAPPER.createObjectNode();
+      ArrayNode list = r.putArray("nodes");
+      int total = 0;
+      for (Object o : nodes) {
+        io.vertx.core.json.JsonObject n = (io.vertx.core.json.JsonObject) o;
+        if (node.nodeId().equals(n.getString("node_id"))) {
+          n.put("connections", node.local().size()); // our own count is exact
+        }
+        total += n.getInteger("connections", 0);
+        try {
+          list.add(Json.MAPPER.readTree(n.encode()));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      r.put("connections", total);
+      return r;
+    }));
+  }
+
+  private void reply(RoutingContext ctx, Future<? extends JsonNode> f) {
+    f.onComplete(ar -> {
+      if (ar.succeeded()) {
+        ok(ctx, ar.result());
+      } else {
+        fail(ctx, 503, ErrorCode.UNAVAILABLE, "temporarily unavailable, retry");
+      }
+    });
+  }
+
+  private static void ok(RoutingContext ctx, JsonNode body) {
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.toString());
+  }
+
+  static void fail(RoutingContext ctx, int status, ErrorCode code, String message) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(Json.MAPPER.createObjectNode().put("code", code.name()).put("message", message).toString());
+  }
+}

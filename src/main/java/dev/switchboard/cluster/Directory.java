@@ -1,0 +1,202 @@
+package dev.switchboard.cluster;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.map.IMap;
+import com.hazelcast.query.Predicates;
+import dev.switchboard.protocol.Json;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The cluster-wide registries kept in Hazelcast IMaps: live devices (user → device → node,
+ * connection), topic presence, and nodes. Entries carry the Hazelcast member that owns them; when
+ * a member leaves, the oldest surviving member removes its entries (membership events, not
+ * timeouts) and reports the presence it removed so that leave frames can be sent.
+ */
+public final class Directory {
+  /** A device connection as registered. */
+  public record Device(String user, String device, String node, String member, String conn, long at) {
+    static Device of(HazelcastJsonValue v) {
+      JsonObject o = new JsonObject(v.getValue());
+      return new Device(o.getString("user"), o.getString("device"), o.getString("node"), o.getString("member"),
+          o.getString("conn"), o.getLong("at", 0L));
+    }
+
+    HazelcastJsonValue json() {
+      return new HazelcastJsonValue(new JsonObject().put("user", user).put("device", device).put("node", node)
+          .put("member", member).put("conn", conn).put("at", at).encode());
+    }
+  }
+
+  /** A topic member as registered. */
+  public record Member(String topic, String user, String device, String node, String member, String conn) {
+    static Member of(HazelcastJsonValue v) {
+      JsonObject o = new JsonObject(v.getValue());
+      return new Member(o.getString("topic"), o.getString("user"), o.getString("device"), o.getString("node"),
+          o.getString("member"), o.getString("conn"));
+    }
+
+    HazelcastJsonValue json() {
+      return new HazelcastJsonValue(new JsonObject().put("topic", topic).put("user", user).put("device", device)
+          .put("node", node).put("member", member).put("conn", conn).encode());
+    }
+  }
+
+  private final Vertx vertx;
+  private final HazelcastInstance hz;
+  private final String nodeId;
+  private final String memberId;
+  private final IMap<String, HazelcastJsonValue> devices;
+  private final IMap<String, HazelcastJsonValue> presence;
+  private final IMap<String, HazelcastJsonValue> nodes;
+
+  public Directory(Vertx vertx, HazelcastInstance hz, String nodeId, Consumer<List<Member>> onMembersLost) {
+    this.vertx = vertx;
+    this.hz = hz;
+    this.nodeId = nodeId;
+    this.memberId = hz.getCluster().getLocalMember().getUuid().toString();
+    this.devices = hz.getMap(Addresses.DEVICES);
+    this.presence = hz.getMap(Addresses.PRESENCE);
+    this.nodes = hz.getMap(Addresses.NODES);
+    hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        String dead = e.getMember().getUuid().toString();
+        // only the oldest survivor cleans up, so leave frames go out once
+        if (!hz.getCluster().getMembers().iterator().next().localMember()) {
+          return;
+        }
+        vertx.executeBlocking(() -> cleanup(dead), false).onSuccess(onMembersLost::accept);
+      }
+    });
+  }
+
+  public String memberId() {
+    return memberId;
+  }
+
+  private List<Member> cleanup(String deadMember) {
+    devices.removeAll(Predicates.equal("member", deadMember));
+    nodes.removeAll(Predicates.equal("member", deadMember));
+    List<Member> lost = new ArrayList<>();
+    for (HazelcastJsonValue v : presence.values(Predicates.equal("member", deadMember))) {
+      lost.add(Member.of(v));
+    }
+    presence.removeAll(Predicates.equal("member", deadMember));
+    return lost;
+  }
+
+  private static String key(String a, String b) {
+    return a + Addresses.US + b;
+  }
+
+  // ------------------------------------------------------------------ devices
+
+  /** Registers a device connection; the future holds the connection it replaced, if any. */
+  public Future<Device> connected(Context ctx, String user, String device, String conn) {
+    Device d = new Device(user, device, nodeId, memberId, conn, System.currentTimeMillis());
+    return HzFutures.on(ctx, devices.putAsync(key(user, device), d.json()))
+        .map(old -> old == null ? null : Device.of(old))
+        .map(old -> old != null && !old.conn().equals(conn) ? old : null);
+  }
+
+  /** Removes the device entry if it is still this connection's. */
+  public Future<Boolean> disconnected(String user, String device, String conn) {
+    return vertx.executeBlocking(() -> {
+      HazelcastJsonValue v = devices.get(key(user, device));
+      return v != null && Device.of(v).conn().equals(conn) && devices.remove(key(user, device), v);
+    }, false);
+  }
+
+  public Future<List<Device>> devicesOf(String user) {
+    return vertx.executeBlocking(() -> {
+      List<Device> out = new ArrayList<>();
+      for (HazelcastJsonValue v : devices.values(Predicates.equal("user", user))) {
+        out.add(Device.of(v));
+      }
+      out.sort((a, b) -> Long.compare(a.at(), b.at()));
+      return out;
+    }, false);
+  }
+
+  // ------------------------------------------------------------------ presence
+
+  public Future<HazelcastJsonValue> joined(Context ctx, String topic, String user, String device, String conn) {
+    return HzFutures.on(ctx, presence.putAsync(key(topic, conn),
+        new Member(topic, user, device, nodeId, memberId, conn).json()));
+  }
+
+  /** True when the connection was a member (so a leave is due). */
+  public Future<Boolean> left(Context ctx, String topic, String conn) {
+    return HzFutures.on(ctx, presence.removeAsync(key(topic, conn))).map(v -> v != null);
+  }
+
+  /** Members of a topic grouped by user: {@code user → [device…]}, in first-seen order. */
+  public Future<Map<String, List<String>>> members(String topic) {
+    return vertx.executeBlocking(() -> {
+      Collection<HazelcastJsonValue> values = presence.values(Predicates.equal("topic", topic));
+      Map<String, List<String>> byUser = new LinkedHashMap<>();
+      for (HazelcastJsonValue v : values) {
+        Member m = Member.of(v);
+        List<String> devs = byUser.computeIfAbsent(m.user(), u -> new ArrayList<>());
+        if (!devs.contains(m.device())) {
+          devs.add(m.device());
+        }
+      }
+      return byUser;
+    }, false);
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  public Future<Void> announce(Context ctx, int httpPort, int connections, long startedAt) {
+    HazelcastJsonValue v = new HazelcastJsonValue(new JsonObject().put("node_id", nodeId).put("member", memberId)
+        .put("http_port", httpPort).put("connections", connections).put("started_at", startedAt).encode());
+    return HzFutures.on(ctx, nodes.setAsync(nodeId, v));
+  }
+
+  public Future<Void> withdraw() {
+    return vertx.executeBlocking(() -> {
+      nodes.remove(nodeId);
+      return null;
+    }, false);
+  }
+
+  /** Live nodes: only entries whose member is still in the cluster. */
+  public Future<JsonArray> nodes() {
+    return vertx.executeBlocking(() -> {
+      java.util.Set<String> live = new java.util.HashSet<>();
+      hz.getCluster().getMembers().forEach(m -> live.add(m.getUuid().toString()));
+      JsonArray out = new JsonArray();
+      for (HazelcastJsonValue v : nodes.values()) {
+        JsonObject o = new JsonObject(v.getValue());
+        if (live.contains(o.getString("member"))) {
+          out.add(o);
+        }
+      }
+      return out;
+    }, false);
+  }
+
+  static ObjectNode object() {
+    return Json.MAPPER.createObjectNode();
+  }
+}

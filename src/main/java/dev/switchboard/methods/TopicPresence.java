@@ -1,0 +1,63 @@
+package dev.switchboard.methods;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.auth.Access;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.SwitchboardException;
+import dev.switchboard.routing.Call;
+import dev.switchboard.routing.Method;
+import dev.switchboard.routing.ParamSchema;
+import dev.switchboard.topics.TopicNames;
+
+import java.util.List;
+import java.util.Map;
+
+/** {@code topic.presence {topic}} → {members:[{user_id, devices}], count}: cluster-wide, where the namespace has presence. */
+public final class TopicPresence implements Method {
+  private static final ParamSchema PARAMS = ParamSchema.of(TopicNames.topicParam());
+
+  @Override
+  public String name() {
+    return "topic.presence";
+  }
+
+  @Override
+  public ParamSchema params() {
+    return PARAMS;
+  }
+
+  @Override
+  public Access access() {
+    return Access.subscribe("topic");
+  }
+
+  @Override
+  public void handle(Call call) {
+    String topic = call.params().string("topic");
+    if (!call.node().topics().namespaces().of(topic).presence()) {
+      throw SwitchboardException.invalidParams("topic", "presence is not enabled for this topic's namespace");
+    }
+    call.node().directory().members(topic).onComplete(ar -> {
+      if (ar.failed()) {
+        call.reply().error(new SwitchboardException(ErrorCode.UNAVAILABLE, "presence unavailable, retry"));
+      } else {
+        call.reply().result(result(ar.result()));
+      }
+    });
+  }
+
+  /** The shared result shape of {@code topic.presence} and the HTTP presence endpoint. */
+  public static ObjectNode result(Map<String, List<String>> members) {
+    ObjectNode r = Json.MAPPER.createObjectNode();
+    ArrayNode list = r.putArray("members");
+    members.forEach((user, devices) -> {
+      ObjectNode m = list.addObject().put("user_id", user);
+      ArrayNode d = m.putArray("devices");
+      devices.forEach(d::add);
+    });
+    r.put("count", members.size());
+    return r;
+  }
+}
