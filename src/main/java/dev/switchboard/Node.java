@@ -208,6 +208,7 @@ public final class Node {
         .addIndexConfig(new IndexConfig(IndexType.HASH, "topic"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
     hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1));
+    hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1));
   }
 
   /**

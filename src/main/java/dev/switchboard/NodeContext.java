@@ -9,6 +9,7 @@ import dev.switchboard.topics.TopicHub;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Directory;
 import dev.switchboard.cluster.DirectSender;
+import dev.switchboard.cluster.Sessions;
 import dev.switchboard.cluster.LocalConnections;
 import dev.switchboard.protocol.CloseCode;
 import io.vertx.core.Vertx;
@@ -33,6 +34,7 @@ public final class NodeContext {
   private volatile Directory directory;
   private volatile LocalConnections local;
   private volatile DirectSender directs;
+  private volatile Sessions sessions;
 
   public NodeContext(Vertx vertx, HazelcastClusterManager cluster, SwitchboardConfig config, TokenVerifier verifier,
                      MethodRegistry methods, Metrics metrics) {
@@ -99,6 +101,11 @@ public final class NodeContext {
     this.directory = directory;
     this.local = local;
     this.directs = new DirectSender(vertx, nodeId(), directory, local);
+    this.sessions = new Sessions(cluster.getHazelcastInstance(), config.lifecycle().sessionTtlMs());
+  }
+
+  public Sessions sessions() {
+    return sessions;
   }
 
   public DirectSender directs() {

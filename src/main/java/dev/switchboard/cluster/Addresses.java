@@ -51,6 +51,12 @@ public final class Addresses {
   /** Hazelcast IMap of nodes: key node id, value JSON {@code {"node_id","member","http_port","connections","started_at"}}. */
   public static final String NODES = "sb.nodes";
 
+  /**
+   * Hazelcast IMap of resumable sessions: key session id, value JSON
+   * {@code {"user", "topics": {topic: {"offset","epoch"} | null}}}, time-to-live session_ttl.
+   */
+  public static final String SESSIONS = "sb.sessions";
+
   /** Separator inside composite keys (cannot appear in ids, topics or device ids). */
   public static final char US = '\u001f';
 }

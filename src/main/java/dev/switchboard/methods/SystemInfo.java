@@ -34,7 +34,7 @@ public final class SystemInfo implements Method {
     r.put("node_id", call.node().nodeId());
     ObjectNode features = r.putObject("features");
     features.put("cbor", true);
-    features.put("sessions", false);
+    features.put("sessions", call.node().sessions() != null && call.node().sessions().enabled());
     features.put("topics", call.node().methods().get("topic.subscribe") != null);
     features.put("operations", call.node().methods().get("op.cancel") != null);
     ObjectNode limits = r.putObject("limits");

@@ -50,6 +50,9 @@ public final class TopicSubscribe implements Method {
     TopicHub hub = call.node().topics();
     hub.subscribe(subs.subscriber(), topic, sinceOffset, sinceEpoch, r -> call.reply().result(result(topic, r)))
         .onComplete(ar -> {
+          if (ar.succeeded()) {
+            subs.startsAt(topic, ar.result().offset(), ar.result().epoch());
+          }
           if (ar.failed()) {
             subs.release(topic);
             call.reply().error(new SwitchboardException(ErrorCode.UNAVAILABLE, "topic is unavailable, retry"));

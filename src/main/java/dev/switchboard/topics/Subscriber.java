@@ -17,8 +17,8 @@ public interface Subscriber {
   boolean binary();
 
   /**
-   * Writes a pre-encoded frame (the subscriber owns the buffer passed) and flushes it before the
+   * Writes the event's shared pre-encoded frame ({@link TopicEvent#frame}) and flushes it before the
    * event loop turn ends; called on {@link #context()}. False once closed.
    */
-  boolean deliver(io.netty.buffer.ByteBuf frame);
+  boolean deliver(TopicEvent event);
 }

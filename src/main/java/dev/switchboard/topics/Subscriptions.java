@@ -1,14 +1,20 @@
 package dev.switchboard.topics;
 
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /** The topics one connection is subscribed to, bounded per connection. */
 public final class Subscriptions {
   private final Subscriber subscriber;
   private final int max;
-  private final Set<String> topics = new HashSet<>();
+  /** Subscribed topics with the last position delivered (null until the first event). */
+  private final Map<String, Position> topics = new HashMap<>();
+  private boolean changed;
+
+  /** The last event a connection was given on a topic. */
+  public record Position(long offset, String epoch) {
+  }
 
   public Subscriptions(Subscriber subscriber, int max) {
     this.subscriber = subscriber;
@@ -21,24 +27,56 @@ public final class Subscriptions {
 
   /** Records a subscription; false when the connection is at its limit (a repeat is fine). */
   public synchronized boolean reserve(String topic) {
-    if (topics.contains(topic)) {
+    if (topics.containsKey(topic)) {
       return true;
     }
     if (topics.size() >= max) {
       return false;
     }
-    topics.add(topic);
+    topics.put(topic, null);
+    changed = true;
     return true;
   }
 
   /** Forgets a subscription; true when it existed. */
   public synchronized boolean release(String topic) {
-    return topics.remove(topic);
+    if (!topics.containsKey(topic)) {
+      return false;
+    }
+    topics.remove(topic);
+    changed = true;
+    return true;
+  }
+
+  /** Records the position of a delivered event (for session resume). */
+  public synchronized void delivered(String topic, long offset, String epoch) {
+    if (topics.containsKey(topic)) {
+      topics.put(topic, new Position(offset, epoch));
+      changed = true;
+    }
+  }
+
+  /** Records where a subscription starts (the subscribe result), unless events already moved it. */
+  public synchronized void startsAt(String topic, long offset, String epoch) {
+    if (topics.containsKey(topic) && topics.get(topic) == null) {
+      topics.put(topic, new Position(offset, epoch));
+      changed = true;
+    }
+  }
+
+  /** A copy of the positions, and whether they changed since the last snapshot. */
+  public synchronized Map<String, Position> snapshot() {
+    changed = false;
+    return new HashMap<>(topics);
+  }
+
+  public synchronized boolean changed() {
+    return changed;
   }
 
   /** Forgets them all (the connection is gone) and returns what they were. */
   public synchronized List<String> clear() {
-    List<String> out = List.copyOf(topics);
+    List<String> out = List.copyOf(topics.keySet());
     topics.clear();
     return out;
   }

@@ -47,6 +47,20 @@ public final class TopicEvent {
     return offset;
   }
 
+  public String topic() {
+    return topic;
+  }
+
+  /** The epoch; null for frames that are not publications (presence). */
+  public String epoch() {
+    return epoch;
+  }
+
+  /** A retained duplicate of the shared frame for one socket (the writer releases it). */
+  public ByteBuf frame(boolean binary) {
+    return (binary ? cborFrame() : jsonFrame()).retainedDuplicate();
+  }
+
   /** The event envelope as JSON text, built from the stored item without re-parsing the data. */
   String json() {
     if (raw != null) {

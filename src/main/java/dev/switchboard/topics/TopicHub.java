@@ -192,7 +192,7 @@ public final class TopicHub {
       s.context().runOnContext(v -> {
         beforeReplay.accept(r);
         for (TopicEvent e : got) {
-          s.deliver(s.binary() ? e.cborFrame().retainedDuplicate() : e.jsonFrame().retainedDuplicate());
+          s.deliver(e);
           e.release(); // replayed events were read for this subscriber alone
         }
       });
@@ -376,7 +376,7 @@ public final class TopicHub {
       Subscriber[] subs = group.getValue();
       group.getKey().runOnContext(v -> {
         for (Subscriber s : subs) {
-          s.deliver(s.binary() ? e.cborFrame().retainedDuplicate() : e.jsonFrame().retainedDuplicate());
+          s.deliver(e);
         }
         hub.runOnContext(x -> {
           if (--left[0] == 0) {

@@ -13,15 +13,22 @@ import dev.switchboard.protocol.Frames;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Client;
 import dev.switchboard.routing.Dispatcher;
+import dev.switchboard.auth.TopicAcl;
+import dev.switchboard.cluster.Sessions;
 import dev.switchboard.topics.Subscriber;
 import dev.switchboard.topics.Subscriptions;
+import dev.switchboard.topics.TopicEvent;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 
 /**
@@ -53,6 +60,9 @@ final class Connection implements Client, Subscriber {
   private boolean expiringSent;
   private boolean closing;
   private boolean flushQueued;
+  /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
+  private long vertxPendingBytes;
+  private long lastSessionSaveMs;
   private int strikes;
   private long generatedIds;
 
@@ -82,9 +92,9 @@ final class Connection implements Client, Subscriber {
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
   }
 
-  void start() {
+  void start(Sessions.Stored resume) {
     ws.frameHandler(this::onFrame);
-    ws.exceptionHandler(err -> { }); // socket errors end in closeHandler; nothing to tell the client
+    ws.exceptionHandler(this::onSocketError);
     ObjectNode hello = Frames.connected()
         .put("connection_id", connectionId)
         .put("session_id", sessionId)
@@ -94,8 +104,40 @@ final class Connection implements Client, Subscriber {
         .put("protocol_version", 1)
         .put("server_version", node.config().node().serverVersion())
         .put("heartbeat_ms", node.config().limits().heartbeatMs())
-        .put("resumed", false);
+        .put("resumed", resume != null);
     send(hello);
+    if (resume != null) {
+      restore(resume);
+    }
+    saveSession();
+  }
+
+  /**
+   * Resubscribes a resumed session's topics (those the current token still allows), each from its
+   * last recorded position, so what was missed is replayed in order before live events.
+   */
+  private void restore(Sessions.Stored resume) {
+    resume.topics().forEach((topic, pos) -> {
+      if (!TopicAcl.canSubscribe(principal, topic) || !subscriptions.reserve(topic)) {
+        return;
+      }
+      node.topics().subscribe(this, topic, pos == null ? null : pos.offset(), pos == null ? null : pos.epoch(), r -> { })
+          .onComplete(ar -> {
+            if (ar.failed()) {
+              subscriptions.release(topic);
+            } else {
+              subscriptions.startsAt(topic, ar.result().offset(), ar.result().epoch());
+            }
+          });
+    });
+  }
+
+  /** Writes the session (positions included) with a fresh time-to-live. */
+  void saveSession() {
+    if (node.sessions().enabled()) {
+      lastSessionSaveMs = System.currentTimeMillis();
+      node.sessions().save(context, sessionId, principal.userId(), subscriptions.snapshot());
+    }
   }
 
   // ------------------------------------------------------------------ inbound
@@ -161,6 +203,23 @@ final class Connection implements Client, Subscriber {
         "message exceeds " + maxMessageBytes + " bytes"));
   }
 
+  /**
+   * Socket errors end in closeHandler. A frame the decoder refused (over the frame limit, bad
+   * framing) is followed at once by Vert.x dropping the TCP connection: the close frame with the
+   * decoder's status (1009 for a frame over the limit) is written straight to the channel first,
+   * because a close through Vert.x would only be flushed after the drop.
+   */
+  private void onSocketError(Throwable err) {
+    if (err instanceof CorruptedWebSocketFrameException bad && !closing) {
+      closing = true;
+      int code = bad.closeStatus().code();
+      if (code == CloseCode.TOO_BIG.code()) {
+        node.metrics().close(CloseCode.TOO_BIG);
+      }
+      channel.writeAndFlush(new CloseWebSocketFrame(code, bad.closeStatus().reasonText()));
+    }
+  }
+
   private void onMessage(Buffer message, boolean binary) {
     int size = message.length();
     if (size > maxMessageBytes) {
@@ -168,6 +227,10 @@ final class Connection implements Client, Subscriber {
       return;
     }
     node.metrics().frameIn(size);
+    if (!binary && !ByteBufUtil.isText(((BufferInternal) message).getByteBuf(), java.nio.charset.StandardCharsets.UTF_8)) {
+      close(CloseCode.INVALID_UTF8); // RFC 6455 section 8.1: a text message must be valid UTF-8
+      return;
+    }
     if (binary != codec.binary()) {
       dispatcher.sendError(this, null, new SwitchboardException(ErrorCode.INVALID_REQUEST,
           codec.binary() ? "this connection speaks CBOR in binary frames" : "this connection speaks JSON in text frames"));
@@ -212,11 +275,13 @@ final class Connection implements Client, Subscriber {
     if (codec.binary()) {
       Buffer b = codec.encode(frame);
       size = b.length();
-      ws.writeBinaryMessage(b);
+      vertxPendingBytes += size;
+      ws.writeBinaryMessage(b).onComplete(ar -> vertxPendingBytes -= size);
     } else {
       String s = frame.toString();
       size = s.length();
-      ws.writeTextMessage(s);
+      vertxPendingBytes += size;
+      ws.writeTextMessage(s).onComplete(ar -> vertxPendingBytes -= size);
     }
     node.metrics().frameOut(size);
     if (pendingOutboundBytes() > outboundLimit) {
@@ -248,10 +313,13 @@ final class Connection implements Client, Subscriber {
    * Safe because it runs on the socket's own event loop, like every other write to it.
    */
   @Override
-  public boolean deliver(ByteBuf frame) {
+  public boolean deliver(TopicEvent event) {
     if (closing) {
-      frame.release();
       return false;
+    }
+    ByteBuf frame = event.frame(codec.binary());
+    if (event.epoch() != null) {
+      subscriptions.delivered(event.topic(), event.offset(), event.epoch());
     }
     int size = frame.readableBytes();
     channel.write(frame, channel.voidPromise());
@@ -279,7 +347,10 @@ final class Connection implements Client, Subscriber {
   /** Bytes written to the socket but not yet taken by the kernel. */
   private long pendingOutboundBytes() {
     ChannelOutboundBuffer out = channel.channel().unsafe().outboundBuffer();
-    return out == null ? 0 : out.totalPendingWriteBytes();
+    long inChannel = out == null ? 0 : out.totalPendingWriteBytes();
+    // Vert.x holds writes in its own queue while the channel is over its high-water mark (64 KiB),
+    // so the channel alone never shows more than that: take the larger of the two views.
+    return Math.max(inChannel, vertxPendingBytes);
   }
 
   // ------------------------------------------------------------------ clocks
@@ -304,6 +375,10 @@ final class Connection implements Client, Subscriber {
         expiringSent = true;
         send(Frames.tokenExpiring(exp - nowMs));
       }
+    }
+    if (node.sessions().enabled() && (subscriptions.changed() && nowMs - lastSessionSaveMs >= Sessions.SAVE_EVERY_MS
+        || nowMs - lastSessionSaveMs >= node.sessions().ttlMs() / 2)) {
+      saveSession();
     }
     if (nowNanos >= nextPingNanos) {
       nextPingNanos = nowNanos + node.config().limits().heartbeatMs() * 1_000_000L;

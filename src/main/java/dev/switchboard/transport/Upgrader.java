@@ -4,6 +4,7 @@ import dev.switchboard.NodeContext;
 import dev.switchboard.auth.AuthFailure;
 import dev.switchboard.auth.Principal;
 import dev.switchboard.auth.Rejection;
+import dev.switchboard.cluster.Sessions;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.FrameCodec;
@@ -81,6 +82,17 @@ final class Upgrader {
         respond(req, perUser);
         return;
       }
+      // A session is resumed only by its own user; an unknown or foreign id gets a fresh session.
+      Future<Sessions.Stored> stored = sessionParam == null ? Future.succeededFuture()
+          : node.sessions().load(owner.context(), sessionParam)
+              .map(st -> st != null && principal.userId().equals(st.user()) ? st : null)
+              .otherwise((Sessions.Stored) null);
+      stored.onComplete(sr -> upgrade(req, principal, deviceParam, sr.result() == null ? null : sessionParam, sr.result()));
+    });
+  }
+
+  private void upgrade(HttpServerRequest req, Principal principal, String deviceParam, String resumeId,
+                       Sessions.Stored resume) {
       Future<ServerWebSocket> upgraded;
       try {
         upgraded = req.toWebSocket();
@@ -96,12 +108,12 @@ final class Upgrader {
           }
           return;
         }
-        open(wsr.result(), principal, deviceParam);
+        open(wsr.result(), principal, deviceParam, resumeId, resume);
       });
-    });
   }
 
-  private void open(ServerWebSocket ws, Principal principal, String deviceParam) {
+  private void open(ServerWebSocket ws, Principal principal, String deviceParam, String resumeId,
+                    Sessions.Stored resume) {
     String device = deviceParam != null ? deviceParam
         : principal.deviceId() != null ? principal.deviceId() : "d_" + SwitchboardConfig.randomId(12);
     int maxBytes = node.config().limits().maxMessageBytes();
@@ -109,10 +121,18 @@ final class Upgrader {
     FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol())
         ? FrameCodec.cbor(depth, maxBytes) : FrameCodec.json(depth, maxBytes);
     Connection c = new Connection(node, owner, ws, principal, "c_" + SwitchboardConfig.randomId(16),
-        "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
+        resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
     owner.add(c);
     node.local().add(c);
     ws.closeHandler(v -> {
+      // A client close with 1000 ends the session; any other end keeps it (with the positions
+      // delivered so far) for session_ttl. Before closed(), which drops the subscriptions.
+      Short code = ws.closeStatusCode();
+      if (code != null && code == 1000) {
+        node.sessions().end(owner.context(), c.sessionId());
+      } else {
+        c.saveSession();
+      }
       owner.remove(c);
       node.local().remove(c);
       c.closed();
@@ -120,7 +140,7 @@ final class Upgrader {
       node.policy().releaseConnection();
       node.directory().disconnected(principal.userId(), device, c.connectionId());
     });
-    c.start();
+    c.start(resume);
     // One live connection per (user, device) across the cluster: the newer one replaces the older (4009).
     node.directory().connected(owner.context(), principal.userId(), device, c.connectionId()).onSuccess(old -> {
       if (old != null) {

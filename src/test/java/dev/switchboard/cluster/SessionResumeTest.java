@@ -1,0 +1,98 @@
+package dev.switchboard.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.Node;
+import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.WsClient;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Sessions resumed on another node replay what was missed, in order; a 1000 close ends the session. */
+class SessionResumeTest {
+  static List<Node> nodes;
+  static Vertx vertx;
+
+  @BeforeAll
+  static void up() {
+    nodes = TestNode.cluster(2, Map.of());
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void down() {
+    TestNode.stop(nodes.toArray(new Node[0]));
+    vertx.close();
+  }
+
+  static WsClient connect(int node, String user, String session) {
+    return WsClient.open(vertx, nodes.get(node).port(), "/ws?token=" + Tokens.user(user, "chat:*")
+        + (session == null ? "" : "&session_id=" + session), Map.of(), null).ok();
+  }
+
+  static void publish(WsClient pub, String topic, int from, int to) {
+    for (int k = from; k <= to; k++) {
+      assertEquals("result", pub.call("topic.publish", WsClient.params().put("topic", topic).put("data", k))
+          .get("type").asText());
+    }
+  }
+
+  static JsonNode event(WsClient c, String topic) {
+    return c.await(f -> "event".equals(f.path("type").asText()) && topic.equals(f.path("topic").asText()),
+        Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aDroppedSessionResumesOnAnotherNodeWithTheMissedEventsInOrder() {
+    String topic = "chat:resume-" + System.nanoTime();
+    try (WsClient pub = connect(1, "pub", null)) {
+      WsClient first = connect(0, "kim", null);
+      String session = first.connected().get("session_id").asText();
+      assertFalse(first.connected().get("resumed").asBoolean());
+      first.call("topic.subscribe", WsClient.params().put("topic", topic));
+      publish(pub, topic, 1, 5);
+      for (int k = 1; k <= 5; k++) {
+        assertEquals(k, event(first, topic).get("offset").asLong());
+      }
+      first.socket().close((short) 1001); // a drop, not a clean end
+      first.awaitClose(Duration.ofSeconds(10));
+      first.close();
+      publish(pub, topic, 6, 9);
+      try (WsClient again = connect(1, "kim", session)) {
+        assertTrue(again.connected().get("resumed").asBoolean(), again.connected().toString());
+        assertEquals(session, again.connected().get("session_id").asText());
+        for (int k = 6; k <= 9; k++) {
+          assertEquals(k, event(again, topic).get("offset").asLong());
+        }
+        publish(pub, topic, 10, 10);
+        assertEquals(10, event(again, topic).get("offset").asLong());
+      }
+    }
+  }
+
+  @Test
+  void aCleanCloseEndsTheSessionAndAnotherUserCannotResumeIt() {
+    WsClient c = connect(0, "lee", null);
+    String session = c.connected().get("session_id").asText();
+    c.call("topic.subscribe", WsClient.params().put("topic", "chat:x"));
+    try (WsClient thief = connect(1, "mallory", session)) {
+      assertFalse(thief.connected().get("resumed").asBoolean());
+      assertNotEquals(session, thief.connected().get("session_id").asText());
+    }
+    c.close(); // 1000
+    try (WsClient again = connect(1, "lee", session)) {
+      assertFalse(again.connected().get("resumed").asBoolean());
+    }
+  }
+}
