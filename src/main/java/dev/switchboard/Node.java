@@ -5,6 +5,7 @@ import com.hazelcast.config.InterfacesConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.config.XmlConfigBuilder;
+import dev.switchboard.api.EventBusApi;
 import dev.switchboard.api.Metrics;
 import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.ConfigException;
@@ -136,7 +137,7 @@ public final class Node {
       hub.directory(directory);
       List<GatewayVerticle> gateways = new CopyOnWriteArrayList<>();
       vertx.setPeriodic(10_000, id -> ctx.policy().sweep());
-      return local.ready().compose(r -> vertx.deployVerticle(() -> {
+      return local.ready().compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
             GatewayVerticle g = new GatewayVerticle(ctx);
             gateways.add(g);
             return g;
@@ -148,7 +149,7 @@ public final class Node {
   }
 
   /** cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings. */
-  static Config hazelcastConfig(ClusterOptions c) {
+  public static Config hazelcastConfig(ClusterOptions c) {
     Config hz;
     Path path = Path.of(c.configPath());
     try {

@@ -57,6 +57,19 @@ public final class Addresses {
    */
   public static final String SESSIONS = "sb.sessions";
 
+  /**
+   * Service API on the event bus (every node consumes these; {@code request} reaches one of them).
+   * Request {@code {"topic","data",["from"]}} → reply {@code {"offset","epoch"}}.
+   * Failures: {@code ReplyException} with failureCode 400 (bad input) or 503, message = error code.
+   */
+  public static final String API_PUBLISH = "sb.api.publish";
+
+  /** Request {@code {"user","data",["device_id"],["from"]}} → reply {@code {"delivered"}}. */
+  public static final String API_SEND = "sb.api.send";
+
+  /** Request {@code {"topic"}} → reply {@code {"members":[{"user_id","devices"}],"count"}}. */
+  public static final String API_PRESENCE = "sb.api.presence";
+
   /** Separator inside composite keys (cannot appear in ids, topics or device ids). */
   public static final char US = '\u001f';
 }

@@ -62,6 +62,7 @@ final class Connection implements Client, Subscriber {
   private boolean flushQueued;
   /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
   private long vertxPendingBytes;
+  private boolean outboundCheckQueued;
   private long lastSessionSaveMs;
   private int strikes;
   private long generatedIds;
@@ -284,10 +285,27 @@ final class Connection implements Client, Subscriber {
       ws.writeTextMessage(s).onComplete(ar -> vertxPendingBytes -= size);
     }
     node.metrics().frameOut(size);
-    if (pendingOutboundBytes() > outboundLimit) {
-      // The client does not read: close rather than let its queue grow the heap.
-      close(CloseCode.SLOW_CONSUMER);
+    checkOutbound();
+  }
+
+  /**
+   * Slow-consumer check. Replies written while a batch of requests is read are flushed only at the
+   * end of that read, so right after a write the queue also holds bytes a healthy client is about to
+   * take: the verdict is deferred to a task of this event loop, which runs after the flush, and
+   * only what the kernel did not take then counts.
+   */
+  private void checkOutbound() {
+    if (outboundCheckQueued || pendingOutboundBytes() <= outboundLimit) {
+      return;
     }
+    outboundCheckQueued = true;
+    context.runOnContext(v -> {
+      outboundCheckQueued = false;
+      if (!closing && pendingOutboundBytes() > outboundLimit) {
+        // The client does not read: close rather than let its queue grow the heap.
+        close(CloseCode.SLOW_CONSUMER);
+      }
+    });
   }
 
   // ------------------------------------------------------------------ topic deliveries
@@ -328,9 +346,7 @@ final class Connection implements Client, Subscriber {
       flushQueued = true;
       owner.flushLater(this);
     }
-    if (pendingOutboundBytes() > outboundLimit) {
-      close(CloseCode.SLOW_CONSUMER);
-    }
+    checkOutbound();
     return true;
   }
 

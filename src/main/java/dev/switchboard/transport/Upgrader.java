@@ -169,6 +169,7 @@ final class Upgrader {
   }
 
   void respond(HttpServerRequest req, Rejection r) {
+    req.resume(); // paused while the token was verified: let the connection read on (no-op otherwise)
     node.metrics().upgradeRejected(r.status());
     var resp = req.response().setStatusCode(r.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     if (r.retryAfterSeconds() > 0) {
