@@ -56,6 +56,10 @@ public final class Directory {
     }
   }
 
+  private static final io.vertx.core.internal.logging.Logger LOG =
+      io.vertx.core.internal.logging.LoggerFactory.getLogger(Directory.class);
+  static final int CLEANUP_ATTEMPTS = 8;
+
   private final Vertx vertx;
   private final HazelcastInstance hz;
   private final String nodeId;
@@ -84,13 +88,29 @@ public final class Directory {
         if (!hz.getCluster().getMembers().iterator().next().localMember()) {
           return;
         }
-        vertx.executeBlocking(() -> cleanup(dead), false).onSuccess(onMembersLost::accept);
+        cleanupWithRetry(dead, onMembersLost, 1);
       }
     });
   }
 
   public String memberId() {
     return memberId;
+  }
+
+  /**
+   * Right after a member leaves, partitions migrate and queries can fail ("not member"): retry a few
+   * times, then give up with a warning (the device and node entries then stay until replaced).
+   */
+  private void cleanupWithRetry(String dead, Consumer<List<Member>> onMembersLost, int attempt) {
+    vertx.executeBlocking(() -> cleanup(dead), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        onMembersLost.accept(ar.result());
+      } else if (attempt < CLEANUP_ATTEMPTS) {
+        vertx.setTimer(500L * attempt, t -> cleanupWithRetry(dead, onMembersLost, attempt + 1));
+      } else {
+        LOG.warn("entries of departed member " + dead + " could not be cleaned up: " + ar.cause().getMessage());
+      }
+    });
   }
 
   private List<Member> cleanup(String deadMember) {

@@ -52,6 +52,7 @@ public final class TopicSubscribe implements Method {
         .onComplete(ar -> {
           if (ar.succeeded()) {
             subs.startsAt(topic, ar.result().offset(), ar.result().epoch());
+            call.client().subscriptionsChanged();
           }
           if (ar.failed()) {
             subs.release(topic);

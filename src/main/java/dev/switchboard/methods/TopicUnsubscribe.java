@@ -37,6 +37,7 @@ public final class TopicUnsubscribe implements Method {
     }
     if (subs.release(topic)) {
       call.node().topics().unsubscribe(subs.subscriber(), topic);
+      call.client().subscriptionsChanged();
     }
     call.reply().result(Json.MAPPER.createObjectNode().put("topic", topic));
   }

@@ -22,6 +22,13 @@ public interface Client {
 
   void close(CloseCode code);
 
+  /**
+   * The set of subscriptions changed: write the session now (positions may lag by a few seconds
+   * after a crash, but the subscriptions themselves must not).
+   */
+  default void subscriptionsChanged() {
+  }
+
   /** The connection's topic subscriptions; null where the connection cannot subscribe. */
   default dev.switchboard.topics.Subscriptions subscriptions() {
     return null;

@@ -62,7 +62,6 @@ final class Connection implements Client, Subscriber {
   private boolean flushQueued;
   /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
   private long vertxPendingBytes;
-  private boolean outboundCheckQueued;
   private long lastSessionSaveMs;
   private int strikes;
   private long generatedIds;
@@ -128,9 +127,19 @@ final class Connection implements Client, Subscriber {
               subscriptions.release(topic);
             } else {
               subscriptions.startsAt(topic, ar.result().offset(), ar.result().epoch());
+              subscriptionsChanged();
             }
           });
     });
+  }
+
+  @Override
+  public void subscriptionsChanged() {
+    if (Io.onContext(context)) {
+      saveSession();
+    } else {
+      context.runOnContext(v -> saveSession());
+    }
   }
 
   /** Writes the session (positions included) with a fresh time-to-live. */
@@ -285,27 +294,10 @@ final class Connection implements Client, Subscriber {
       ws.writeTextMessage(s).onComplete(ar -> vertxPendingBytes -= size);
     }
     node.metrics().frameOut(size);
-    checkOutbound();
-  }
-
-  /**
-   * Slow-consumer check. Replies written while a batch of requests is read are flushed only at the
-   * end of that read, so right after a write the queue also holds bytes a healthy client is about to
-   * take: the verdict is deferred to a task of this event loop, which runs after the flush, and
-   * only what the kernel did not take then counts.
-   */
-  private void checkOutbound() {
-    if (outboundCheckQueued || pendingOutboundBytes() <= outboundLimit) {
-      return;
+    if (pendingOutboundBytes() > outboundLimit) {
+      // The client does not read: close rather than let its queue grow the heap.
+      close(CloseCode.SLOW_CONSUMER);
     }
-    outboundCheckQueued = true;
-    context.runOnContext(v -> {
-      outboundCheckQueued = false;
-      if (!closing && pendingOutboundBytes() > outboundLimit) {
-        // The client does not read: close rather than let its queue grow the heap.
-        close(CloseCode.SLOW_CONSUMER);
-      }
-    });
   }
 
   // ------------------------------------------------------------------ topic deliveries
@@ -346,7 +338,9 @@ final class Connection implements Client, Subscriber {
       flushQueued = true;
       owner.flushLater(this);
     }
-    checkOutbound();
+    if (pendingOutboundBytes() > outboundLimit) {
+      close(CloseCode.SLOW_CONSUMER);
+    }
     return true;
   }
 
