@@ -2,8 +2,8 @@ package dev.switchboard.topics;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.WireFrames;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 import java.nio.charset.StandardCharsets;
 
@@ -91,7 +91,7 @@ public final class TopicEvent {
   /** The text frame, built on first use (on the hub's context, before the event is handed to any loop). */
   ByteBuf jsonFrame() {
     if (jsonFrame == null) {
-      jsonFrame = frame(0x81, json().getBytes(StandardCharsets.UTF_8));
+      jsonFrame = WireFrames.message(false, json().getBytes(StandardCharsets.UTF_8));
     }
     return jsonFrame;
   }
@@ -100,7 +100,7 @@ public final class TopicEvent {
     if (cborFrame == null) {
       try {
         ObjectNode n = (ObjectNode) Json.MAPPER.readTree(json());
-        cborFrame = frame(0x82, CBOR.writeValueAsBytes(n));
+        cborFrame = WireFrames.message(true, CBOR.writeValueAsBytes(n));
       } catch (Exception e) {
         throw new IllegalStateException("stored item is not JSON", e);
       }
@@ -121,22 +121,4 @@ public final class TopicEvent {
   private static final com.fasterxml.jackson.databind.ObjectMapper CBOR =
       new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.cbor.CBORFactory());
 
-  /** A final, unmasked server frame: opcode byte, length, payload, in one direct buffer. */
-  static ByteBuf frame(int opcodeByte, byte[] payload) {
-    int len = payload.length;
-    int header = len < 126 ? 2 : len < 65536 ? 4 : 10;
-    ByteBuf buf = Unpooled.directBuffer(header + len);
-    buf.writeByte(opcodeByte);
-    if (len < 126) {
-      buf.writeByte(len);
-    } else if (len < 65536) {
-      buf.writeByte(126);
-      buf.writeShort(len);
-    } else {
-      buf.writeByte(127);
-      buf.writeLong(len);
-    }
-    buf.writeBytes(payload);
-    return buf;
-  }
 }

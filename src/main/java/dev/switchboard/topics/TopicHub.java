@@ -42,6 +42,8 @@ public final class TopicHub {
   /** Wait this long for a missing offset to arrive on the bus before reading it from history. */
   static final long GAP_WAIT_MS = 200;
   static final int READ_BATCH = 1000;
+  /** Most publications appended in one Hazelcast call. */
+  static final int APPEND_BATCH = 256;
 
   /** A topic position. */
   public record Position(long offset, String epoch) {
@@ -60,6 +62,7 @@ public final class TopicHub {
   private final Namespaces namespaces;
   private final Context hub;
   private final Map<String, TopicState> topics = new HashMap<>();
+  private final Map<String, Appender> appenders = new HashMap<>();
   private final IMap<String, String> epochs;
   private volatile Directory directory;
   /** Epochs of topics this node published to recently (bounded). */
@@ -131,7 +134,12 @@ public final class TopicHub {
 
   // ------------------------------------------------------------------ publish
 
-  /** Appends to the topic's history and publishes to every node with subscribers. */
+  /**
+   * Appends to the topic's history and publishes to every node with subscribers. Publications of
+   * a topic from this node are appended in the order they were made (one append batch in flight
+   * per topic), so one connection's publications get increasing offsets; the batch also keeps
+   * Hazelcast calls few under load.
+   */
   public Future<Position> publish(String topic, JsonNode data, String from) {
     ObjectNode item = Json.MAPPER.createObjectNode();
     item.set("data", data);
@@ -141,14 +149,53 @@ public final class TopicHub {
     }
     String stored = item.toString();
     Promise<Position> done = Promise.promise();
-    hub.runOnContext(v -> epoch(topic).compose(epoch -> fromStage(ring(topic).addAsync(stored, OverflowPolicy.OVERWRITE))
-        .map(seq -> {
-          long offset = seq + 1;
-          vertx.eventBus().publish(Addresses.topic(topic), stored,
-              new DeliveryOptions().addHeader("o", Long.toString(offset)).addHeader("e", epoch));
-          return new Position(offset, epoch);
-        })).onComplete(done));
+    hub.runOnContext(v -> {
+      Appender a = appenders.computeIfAbsent(topic, t -> new Appender());
+      a.queue.add(new Pending(stored, done));
+      if (!a.inFlight) {
+        appendNext(topic, a);
+      }
+    });
     return done.future();
+  }
+
+  /** Publications of one topic waiting for their append, in order. */
+  private static final class Appender {
+    final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
+    boolean inFlight;
+  }
+
+  private record Pending(String item, Promise<Position> promise) {
+  }
+
+  private void appendNext(String topic, Appender a) {
+    if (a.queue.isEmpty()) {
+      appenders.remove(topic);
+      return;
+    }
+    a.inFlight = true;
+    List<Pending> batch = new ArrayList<>();
+    while (!a.queue.isEmpty() && batch.size() < APPEND_BATCH) {
+      batch.add(a.queue.poll());
+    }
+    List<String> items = new ArrayList<>(batch.size());
+    batch.forEach(p -> items.add(p.item()));
+    epoch(topic).compose(epoch -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE)).map(lastSeq -> {
+      long first = lastSeq - batch.size() + 2; // offset = sequence + 1
+      for (int i = 0; i < batch.size(); i++) {
+        long offset = first + i;
+        vertx.eventBus().publish(Addresses.topic(topic), items.get(i),
+            new DeliveryOptions().addHeader("o", Long.toString(offset)).addHeader("e", epoch));
+        batch.get(i).promise().complete(new Position(offset, epoch));
+      }
+      return null;
+    })).onComplete(ar -> {
+      if (ar.failed()) {
+        batch.forEach(p -> p.promise().tryFail(ar.cause()));
+      }
+      a.inFlight = false;
+      appendNext(topic, a);
+    });
   }
 
   // ------------------------------------------------------------------ subscribe

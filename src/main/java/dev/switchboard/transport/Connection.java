@@ -10,6 +10,7 @@ import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.FrameCodec;
 import dev.switchboard.protocol.Frames;
+import dev.switchboard.protocol.WireFrames;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Client;
 import dev.switchboard.routing.Dispatcher;
@@ -38,6 +39,9 @@ import io.vertx.core.internal.http.WebSocketInternal;
  * socket's event loop only.
  */
 final class Connection implements Client, Subscriber {
+  /** Unflushed bytes past which a socket is flushed at once instead of at the end of the turn. */
+  static final int FLUSH_EARLY_BYTES = 64 * 1024;
+
   private final NodeContext node;
   private final GatewayVerticle owner;
   private final ServerWebSocket ws;
@@ -60,8 +64,8 @@ final class Connection implements Client, Subscriber {
   private boolean expiringSent;
   private boolean closing;
   private boolean flushQueued;
+  private int unflushedBytes;
   /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
-  private long vertxPendingBytes;
   private long lastSessionSaveMs;
   private int strikes;
   private long generatedIds;
@@ -277,28 +281,39 @@ final class Connection implements Client, Subscriber {
     }
   }
 
+  /**
+   * Every frame of a connection (replies, errors, events, token and drain notices) goes straight
+   * to the socket's channel as pre-built WebSocket bytes and is flushed at the end of the loop
+   * turn. One path keeps them in order: Vert.x's own write path would hold frames in a queue of
+   * its own while the channel is backed up and let later direct writes overtake them.
+   */
   private void write(ObjectNode frame) {
     if (closing) {
       return;
     }
-    int size;
+    byte[] payload;
     if (codec.binary()) {
       Buffer b = codec.encode(frame);
-      size = b.length();
-      vertxPendingBytes += size;
-      ws.writeBinaryMessage(b).onComplete(ar -> vertxPendingBytes -= size);
+      payload = b.getBytes();
     } else {
-      String s = frame.toString();
-      size = s.length();
-      vertxPendingBytes += size;
-      ws.writeTextMessage(s).onComplete(ar -> vertxPendingBytes -= size);
+      payload = frame.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
+    writeFrame(WireFrames.message(codec.binary(), payload));
+  }
+
+  private void writeFrame(ByteBuf bytes) {
+    int size = bytes.readableBytes();
     node.metrics().frameOut(size);
-    if (pendingOutboundBytes() > outboundLimit) {
-      // The client does not read: close rather than let its queue grow the heap.
-      close(CloseCode.SLOW_CONSUMER);
+    channel.write(bytes, channel.voidPromise());
+    unflushedBytes += size;
+    if (unflushedBytes >= FLUSH_EARLY_BYTES) {
+      flush(); // a large burst goes out as it is written, not all at the end of the turn
+    } else if (!flushQueued) {
+      flushQueued = true;
+      owner.flushLater(this);
     }
   }
+
 
   // ------------------------------------------------------------------ topic deliveries
 
@@ -327,26 +342,26 @@ final class Connection implements Client, Subscriber {
     if (closing) {
       return false;
     }
-    ByteBuf frame = event.frame(codec.binary());
     if (event.epoch() != null) {
       subscriptions.delivered(event.topic(), event.offset(), event.epoch());
     }
-    int size = frame.readableBytes();
-    channel.write(frame, channel.voidPromise());
-    node.metrics().frameOut(size);
-    if (!flushQueued) {
-      flushQueued = true;
-      owner.flushLater(this);
-    }
-    if (pendingOutboundBytes() > outboundLimit) {
-      close(CloseCode.SLOW_CONSUMER);
-    }
+    writeFrame(event.frame(codec.binary()));
     return true;
   }
 
+
+  /**
+   * Flushes, then judges the client: what the kernel did not take is what the client has not read.
+   * Past the outbound limit the connection is closed as a slow consumer (4008) rather than let its
+   * queue grow the heap. (Judged after the flush: unflushed bytes of this turn are not the client's fault.)
+   */
   void flush() {
     flushQueued = false;
+    unflushedBytes = 0;
     channel.flush();
+    if (!closing && pendingOutboundBytes() > outboundLimit) {
+      close(CloseCode.SLOW_CONSUMER);
+    }
   }
 
   @Override
@@ -357,10 +372,9 @@ final class Connection implements Client, Subscriber {
   /** Bytes written to the socket but not yet taken by the kernel. */
   private long pendingOutboundBytes() {
     ChannelOutboundBuffer out = channel.channel().unsafe().outboundBuffer();
-    long inChannel = out == null ? 0 : out.totalPendingWriteBytes();
-    // Vert.x holds writes in its own queue while the channel is over its high-water mark (64 KiB),
-    // so the channel alone never shows more than that: take the larger of the two views.
-    return Math.max(inChannel, vertxPendingBytes);
+    // All our frames are written to the channel directly (see write), never into Vert.x's own
+    // queue, so the channel's outbound buffer holds everything that is unsent.
+    return out == null ? 0 : out.totalPendingWriteBytes();
   }
 
   // ------------------------------------------------------------------ clocks

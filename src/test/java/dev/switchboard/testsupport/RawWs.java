@@ -84,6 +84,35 @@ public final class RawWs implements AutoCloseable {
     out.flush();
   }
 
+  /** Writes several whole, masked frames with one socket write (a pipelined burst in one segment). */
+  public void sendBatch(int opcode, java.util.List<byte[]> payloads) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (byte[] payload : payloads) {
+      all.write(0x80 | opcode);
+      int n = payload.length;
+      if (n < 126) {
+        all.write(0x80 | n);
+      } else if (n < 65536) {
+        all.write(0x80 | 126);
+        all.write((n >> 8) & 0xff);
+        all.write(n & 0xff);
+      } else {
+        all.write(0x80 | 127);
+        for (int i = 7; i >= 0; i--) {
+          all.write((int) ((long) n >> (8 * i)) & 0xff);
+        }
+      }
+      byte[] mask = new byte[4];
+      ThreadLocalRandom.current().nextBytes(mask);
+      all.write(mask);
+      for (int i = 0; i < n; i++) {
+        all.write(payload[i] ^ mask[i & 3]);
+      }
+    }
+    out.write(all.toByteArray());
+    out.flush();
+  }
+
   /** Writes only a frame header announcing {@code length} bytes (to test frame limits). */
   public void sendHeader(int opcode, boolean fin, long length) throws IOException {
     out.write((fin ? 0x80 : 0) | opcode);
