@@ -43,6 +43,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
@@ -103,7 +104,10 @@ public final class Node {
     VertxOptions options = new VertxOptions()
         .setEventLoopPoolSize(loops)
         .setEventBusOptions(new EventBusOptions().setHost(config.cluster().busHost()).setPort(config.cluster().busPort()))
-        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+            // no event-bus address label: there is an address per topic and per node, which would
+            // make one meter series each (unbounded cardinality, and cost on every message)
+            .setLabels(java.util.EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_SIDE, Label.EB_FAILURE)));
     Future<Vertx> clustered = Vertx.builder()
         .with(options)
         .withClusterManager(cluster)
@@ -194,7 +198,7 @@ public final class Node {
    */
   static void historyConfig(Config hz, Namespaces namespaces) {
     for (Namespaces.Options ns : namespaces.all()) {
-      String pattern = Namespaces.DEFAULT.equals(ns.name()) ? Addresses.history("*") : Addresses.history(ns.name() + ":*");
+      String pattern = Addresses.historyPattern(Namespaces.DEFAULT.equals(ns.name()) ? "" : ns.name() + ":");
       hz.addRingBufferConfig(new RingbufferConfig(pattern)
           .setCapacity(Math.max(1, ns.historySize()))
           .setTimeToLiveSeconds(ns.historyTtlSeconds())

@@ -18,12 +18,32 @@ public final class Addresses {
     return "sb.t." + topic;
   }
 
-  /** Hazelcast Ringbuffer holding a topic's history: sequence = offset − 1, items as above. */
+  /**
+   * Hazelcast Ringbuffer holding a topic's history: sequence = offset − 1, items as above. The name
+   * carries the topic as its partition key ({@code @…}), and the topic's epoch entry uses the same
+   * key ({@link #epochKey}): ring and epoch live in one partition and its backups, so they are lost
+   * together, and a lost history comes back with a new epoch.
+   */
   public static String history(String topic) {
-    return "sb.h." + topic;
+    return "sb.h." + partitionKey(topic) + "@" + partitionKey(topic);
   }
 
-  /** Hazelcast IMap topic → epoch (a string that changes only when the topic's history is lost). */
+  /** The Ringbuffer configuration pattern of a namespace ({@code *}: every topic). */
+  public static String historyPattern(String namespacePrefix) {
+    return "sb.h." + namespacePrefix + "*";
+  }
+
+  /** Key of a topic's entry in {@link #EPOCHS}, in the partition of its history. */
+  public static com.hazelcast.partition.PartitionAwareKey<String, String> epochKey(String topic) {
+    return new com.hazelcast.partition.PartitionAwareKey<>(topic, partitionKey(topic));
+  }
+
+  /** Topic names allow {@code @}, which Hazelcast reads as a partition-key separator; {@code ~} is not allowed in names. */
+  static String partitionKey(String topic) {
+    return topic.replace('@', '~');
+  }
+
+  /** Hazelcast IMap {@link #epochKey}(topic) → epoch (a string that changes only when the topic's history is lost). */
   public static final String EPOCHS = "sb.epochs";
 
   /**

@@ -60,6 +60,10 @@ public final class ConfigLoader {
   private static void mergeFile(JsonObject target, JsonObject source, String prefix, Path file) {
     for (String key : source.fieldNames()) {
       String path = prefix.isEmpty() ? key : prefix + "." + key;
+      if (!target.containsKey(key) && "namespaces".equals(prefix) && source.getValue(key) instanceof JsonObject) {
+        target.put(key, source.getValue(key)); // a new namespace: its keys are checked by topics.Namespaces
+        continue;
+      }
       if (!target.containsKey(key)) {
         throw new ConfigException("unknown setting " + path + " in " + file);
       }

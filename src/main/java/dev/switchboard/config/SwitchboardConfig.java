@@ -65,7 +65,8 @@ public record SwitchboardConfig(
         s.integer("limits.rate_flood_strikes", 1, 1_000_000),
         s.integer("limits.max_concurrent_ops", 0, 100_000),
         s.integer("limits.outbound_queue_bytes", 1024, Integer.MAX_VALUE),
-        s.number("limits.token_expiring_ms", 0, 86_400_000));
+        s.number("limits.token_expiring_ms", 0, 86_400_000),
+        s.integer("limits.max_subscriptions", 1, 1_000_000));
     if (limits.maxFrameBytes() < limits.maxMessageBytes()) {
       throw new ConfigException("invalid setting limits.max_frame_bytes (SB_LIMITS_MAX_FRAME_BYTES): must be at least"
           + " limits.max_message_bytes (" + limits.maxMessageBytes() + ")");
@@ -118,7 +119,7 @@ public record SwitchboardConfig(
   public record LimitsOptions(int maxMessageBytes, int maxFrameBytes, int maxJsonDepth, long heartbeatMs,
                               long idleTimeoutMs, int maxConnections, int maxConnectionsPerUser, int connectRatePerIp,
                               int ratePerSec, int rateBurst, int rateFloodStrikes, int maxConcurrentOps,
-                              int outboundQueueBytes, long tokenExpiringMs) {
+                              int outboundQueueBytes, long tokenExpiringMs, int maxSubscriptions) {
   }
 
   public record LifecycleOptions(long sessionTtlMs, long orphanTimeoutMs, long opRetentionMs, long drainMs,

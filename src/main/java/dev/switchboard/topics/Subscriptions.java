@@ -8,12 +8,18 @@ import java.util.Map;
 public final class Subscriptions {
   private final Subscriber subscriber;
   private final int max;
-  /** Subscribed topics with the last position delivered (null until the first event). */
-  private final Map<String, Position> topics = new HashMap<>();
+  /** Subscribed topics with the last position delivered (offset 0 until known); updated in place. */
+  private final Map<String, Cursor> topics = new HashMap<>();
   private boolean changed;
 
   /** The last event a connection was given on a topic. */
   public record Position(long offset, String epoch) {
+  }
+
+  /** Mutable per-topic position: the delivery path updates it without allocating. */
+  private static final class Cursor {
+    long offset;
+    String epoch;
   }
 
   public Subscriptions(Subscriber subscriber, int max) {
@@ -33,7 +39,7 @@ public final class Subscriptions {
     if (topics.size() >= max) {
       return false;
     }
-    topics.put(topic, null);
+    topics.put(topic, new Cursor());
     changed = true;
     return true;
   }
@@ -50,16 +56,20 @@ public final class Subscriptions {
 
   /** Records the position of a delivered event (for session resume). */
   public synchronized void delivered(String topic, long offset, String epoch) {
-    if (topics.containsKey(topic)) {
-      topics.put(topic, new Position(offset, epoch));
+    Cursor c = topics.get(topic);
+    if (c != null) {
+      c.offset = offset;
+      c.epoch = epoch;
       changed = true;
     }
   }
 
   /** Records where a subscription starts (the subscribe result), unless events already moved it. */
   public synchronized void startsAt(String topic, long offset, String epoch) {
-    if (topics.containsKey(topic) && topics.get(topic) == null) {
-      topics.put(topic, new Position(offset, epoch));
+    Cursor c = topics.get(topic);
+    if (c != null && c.epoch == null) {
+      c.offset = offset;
+      c.epoch = epoch;
       changed = true;
     }
   }
@@ -67,7 +77,9 @@ public final class Subscriptions {
   /** A copy of the positions, and whether they changed since the last snapshot. */
   public synchronized Map<String, Position> snapshot() {
     changed = false;
-    return new HashMap<>(topics);
+    Map<String, Position> out = new HashMap<>();
+    topics.forEach((t, c) -> out.put(t, c.epoch == null ? null : new Position(c.offset, c.epoch)));
+    return out;
   }
 
   public synchronized boolean changed() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.partition.PartitionAwareKey;
 import com.hazelcast.ringbuffer.OverflowPolicy;
 import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
@@ -63,21 +64,26 @@ public final class TopicHub {
   private final Context hub;
   private final Map<String, TopicState> topics = new HashMap<>();
   private final Map<String, Appender> appenders = new HashMap<>();
-  private final IMap<String, String> epochs;
+  private final IMap<PartitionAwareKey<String, String>, String> epochs;
   private volatile Directory directory;
-  /** Epochs of topics this node published to recently (bounded). */
-  private final Map<String, String> epochCache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+  /** Epochs of topics this node used recently (bounded), with the highest offset it appended. */
+  private final Map<String, EpochSeen> epochCache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
     @Override
-    protected boolean removeEldestEntry(Map.Entry<String, String> e) {
+    protected boolean removeEldestEntry(Map.Entry<String, EpochSeen> e) {
       return size() > 10_000;
     }
   };
+
+  private record EpochSeen(String epoch, long lastOffset) {
+  }
 
   public TopicHub(Vertx vertx, HazelcastInstance hz, Namespaces namespaces) {
     this.vertx = vertx;
     this.hz = hz;
     this.namespaces = namespaces;
-    this.hub = vertx.getOrCreateContext();
+    // The hub's own ordered context, off the event loops: while a loop writes a publication to its
+    // thousand sockets, the hub already hands the next one to the other loops.
+    this.hub = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
     this.epochs = hz.getMap(Addresses.EPOCHS);
   }
 
@@ -180,8 +186,21 @@ public final class TopicHub {
     }
     List<String> items = new ArrayList<>(batch.size());
     batch.forEach(p -> items.add(p.item()));
-    epoch(topic).compose(epoch -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE)).map(lastSeq -> {
-      long first = lastSeq - batch.size() + 2; // offset = sequence + 1
+    epoch(topic).compose(cachedEpoch -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
+        .compose(lastSeq -> {
+          long first = lastSeq - batch.size() + 2; // offset = sequence + 1
+          EpochSeen seen = epochCache.get(topic);
+          if (seen != null && first <= seen.lastOffset()) {
+            // offsets went backwards: the history was lost (with its epoch entry) and started over
+            epochCache.remove(topic);
+            return freshEpoch(topic).map(e -> new Object[] {lastSeq, e});
+          }
+          return Future.succeededFuture(new Object[] {lastSeq, cachedEpoch});
+        }).map(r -> {
+      long lastSeq = (Long) r[0];
+      String epoch = (String) r[1];
+      long first = lastSeq - batch.size() + 2;
+      epochCache.put(topic, new EpochSeen(epoch, lastSeq + 1));
       for (int i = 0; i < batch.size(); i++) {
         long offset = first + i;
         vertx.eventBus().publish(Addresses.topic(topic), items.get(i),
@@ -332,8 +351,10 @@ public final class TopicHub {
     } catch (RuntimeException e) {
       return;
     }
-    if (st.epoch != null && !st.epoch.equals(m.headers().get("e"))) {
-      return; // another epoch's event: history was reset; subscribers recover with since
+    String epoch = m.headers().get("e");
+    if (st.epoch != null && !st.epoch.equals(epoch)) {
+      checkEpoch(st, epoch);
+      return;
     }
     if (st.initialized && offset <= st.last) {
       return;
@@ -342,6 +363,25 @@ public final class TopicHub {
     if (st.initialized) {
       drain(st);
     }
+  }
+
+  /**
+   * An event of another epoch: if it is the topic's epoch now, the history was lost and restarted;
+   * follow it from its first offset (subscribers see the new epoch and know to reload). An event of
+   * an older epoch still in flight is dropped.
+   */
+  private void checkEpoch(TopicState st, String seen) {
+    epochCache.remove(st.topic);
+    freshEpoch(st.topic).onSuccess(current -> {
+      if (current.equals(seen) && !current.equals(st.epoch) && topics.get(st.topic) == st) {
+        LOG.warn("topic " + st.topic + ": history was lost, new epoch " + current);
+        st.epoch = current;
+        st.last = 0;
+        st.held.values().forEach(TopicEvent::release);
+        st.held.clear();
+        fill(st);
+      }
+    });
   }
 
   /** Delivers held events in offset order while they are contiguous; arms a gap fill otherwise. */
@@ -473,20 +513,25 @@ public final class TopicHub {
   }
 
   private Future<String> epoch(String topic) {
-    TopicState st = topics.get(topic);
-    if (st != null && st.epoch != null) {
-      return Future.succeededFuture(st.epoch);
-    }
-    String cached = epochCache.get(topic);
+    EpochSeen cached = epochCache.get(topic);
     if (cached != null) {
-      return Future.succeededFuture(cached);
+      return Future.succeededFuture(cached.epoch());
     }
+    return freshEpoch(topic);
+  }
+
+  /** The epoch as stored now (creating it with the history's first use, or after its loss). */
+  private Future<String> freshEpoch(String topic) {
     String fresh = SwitchboardConfig.randomId(8);
     return vertx.executeBlocking(() -> {
-      String prior = epochs.putIfAbsent(topic, fresh);
+      String prior = epochs.putIfAbsent(Addresses.epochKey(topic), fresh);
       return prior != null ? prior : fresh;
-    }, false).onSuccess(e -> epochCache.put(topic, e));
+    }, false).onSuccess(e -> {
+      EpochSeen had = epochCache.get(topic);
+      epochCache.put(topic, new EpochSeen(e, had != null && had.epoch().equals(e) ? had.lastOffset() : 0));
+    });
   }
+
 
   /** A Hazelcast stage as a Vert.x future completed on the hub's context (never on the common pool). */
   private <T> Future<T> fromStage(CompletionStage<T> stage) {

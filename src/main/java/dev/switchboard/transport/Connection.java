@@ -92,7 +92,7 @@ final class Connection implements Client, Subscriber {
     this.hardMessageBytes = node.config().limits().maxFrameBytes();
     this.outboundLimit = node.config().limits().outboundQueueBytes();
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
-    this.subscriptions = new Subscriptions(this, node.config().settings().integer("limits.max_subscriptions", 1, 1_000_000));
+    this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
   }
 
@@ -113,7 +113,7 @@ final class Connection implements Client, Subscriber {
     if (resume != null) {
       restore(resume);
     }
-    saveSession();
+    // nothing to save yet: the session is written when subscriptions change and at close
   }
 
   /**
@@ -143,6 +143,13 @@ final class Connection implements Client, Subscriber {
       saveSession();
     } else {
       context.runOnContext(v -> saveSession());
+    }
+  }
+
+  /** At close: keeps the session for session_ttl when there is anything to resume. */
+  void saveSessionAtClose() {
+    if (subscriptions.size() > 0 || lastSessionSaveMs > 0) {
+      saveSession();
     }
   }
 
@@ -454,6 +461,15 @@ final class Connection implements Client, Subscriber {
     closing = true;
     node.metrics().close(code);
     ws.close(code.code(), code.reason());
+    // The closing handshake may never happen (a client that does not read never gets our close
+    // frame): drop the TCP connection after the closing timeout whatever the client does.
+    context.owner().setTimer(GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L, t -> {
+      if (channel.channel().isOpen()) {
+        // At the transport, below the pipeline: Vert.x's handler would turn a close() into a
+        // graceful one that first waits for the unsent data this client will never read.
+        channel.channel().unsafe().close(channel.channel().voidPromise());
+      }
+    });
   }
 
   /** Called once when the socket is gone, whoever closed it. */

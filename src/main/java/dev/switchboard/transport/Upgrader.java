@@ -31,11 +31,18 @@ final class Upgrader {
   private final NodeContext node;
   private final GatewayVerticle owner;
   private final Dispatcher dispatcher;
+  /** Codecs are immutable and thread-safe: one of each per verticle, shared by its connections. */
+  private final FrameCodec json;
+  private final FrameCodec cbor;
 
   Upgrader(NodeContext node, GatewayVerticle owner, Dispatcher dispatcher) {
     this.node = node;
     this.owner = owner;
     this.dispatcher = dispatcher;
+    int maxBytes = node.config().limits().maxMessageBytes();
+    int depth = node.config().limits().maxJsonDepth();
+    this.json = FrameCodec.json(depth, maxBytes);
+    this.cbor = FrameCodec.cbor(depth, maxBytes);
   }
 
   void handle(HttpServerRequest req) {
@@ -116,22 +123,27 @@ final class Upgrader {
                     Sessions.Stored resume) {
     String device = deviceParam != null ? deviceParam
         : principal.deviceId() != null ? principal.deviceId() : "d_" + SwitchboardConfig.randomId(12);
-    int maxBytes = node.config().limits().maxMessageBytes();
-    int depth = node.config().limits().maxJsonDepth();
-    FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol())
-        ? FrameCodec.cbor(depth, maxBytes) : FrameCodec.json(depth, maxBytes);
+    FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol()) ? cbor : json;
     Connection c = new Connection(node, owner, ws, principal, "c_" + SwitchboardConfig.randomId(16),
         resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
     owner.add(c);
     node.local().add(c);
-    ws.closeHandler(v -> {
+    // Cleanup runs once, from whichever comes first: Vert.x's close handler, or the channel's own
+    // close (Vert.x holds its close handler back while a close frame waits in its write queue,
+    // which for a client that stopped reading is until that client goes away).
+    boolean[] done = {false};
+    Runnable cleanup = () -> {
+      if (done[0]) {
+        return;
+      }
+      done[0] = true;
       // A client close with 1000 ends the session; any other end keeps it (with the positions
       // delivered so far) for session_ttl. Before closed(), which drops the subscriptions.
-      Short code = ws.closeStatusCode();
+      Short code = closeCode(ws);
       if (code != null && code == 1000) {
         node.sessions().end(owner.context(), c.sessionId());
       } else {
-        c.saveSession();
+        c.saveSessionAtClose();
       }
       owner.remove(c);
       node.local().remove(c);
@@ -139,7 +151,10 @@ final class Upgrader {
       node.policy().releaseUser(principal.userId());
       node.policy().releaseConnection();
       node.directory().disconnected(principal.userId(), device, c.connectionId());
-    });
+    };
+    ws.closeHandler(v -> cleanup.run());
+    ((io.vertx.core.internal.http.WebSocketInternal) ws).channelHandlerContext().channel().closeFuture()
+        .addListener(f -> owner.context().runOnContext(v -> cleanup.run()));
     c.start(resume);
     // One live connection per (user, device) across the cluster: the newer one replaces the older (4009).
     node.directory().connected(owner.context(), principal.userId(), device, c.connectionId()).onSuccess(old -> {
@@ -147,6 +162,15 @@ final class Upgrader {
         node.closeRemote(old.node(), old.conn(), dev.switchboard.protocol.CloseCode.REPLACED);
       }
     });
+  }
+
+  /** The close code the client sent, or null (Vert.x 5.0 throws instead of answering null before a close frame). */
+  private static Short closeCode(ServerWebSocket ws) {
+    try {
+      return ws.closeStatusCode();
+    } catch (NullPointerException noCloseFrameYet) {
+      return null;
+    }
   }
 
   /** Header, then query, then cookie: the first source present is the one used, even if it is bad. */

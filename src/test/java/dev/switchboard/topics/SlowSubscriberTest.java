@@ -1,0 +1,79 @@
+package dev.switchboard.topics;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.Node;
+import dev.switchboard.api.Scrape;
+import dev.switchboard.testsupport.RawWs;
+import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.WsClient;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A subscriber that stops reading is closed with 4008 once its unsent bytes pass the outbound limit;
+ * the others on the same topic get every event, in order.
+ */
+class SlowSubscriberTest {
+  static Node node;
+  static Vertx vertx;
+
+  @BeforeAll
+  static void up() {
+    node = TestNode.start(Map.of("SB_OUTBOUND_QUEUE_BYTES", "65536", "SB_RATE_PER_SEC", "100000",
+        "SB_RATE_BURST", "100000"));
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void down() {
+    TestNode.stop(node);
+    vertx.close();
+  }
+
+  @Test
+  void aNonReadingSubscriberIsClosedWith4008AndTheOthersMissNothing() throws Exception {
+    String topic = "chat:slow-" + System.nanoTime();
+    String pad = "x".repeat(2000);
+    double before = Scrape.now(node.port(), "sb_closes_total", "code=\"4008\"");
+    try (WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub", "chat:*"));
+         WsClient good = WsClient.connect(vertx, node.port(), Tokens.user("good", "chat:*"));
+         RawWs slow = new RawWs(node.port(), "/ws?token=" + Tokens.user("slow", "chat:*"))) {
+      assertEquals(101, slow.status);
+      slow.sendText("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic + "\"}}");
+      good.call("topic.subscribe", WsClient.params().put("topic", topic));
+      // make sure the slow one is subscribed before it stops reading: read up to its subscribe result
+      while (true) {
+        RawWs.Frame f = slow.read(Duration.ofSeconds(10));
+        if (f == null) {
+          throw new AssertionError("no subscribe result for the slow client");
+        }
+        if (f.text().contains("\"result\"") && f.text().contains(topic)) {
+          break;
+        }
+      }
+      int n = 3000; // ~6 MB: more than loopback's socket buffers hold, so the node's queue must grow
+      for (int k = 1; k <= n; k++) {
+        pub.request("topic.publish", WsClient.params().put("topic", topic)
+            .set("data", WsClient.params().put("k", k).put("pad", pad)));
+      }
+      // the good subscriber gets all of them in order, whatever happens to the slow one
+      for (int k = 1; k <= n; k++) {
+        JsonNode e = good.await(f -> "event".equals(f.path("type").asText()), Duration.ofSeconds(30));
+        assertEquals(k, e.get("offset").asLong());
+      }
+      Scrape.until(() -> Scrape.now(node.port(), "sb_closes_total", "code=\"4008\"") > before, Duration.ofSeconds(30),
+          "the non-reading subscriber is closed with 4008");
+      Scrape.until(() -> Scrape.now(node.port(), "sb_connections") == 2, Duration.ofSeconds(30),
+          "only the publisher and the reading subscriber remain (now "
+              + Scrape.now(node.port(), "sb_connections") + ")");
+    }
+  }
+}
