@@ -19,6 +19,13 @@ import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Directory;
 import dev.switchboard.cluster.LocalConnections;
 import dev.switchboard.methods.AuthRefresh;
+import dev.switchboard.methods.OpMethods;
+import dev.switchboard.operations.OpHub;
+import dev.switchboard.operations.OperationKind;
+import dev.switchboard.operations.OperationMethod;
+import dev.switchboard.operations.Operations;
+import dev.switchboard.operations.builtin.DemoCount;
+import dev.switchboard.operations.builtin.DemoPrimes;
 import dev.switchboard.methods.TopicHistory;
 import dev.switchboard.methods.TopicPresence;
 import dev.switchboard.methods.UserDevices;
@@ -139,9 +146,21 @@ public final class Node {
       Directory directory = new Directory(vertx, cluster.getHazelcastInstance(), config.node().id(), hub::membersLost);
       ctx.cluster(directory, local);
       hub.directory(directory);
+      var life = config.lifecycle();
+      OpHub opHub = new OpHub(vertx, cluster.getHazelcastInstance(), config.node().id(),
+          life.opWorkers() > 0 ? life.opWorkers() : Runtime.getRuntime().availableProcessors(), life.opQueue(),
+          life.orphanTimeoutMs(), life.opRetentionMs(), true);
+      ctx.ops(new Operations(vertx, opHub));
+      for (OperationKind kind : List.of(new DemoCount(), new DemoPrimes())) {
+        methods.register(new OperationMethod(kind, Math.max(1, config.limits().maxConcurrentOps()), life.opsPerUser()));
+      }
+      OpMethods.all().forEach(methods::register);
       List<GatewayVerticle> gateways = new CopyOnWriteArrayList<>();
       vertx.setPeriodic(10_000, id -> ctx.policy().sweep());
-      return local.ready().compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
+      Future<Void> kinds = opHub.start()
+          .compose(r -> opHub.worker().register(new DemoCount()))
+          .compose(r -> opHub.worker().register(new DemoPrimes()));
+      return kinds.compose(r -> local.ready()).compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
             GatewayVerticle g = new GatewayVerticle(ctx);
             gateways.add(g);
             return g;
@@ -214,6 +233,10 @@ public final class Node {
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
     hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1));
     hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1));
+    hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1)
+        .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
+        .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
+    hz.addMapConfig(new MapConfig(Addresses.OP_DEDUPE).setBackupCount(1));
   }
 
   /**

@@ -10,6 +10,7 @@ import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Directory;
 import dev.switchboard.cluster.DirectSender;
 import dev.switchboard.cluster.Sessions;
+import dev.switchboard.operations.Operations;
 import dev.switchboard.cluster.LocalConnections;
 import dev.switchboard.protocol.CloseCode;
 import io.vertx.core.Vertx;
@@ -35,6 +36,7 @@ public final class NodeContext {
   private volatile LocalConnections local;
   private volatile DirectSender directs;
   private volatile Sessions sessions;
+  private volatile Operations ops;
 
   public NodeContext(Vertx vertx, HazelcastClusterManager cluster, SwitchboardConfig config, TokenVerifier verifier,
                      MethodRegistry methods, Metrics metrics) {
@@ -102,6 +104,15 @@ public final class NodeContext {
     this.local = local;
     this.directs = new DirectSender(vertx, nodeId(), directory, local);
     this.sessions = new Sessions(cluster.getHazelcastInstance(), config.lifecycle().sessionTtlMs());
+  }
+
+  public Operations ops() {
+    return ops;
+  }
+
+  /** Set once at start-up. */
+  public void ops(Operations ops) {
+    this.ops = ops;
   }
 
   public Sessions sessions() {

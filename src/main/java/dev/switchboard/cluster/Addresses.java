@@ -90,6 +90,36 @@ public final class Addresses {
   /** Request {@code {"topic"}} → reply {@code {"members":[{"user_id","devices"}],"count"}}. */
   public static final String API_PRESENCE = "sb.api.presence";
 
+  /**
+   * Work for an operation kind, sent (round-robin) to the workers that run it, on gateway nodes or
+   * in external services. Request {@code {"op_id","user","method","params",
+   * "attach":{"node","member","att","after_seq"}}} → reply {@code {"node","member"}}; failure 429
+   * (no capacity, retry later) or 400 (params refused by the worker).
+   */
+  public static String work(String kind) {
+    return "sb.work." + kind;
+  }
+
+  /**
+   * Operation control and frames for one node (gateway or worker service). To a worker:
+   * {@code {"op":"attach","op_id","node","member","att","after_seq"}}, {@code {"op":"detach","op_id","att"}},
+   * {@code {"op":"cancel","op_id"}}. To a client's node: {@code {"op":"frame","op_id","att":[…],"frame":{…}}},
+   * answered once the frame is written to the attached connections and they can take more
+   * (that answer is the backpressure signal).
+   */
+  public static String opsNode(String nodeId) {
+    return "sb.ops." + nodeId;
+  }
+
+  /**
+   * Hazelcast IMap of operations: key op id, value JSON {@code {"op_id","user","method","state","stage",
+   * "seq","node","member","created_at"}}; finished ones expire after op_retention.
+   */
+  public static final String OPS = "sb.ops";
+
+  /** Hazelcast IMap dedupe key → op id, while the operation is in flight. */
+  public static final String OP_DEDUPE = "sb.ops.dedupe";
+
   /** Separator inside composite keys (cannot appear in ids, topics or device ids). */
   public static final char US = '\u001f';
 }

@@ -80,7 +80,10 @@ public record SwitchboardConfig(
         s.number("ops.orphan_timeout_ms", 0, 86_400_000),
         s.number("ops.retention_ms", 0, 86_400_000),
         s.number("shutdown.drain_ms", 0, 3_600_000),
-        s.number("shutdown.grace_ms", 0, 3_600_000));
+        s.number("shutdown.grace_ms", 0, 3_600_000),
+        s.integer("ops.workers", 0, 1024),
+        s.integer("ops.queue", 0, 1_000_000),
+        s.integer("ops.max_per_user", 1, 1_000_000));
     return new SwitchboardConfig(node, http, cluster, auth, limits, lifecycle, s);
   }
 
@@ -123,7 +126,7 @@ public record SwitchboardConfig(
   }
 
   public record LifecycleOptions(long sessionTtlMs, long orphanTimeoutMs, long opRetentionMs, long drainMs,
-                                 long shutdownGraceMs) {
+                                 long shutdownGraceMs, int opWorkers, int opQueue, int opsPerUser) {
   }
 
   @Override

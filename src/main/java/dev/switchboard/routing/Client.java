@@ -29,6 +29,11 @@ public interface Client {
   default void subscriptionsChanged() {
   }
 
+  /** True while the connection has more unsent data than it should take more of (backpressure). */
+  default boolean congested() {
+    return false;
+  }
+
   /** The connection's topic subscriptions; null where the connection cannot subscribe. */
   default dev.switchboard.topics.Subscriptions subscriptions() {
     return null;

@@ -372,6 +372,11 @@ final class Connection implements Client, Subscriber {
   }
 
   @Override
+  public boolean congested() {
+    return closing || pendingOutboundBytes() > outboundLimit / 2;
+  }
+
+  @Override
   public Subscriptions subscriptions() {
     return subscriptions;
   }
@@ -478,6 +483,9 @@ final class Connection implements Client, Subscriber {
     partial = null;
     for (String topic : subscriptions.clear()) {
       node.topics().unsubscribe(this, topic);
+    }
+    if (node.ops() != null) {
+      node.ops().hub().clients().closed(this);
     }
   }
 

@@ -1,0 +1,86 @@
+package dev.switchboard.operations;
+
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import dev.switchboard.cluster.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Operations on one node: the registry, the worker that runs operations here, the client side
+ * (attachments of this node's connections), and the node's operations address that serves both.
+ * Gateways have all of it; an external worker service uses the same class without clients.
+ */
+public final class OpHub {
+  private final Vertx vertx;
+  private final String nodeId;
+  private final String memberId;
+  private final OpRegistry registry;
+  private final OpWorker worker;
+  private final OpClients clients;
+
+  public OpHub(Vertx vertx, HazelcastInstance hz, String nodeId, int threads, int queued, long orphanMs,
+               long retentionMs, boolean withClients) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.memberId = hz.getCluster().getLocalMember().getUuid().toString();
+    this.registry = new OpRegistry(vertx, hz, retentionMs);
+    this.worker = new OpWorker(vertx, nodeId, memberId, registry, threads, queued, orphanMs, retentionMs);
+    this.clients = withClients ? new OpClients(vertx, nodeId) : null;
+    hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        // membership events, not timeouts: attachments to a dead worker end with NODE_LOST at once
+        String dead = e.getMember().getUuid().toString();
+        if (clients != null) {
+          clients.memberLost(dead);
+        }
+        worker.memberLost(dead);
+        if (hz.getCluster().getMembers().iterator().next().localMember()) {
+          registry.memberLost(dead);
+        }
+      }
+    });
+  }
+
+  /** Starts serving this node's operations address. */
+  public Future<Void> start() {
+    return vertx.eventBus().<JsonObject>consumer(Addresses.opsNode(nodeId), m -> {
+      if ("frame".equals(m.body().getString("op"))) {
+        if (clients == null) {
+          m.reply(new JsonObject());
+        } else {
+          clients.onFrame(m);
+        }
+      } else {
+        worker.control(m);
+      }
+    }).completion();
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public String memberId() {
+    return memberId;
+  }
+
+  public OpRegistry registry() {
+    return registry;
+  }
+
+  public OpWorker worker() {
+    return worker;
+  }
+
+  public OpClients clients() {
+    return clients;
+  }
+}

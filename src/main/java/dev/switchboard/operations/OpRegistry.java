@@ -1,0 +1,94 @@
+package dev.switchboard.operations;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastJsonValue;
+import com.hazelcast.map.IMap;
+import com.hazelcast.query.Predicates;
+import dev.switchboard.cluster.Addresses;
+import dev.switchboard.cluster.HzFutures;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The cluster-wide operation registry (Hazelcast IMaps): op id → user, method, state, stage, seq
+ * and the node running it; and the dedupe keys of operations in flight. Finished operations stay
+ * for op_retention, then expire.
+ */
+public final class OpRegistry {
+  private final Vertx vertx;
+  private final IMap<String, HazelcastJsonValue> ops;
+  private final IMap<String, String> dedupe;
+  private final long retentionMs;
+
+  public OpRegistry(Vertx vertx, HazelcastInstance hz, long retentionMs) {
+    this.vertx = vertx;
+    this.ops = hz.getMap(Addresses.OPS);
+    this.dedupe = hz.getMap(Addresses.OP_DEDUPE);
+    this.retentionMs = retentionMs;
+  }
+
+  public Future<Void> put(Context ctx, JsonObject op) {
+    boolean done = isFinal(op.getString("state"));
+    return HzFutures.on(ctx, done
+        ? ops.setAsync(op.getString("op_id"), new HazelcastJsonValue(op.encode()), Math.max(1, retentionMs), TimeUnit.MILLISECONDS)
+        : ops.setAsync(op.getString("op_id"), new HazelcastJsonValue(op.encode())));
+  }
+
+  public Future<JsonObject> get(Context ctx, String opId) {
+    return HzFutures.on(ctx, ops.getAsync(opId)).map(v -> v == null ? null : new JsonObject(v.getValue()));
+  }
+
+  /** The user's operations that have not finished. */
+  public Future<List<JsonObject>> live(String user) {
+    return vertx.executeBlocking(() -> {
+      List<JsonObject> out = new ArrayList<>();
+      for (HazelcastJsonValue v : ops.values(Predicates.equal("user", user))) {
+        JsonObject o = new JsonObject(v.getValue());
+        if (!isFinal(o.getString("state"))) {
+          out.add(o);
+        }
+      }
+      out.sort((a, b) -> Long.compare(a.getLong("created_at", 0L), b.getLong("created_at", 0L)));
+      return out;
+    }, false);
+  }
+
+  /** Claims a dedupe key for {@code opId}; the future holds the op id already holding it, or null. */
+  public Future<String> claim(String key, String opId) {
+    return vertx.executeBlocking(() -> dedupe.putIfAbsent(key, opId), false);
+  }
+
+  public void release(String key, String opId) {
+    if (key != null) {
+      vertx.executeBlocking(() -> dedupe.remove(key, opId), false);
+    }
+  }
+
+  /** Operations that ran on a departed member end as errors (their clients got NODE_LOST). */
+  public void memberLost(String member) {
+    vertx.executeBlocking(() -> {
+      for (HazelcastJsonValue v : ops.values(Predicates.equal("member", member))) {
+        JsonObject o = new JsonObject(v.getValue());
+        if (!isFinal(o.getString("state"))) {
+          o.put("state", "error").put("stage", o.getString("stage"));
+          ops.set(o.getString("op_id"), new HazelcastJsonValue(o.encode()), Math.max(1, retentionMs), TimeUnit.MILLISECONDS);
+          String key = o.getString("dedupe");
+          if (key != null) {
+            dedupe.remove(key, o.getString("op_id"));
+          }
+        }
+      }
+      return null;
+    }, false);
+  }
+
+  static boolean isFinal(String state) {
+    return "done".equals(state) || "error".equals(state) || "cancelled".equals(state);
+  }
+}

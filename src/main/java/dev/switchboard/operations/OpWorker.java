@@ -1,0 +1,264 @@
+package dev.switchboard.operations;
+
+import dev.switchboard.cluster.Addresses;
+import dev.switchboard.protocol.ErrorCode;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs operations on this node (a gateway, or an external service that joined the cluster): takes
+ * work for its kinds from the event bus, keeps every run it holds, streams frames to the client
+ * nodes attached to each, serves attach/detach/cancel, cancels orphans, and forgets finished runs
+ * after op_retention. State lives on one ordered context.
+ */
+public final class OpWorker {
+  private static final Logger LOG = LoggerFactory.getLogger(OpWorker.class);
+  static final long FRAME_TIMEOUT_MS = 60_000;
+  static final long STATUS_EVERY_MS = 500;
+
+  private final Vertx vertx;
+  private final String nodeId;
+  private final String memberId;
+  private final OpRegistry registry;
+  private final Context ctx;
+  private final WorkerExecutor threads;
+  private final int capacity;
+  private final long orphanMs;
+  private final long retentionMs;
+  private final Map<String, OperationKind> kinds = new HashMap<>();
+  private final Map<String, OpRun> runs = new HashMap<>();
+  private final Map<String, Long> lastStatus = new HashMap<>();
+  private int live;
+
+  /**
+   * @param threads  worker threads for blocking kinds (the node's operation capacity)
+   * @param queued   operations that may wait for a thread ({@code queued} stage) before new work is refused
+   */
+  public OpWorker(Vertx vertx, String nodeId, String memberId, OpRegistry registry, int threads, int queued,
+                  long orphanMs, long retentionMs) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.memberId = memberId;
+    this.registry = registry;
+    this.ctx = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
+    this.threads = vertx.createSharedWorkerExecutor("sb-ops-" + nodeId, threads);
+    this.capacity = threads + queued;
+    this.orphanMs = orphanMs;
+    this.retentionMs = retentionMs;
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  String nodeId() {
+    return nodeId;
+  }
+
+  void onContext(Runnable r) {
+    ctx.runOnContext(v -> r.run());
+  }
+
+  /** Serves a kind here: its work address gets a consumer on this node. */
+  public Future<Void> register(OperationKind kind) {
+    kinds.put(kind.name(), kind);
+    io.vertx.core.Promise<Void> registered = io.vertx.core.Promise.promise();
+    ctx.runOnContext(v -> vertx.eventBus().<JsonObject>consumer(Addresses.work(kind.name()), m -> accept(kind, m))
+        .completion().onComplete(registered));
+    return registered.future();
+  }
+
+  // ------------------------------------------------------------------ work
+
+  private void accept(OperationKind kind, Message<JsonObject> m) {
+    JsonObject req = m.body();
+    if (live >= capacity) {
+      m.fail(429, "no operation capacity on this node");
+      return;
+    }
+    String opId = req.getString("op_id");
+    JsonObject attach = req.getJsonObject("attach");
+    OpRun run = new OpRun(this, opId, req.getString("user"), kind.name(), req.getJsonObject("params", new JsonObject()),
+        req.getString("dedupe"));
+    runs.put(opId, run);
+    live++;
+    if (attach != null) {
+      link(run, attach.getString("node"), attach.getString("member"), attach.getString("att"));
+    }
+    m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
+    registry.put(ctx, status(run));
+    run.progress("queued", 0, 0, null, -1, null); // seq 1: the client can cancel from here on
+    Runnable go = () -> {
+      if (run.finished()) {
+        return;
+      }
+      run.progress("running", 0, 0, null, -1, null);
+      try {
+        kind.start(run);
+      } catch (RuntimeException e) {
+        LOG.error("operation " + kind.name() + " " + opId + " failed", e);
+        run.fail(ErrorCode.INTERNAL, "internal error");
+      }
+    };
+    if (kind.blocking()) {
+      threads.executeBlocking(() -> {
+        go.run();
+        return null;
+      }, false);
+    } else {
+      onContext(go);
+    }
+  }
+
+  // ------------------------------------------------------------------ control (this node's ops address)
+
+  /** Attach, detach and cancel requests for runs held here. */
+  public void control(Message<JsonObject> m) {
+    JsonObject b = m.body();
+    OpRun run = runs.get(b.getString("op_id", ""));
+    if (run == null) {
+      m.fail(404, "UNKNOWN_OPERATION");
+      return;
+    }
+    switch (b.getString("op")) {
+      case "attach" -> {
+        List<JsonObject> frames = run.since(b.getLong("after_seq", 0L));
+        if (frames == null) {
+          m.fail(410, "frames after that seq are no longer kept");
+          return;
+        }
+        m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
+        OpRun.Link l = link(run, b.getString("node"), b.getString("member"), null);
+        String att = b.getString("att");
+        // replay to this attachment alone, then it joins the link's live frames
+        for (JsonObject f : frames) {
+          sendTo(run, l, f, List.of(att));
+        }
+        if (!run.finished()) {
+          l.atts.add(att);
+          run.attachmentsChanged();
+        }
+      }
+      case "detach" -> {
+        OpRun.Link l = run.links.get(b.getString("node"));
+        if (l != null) {
+          l.atts.remove(b.getString("att"));
+          if (l.atts.isEmpty()) {
+            run.links.remove(l.node);
+          }
+          run.attachmentsChanged();
+        }
+        m.reply(new JsonObject());
+      }
+      case "cancel" -> {
+        run.cancel(b.getString("reason", "cancelled"));
+        m.reply(new JsonObject().put("state", run.state()));
+      }
+      default -> m.fail(400, "unknown op");
+    }
+  }
+
+  private OpRun.Link link(OpRun run, String node, String member, String att) {
+    OpRun.Link l = run.links.computeIfAbsent(node, n -> new OpRun.Link(n, member));
+    if (att != null) {
+      l.atts.add(att);
+      run.attachmentsChanged();
+    }
+    return l;
+  }
+
+  /** A member left: its attachments are gone; their runs may become orphans. */
+  public void memberLost(String member) {
+    onContext(() -> {
+      for (OpRun run : new ArrayList<>(runs.values())) {
+        if (run.links.values().removeIf(l -> member.equals(l.member))) {
+          run.attachmentsChanged();
+        }
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ called by runs
+
+  void send(OpRun run, OpRun.Link l, JsonObject frame) {
+    sendTo(run, l, frame, l.atts);
+  }
+
+  private void sendTo(OpRun run, OpRun.Link l, JsonObject frame, List<String> atts) {
+    if (atts.isEmpty()) {
+      return;
+    }
+    l.inflight++;
+    JsonObject msg = new JsonObject().put("op", "frame").put("op_id", run.opId).put("att", new JsonArray(new ArrayList<>(atts)))
+        .put("frame", frame);
+    vertx.eventBus().request(Addresses.opsNode(l.node), msg, new DeliveryOptions().setSendTimeout(FRAME_TIMEOUT_MS))
+        .onComplete(ar -> onContext(() -> {
+          if (ar.failed() && run.links.get(l.node) == l) {
+            // the client node is gone or not answering: its attachments end here
+            run.links.remove(l.node);
+            run.attachmentsChanged();
+          }
+          run.acked(l);
+        }));
+  }
+
+  void recordProgress(OpRun run) {
+    long now = System.currentTimeMillis();
+    Long last = lastStatus.get(run.opId);
+    if (last == null || now - last >= STATUS_EVERY_MS) {
+      lastStatus.put(run.opId, now);
+      registry.put(ctx, status(run));
+    }
+  }
+
+  void finished(OpRun run) {
+    live--;
+    lastStatus.remove(run.opId);
+    registry.put(ctx, status(run));
+    registry.release(run.dedupeKey, run.opId);
+    if (run.orphanTimer >= 0) {
+      vertx.cancelTimer(run.orphanTimer);
+    }
+    vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> runs.remove(run.opId)));
+  }
+
+  void orphanCheck(OpRun run) {
+    boolean attached = run.links.values().stream().anyMatch(l -> !l.atts.isEmpty());
+    if (attached || run.finished()) {
+      if (run.orphanTimer >= 0) {
+        vertx.cancelTimer(run.orphanTimer);
+        run.orphanTimer = -1;
+      }
+    } else if (run.orphanTimer < 0) {
+      run.orphanTimer = vertx.setTimer(Math.max(1, orphanMs), t -> onContext(() -> {
+        run.orphanTimer = -1;
+        if (run.links.values().stream().allMatch(l -> l.atts.isEmpty())) {
+          run.cancel("cancelled: nobody attached");
+        }
+      }));
+    }
+  }
+
+  private JsonObject status(OpRun run) {
+    return new JsonObject().put("op_id", run.opId).put("user", run.user).put("method", run.method)
+        .put("state", run.state()).put("stage", run.stage).put("seq", run.seq).put("node", nodeId)
+        .put("member", memberId).put("dedupe", run.dedupeKey).put("created_at", run.createdAt);
+  }
+
+  public int live() {
+    return live;
+  }
+}
