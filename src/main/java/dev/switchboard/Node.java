@@ -20,6 +20,7 @@ import dev.switchboard.cluster.Directory;
 import dev.switchboard.cluster.LocalConnections;
 import dev.switchboard.methods.AuthRefresh;
 import dev.switchboard.methods.OpMethods;
+import dev.switchboard.operations.ExternalKind;
 import dev.switchboard.operations.OpHub;
 import dev.switchboard.operations.OperationKind;
 import dev.switchboard.operations.OperationMethod;
@@ -153,6 +154,10 @@ public final class Node {
       ctx.ops(new Operations(vertx, opHub));
       for (OperationKind kind : List.of(new DemoCount(), new DemoPrimes())) {
         methods.register(new OperationMethod(kind, Math.max(1, config.limits().maxConcurrentOps()), life.opsPerUser()));
+      }
+      for (String external : config.settings().list("ops.external")) {
+        methods.register(new OperationMethod(new ExternalKind(external), Math.max(1, config.limits().maxConcurrentOps()),
+            life.opsPerUser()));
       }
       OpMethods.all().forEach(methods::register);
       List<GatewayVerticle> gateways = new CopyOnWriteArrayList<>();

@@ -38,6 +38,7 @@ public final class ServiceApi {
     router.get("/api/v1/topics/:topic/presence").handler(api::presence);
     router.get("/api/v1/topics/:topic/history").handler(api::history);
     router.get("/api/v1/cluster").handler(api::cluster);
+    router.post("/api/v1/ops/:op/cancel").handler(api::cancel);
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -169,6 +170,22 @@ public final class ServiceApi {
       h.events().forEach(e -> events.add(e.toJson()));
       r.put("offset", h.offset()).put("epoch", h.epoch());
       ok(ctx, r);
+    });
+  }
+
+  /** {@code POST /api/v1/ops/{op_id}/cancel} → {op_id, state}; 404 UNKNOWN_OPERATION. */
+  private void cancel(RoutingContext ctx) {
+    Principal p = ctx.get("principal");
+    node.ops().cancel(io.vertx.core.Vertx.currentContext(), ctx.pathParam("op"), p, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ok(ctx, Json.MAPPER.createObjectNode().put("op_id", ar.result().getString("op_id"))
+            .put("state", ar.result().getString("state")));
+      } else if (ar.cause() instanceof dev.switchboard.protocol.SwitchboardException e
+          && e.code() == ErrorCode.UNKNOWN_OPERATION) {
+        fail(ctx, 404, ErrorCode.UNKNOWN_OPERATION, "unknown operation");
+      } else {
+        fail(ctx, 503, ErrorCode.UNAVAILABLE, "temporarily unavailable, retry");
+      }
     });
   }
 

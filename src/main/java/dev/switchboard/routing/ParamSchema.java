@@ -89,16 +89,24 @@ public final class ParamSchema {
     return new Param(name, Type.ANY);
   }
 
-  public static final ParamSchema NONE = new ParamSchema(List.of());
+  public static final ParamSchema NONE = new ParamSchema(List.of(), false);
+
+  /**
+   * Any params object (bounded by the message limits): for operation kinds run by external
+   * services, whose workers validate their own params and answer INVALID_PARAMS.
+   */
+  public static final ParamSchema OPEN = new ParamSchema(List.of(), true);
 
   private final List<Param> params;
+  private final boolean open;
 
-  private ParamSchema(List<Param> params) {
+  private ParamSchema(List<Param> params, boolean open) {
     this.params = params;
+    this.open = open;
   }
 
   public static ParamSchema of(Param... params) {
-    return new ParamSchema(List.of(params));
+    return new ParamSchema(List.of(params), false);
   }
 
   /** Validates in place and returns a typed view. */
@@ -108,6 +116,9 @@ public final class ParamSchema {
   }
 
   private void check(ObjectNode given, String prefix) {
+    if (open) {
+      return;
+    }
     Iterator<String> names = given.fieldNames();
     while (names.hasNext()) {
       String n = names.next();
@@ -170,6 +181,9 @@ public final class ParamSchema {
   /** A brief description for {@code system.methods}: {name: "type" or "type?"}. */
   public ObjectNode describe() {
     ObjectNode out = Json.MAPPER.createObjectNode();
+    if (open) {
+      out.put("*", "any (checked by the worker)");
+    }
     for (Param p : params) {
       String t = p.type.name().toLowerCase() + (p.required ? "" : "?");
       if (p.fields != null) {

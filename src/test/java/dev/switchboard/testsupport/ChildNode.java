@@ -26,12 +26,21 @@ public final class ChildNode implements AutoCloseable {
 
   /** Starts a node joining {@code members} (plus itself) and waits until /health/ready is 200. */
   public static ChildNode start(String nodeId, String members, Map<String, String> extraEnv) {
+    return start("dev.switchboard.Main", nodeId, members, extraEnv, null);
+  }
+
+  /**
+   * Starts {@code mainClass} the same way; with {@code readyLine} it waits for that text in the
+   * output instead of /health/ready (for cluster members that are not gateways).
+   */
+  public static ChildNode start(String mainClass, String nodeId, String members, Map<String, String> extraEnv,
+                                String readyLine) {
     int port = TestNode.freePort();
     int clusterPort = TestNode.freePort();
     try {
       Path log = Files.createTempFile("sb-child-" + nodeId, ".log");
       ProcessBuilder pb = new ProcessBuilder(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-          "dev.switchboard.Main");
+          mainClass);
       pb.environment().keySet().removeIf(k -> k.startsWith("SB_"));
       pb.environment().putAll(TestNode.env(Map.of()));
       pb.environment().put("SB_HTTP_PORT", String.valueOf(port));
@@ -41,7 +50,11 @@ public final class ChildNode implements AutoCloseable {
       pb.environment().putAll(extraEnv);
       pb.redirectErrorStream(true).redirectOutput(log.toFile());
       ChildNode n = new ChildNode(pb.start(), port, clusterPort, log);
-      n.awaitReady();
+      if (readyLine == null) {
+        n.awaitReady();
+      } else {
+        n.awaitOutput(readyLine);
+      }
       return n;
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
@@ -65,6 +78,20 @@ public final class ChildNode implements AutoCloseable {
       sleep(100);
     }
     throw new AssertionError("child node not ready within 60 s: " + output());
+  }
+
+  private void awaitOutput(String text) {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (output().contains(text)) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("child exited: " + output());
+      }
+      sleep(100);
+    }
+    throw new AssertionError("child did not print '" + text + "' within 60 s: " + output());
   }
 
   public void kill() {
