@@ -73,7 +73,8 @@ public final class Addresses {
 
   /**
    * Hazelcast IMap of resumable sessions: key session id, value JSON
-   * {@code {"user", "topics": {topic: {"offset","epoch"} | null}}}, time-to-live session_ttl.
+   * {@code {"user", "topics": {topic: {"offset","epoch"} | null}, "ops": {op_id: {"seq","id"}}}},
+   * time-to-live session_ttl.
    */
   public static final String SESSIONS = "sb.sessions";
 

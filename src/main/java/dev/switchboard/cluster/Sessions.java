@@ -40,7 +40,7 @@ public final class Sessions {
   }
 
   /** A stored session: its user and positions by topic (null position: subscribed, nothing delivered yet). */
-  public record Stored(String user, Map<String, Subscriptions.Position> topics) {
+  public record Stored(String user, Map<String, Subscriptions.Position> topics, JsonObject ops) {
   }
 
   public Future<Stored> load(Context ctx, String sessionId) {
@@ -58,18 +58,20 @@ public final class Sessions {
         JsonObject p = t.getJsonObject(topic);
         topics.put(topic, p == null ? null : new Subscriptions.Position(p.getLong("offset"), p.getString("epoch")));
       }
-      return new Stored(o.getString("user"), topics);
+      return new Stored(o.getString("user"), topics, o.getJsonObject("ops", new JsonObject()));
     });
   }
 
-  public Future<Void> save(Context ctx, String sessionId, String user, Map<String, Subscriptions.Position> topics) {
+  public Future<Void> save(Context ctx, String sessionId, String user, Map<String, Subscriptions.Position> topics,
+                           JsonObject ops) {
     if (!enabled()) {
       return Future.succeededFuture();
     }
     JsonObject t = new JsonObject();
     topics.forEach((topic, p) -> t.put(topic, p == null ? null
         : new JsonObject().put("offset", p.offset()).put("epoch", p.epoch())));
-    HazelcastJsonValue v = new HazelcastJsonValue(new JsonObject().put("user", user).put("topics", t).encode());
+    HazelcastJsonValue v = new HazelcastJsonValue(new JsonObject().put("user", user).put("topics", t)
+        .put("ops", ops == null ? new JsonObject() : ops).encode());
     return HzFutures.on(ctx, map.setAsync(sessionId, v, ttlMs, TimeUnit.MILLISECONDS));
   }
 

@@ -76,12 +76,14 @@ public final class OpClients {
     return n;
   }
 
-  /** Op id → last seq delivered, for a connection's session. */
-  public Map<String, Long> positions(Client c) {
-    Map<String, Long> out = new java.util.HashMap<>();
+  /** The operations a connection follows, for its session: op id → {"seq": last delivered, "id": request id}. */
+  public JsonObject sessionOps(Client c) {
+    JsonObject out = new JsonObject();
     for (Attachment a : atts.values()) {
       if (a.client == c) {
-        out.merge(a.opId, a.lastSeq, Math::max);
+        JsonNode id = a.sink.id();
+        out.put(a.opId, new JsonObject().put("seq", a.lastSeq)
+            .put("id", id.isTextual() ? (Object) id.textValue() : (Object) id.longValue()));
       }
     }
     return out;

@@ -74,6 +74,7 @@ public final class Operations {
           if (ar.succeeded()) {
             a.workerNode = ar.result().body().getString("node");
             a.workerMember = ar.result().body().getString("member");
+            client.subscriptionsChanged(); // the session now follows this operation
             return;
           }
           hub.clients().remove(att);
@@ -132,7 +133,8 @@ public final class Operations {
       JsonObject req = new JsonObject().put("op", "attach").put("op_id", opId).put("node", hub.nodeId())
           .put("member", hub.memberId()).put("att", att).put("after_seq", afterSeq);
       vertx.eventBus().<JsonObject>request(Addresses.opsNode(op.getString("node")), req,
-          new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onFailure(err -> {
+          new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onSuccess(r -> client.subscriptionsChanged())
+          .onFailure(err -> {
             hub.clients().remove(att);
             if (err instanceof ReplyException r && r.failureCode() == 410) {
               sink.error(new SwitchboardException(ErrorCode.NOT_FOUND, "frames after that seq are no longer kept"));

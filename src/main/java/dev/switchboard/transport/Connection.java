@@ -121,6 +121,15 @@ final class Connection implements Client, Subscriber {
    * last recorded position, so what was missed is replayed in order before live events.
    */
   private void restore(Sessions.Stored resume) {
+    // operations: re-attached after their last delivered seq, under their original request ids
+    for (String opId : resume.ops().fieldNames()) {
+      io.vertx.core.json.JsonObject o = resume.ops().getJsonObject(opId);
+      Object id = o.getValue("id");
+      JsonNode idNode = id instanceof Number ? com.fasterxml.jackson.databind.node.LongNode.valueOf(((Number) id).longValue())
+          : TextNode.valueOf(String.valueOf(id));
+      node.ops().attach(context, opId, o.getLong("seq", 0L), this, new dev.switchboard.routing.ReplySink(this, idNode),
+          false, true);
+    }
     resume.topics().forEach((topic, pos) -> {
       if (!TopicAcl.canSubscribe(principal, topic) || !subscriptions.reserve(topic)) {
         return;
@@ -148,7 +157,8 @@ final class Connection implements Client, Subscriber {
 
   /** At close: keeps the session for session_ttl when there is anything to resume. */
   void saveSessionAtClose() {
-    if (subscriptions.size() > 0 || lastSessionSaveMs > 0) {
+    if (subscriptions.size() > 0 || lastSessionSaveMs > 0
+        || node.ops() != null && !node.ops().hub().clients().sessionOps(this).isEmpty()) {
       saveSession();
     }
   }
@@ -157,7 +167,8 @@ final class Connection implements Client, Subscriber {
   void saveSession() {
     if (node.sessions().enabled()) {
       lastSessionSaveMs = System.currentTimeMillis();
-      node.sessions().save(context, sessionId, principal.userId(), subscriptions.snapshot());
+      node.sessions().save(context, sessionId, principal.userId(), subscriptions.snapshot(),
+          node.ops() == null ? null : node.ops().hub().clients().sessionOps(this));
     }
   }
 

@@ -82,6 +82,35 @@ class SessionResumeTest {
   }
 
   @Test
+  void aResumedSessionReattachesItsOperationsUnderTheirRequestIds() {
+    WsClient first = connect(0, "opsy", null);
+    String session = first.connected().get("session_id").asText();
+    int id = first.request("demo.count", WsClient.params().put("to", 30).put("interval_ms", 40));
+    JsonNode f3 = first.await(f -> f.path("id").asInt(-1) == id && f.path("data").path(0).asInt() == 3, Duration.ofSeconds(10));
+    long lastSeq = f3.get("seq").asLong();
+    first.socket().close((short) 1001);
+    first.awaitClose(Duration.ofSeconds(10));
+    first.close();
+    try (WsClient again = connect(1, "opsy", session)) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      int expect = 4;
+      long seq = lastSeq;
+      while (true) {
+        JsonNode f = again.await(x -> x.path("id").asInt(-1) == id, Duration.ofSeconds(15));
+        assertTrue(f.get("seq").asLong() > seq, "seq continues after the last one delivered");
+        seq = f.get("seq").asLong();
+        if ("stream".equals(f.get("type").asText())) {
+          assertEquals(expect++, f.get("data").get(0).asInt());
+        }
+        if (WsClient.isTerminal(f)) {
+          assertEquals(30, f.at("/result/count").asInt());
+          break;
+        }
+      }
+    }
+  }
+
+  @Test
   void aCleanCloseEndsTheSessionAndAnotherUserCannotResumeIt() {
     WsClient c = connect(0, "lee", null);
     String session = c.connected().get("session_id").asText();
