@@ -23,7 +23,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class OpRun implements OpContext {
   static final int WINDOW = 64;
+  /** Most frames kept for replay per operation... */
   static final int REPLAY = 1024;
+  /** ...and most bytes (JSON) they may take: frames can be large (a batch of 10,000 primes is ~100 KB). */
+  static final long REPLAY_BYTES = 4L << 20;
+  /** What a finished operation keeps for a late attach (its last frames and the terminal). */
+  static final long FINISHED_REPLAY_BYTES = 64L << 10;
 
   /** A client node attached to this operation, with its attachments there. */
   static final class Link {
@@ -48,6 +53,8 @@ final class OpRun implements OpContext {
   final long createdAt = System.currentTimeMillis();
   final Map<String, Link> links = new LinkedHashMap<>();
   final ArrayDeque<JsonObject> replay = new ArrayDeque<>();
+  private final ArrayDeque<Integer> replaySizes = new ArrayDeque<>();
+  private long replayBytes;
   final AtomicBoolean cancelled = new AtomicBoolean();
   private final List<Runnable> cancelActions = new ArrayList<>();
   private final List<Promise<Void>> waiting = new ArrayList<>();
@@ -170,7 +177,8 @@ final class OpRun implements OpContext {
   /** The producer may go on: the replay buffer has room and no client node is a full window behind. */
   private boolean roomForMore() {
     if (links.isEmpty()) {
-      return replay.size() < REPLAY - 1; // nobody attached: buffer for a later attach, then wait
+      // nobody attached: buffer for a later attach, then wait
+      return replay.size() < REPLAY - 1 && replayBytes < REPLAY_BYTES / 2;
     }
     for (Link l : links.values()) {
       if (l.inflight >= WINDOW) {
@@ -205,18 +213,26 @@ final class OpRun implements OpContext {
     frame(frame, true);
     waiting.forEach(Promise::tryComplete);
     waiting.clear();
+    while (replayBytes > FINISHED_REPLAY_BYTES && replay.size() > 1) {
+      replay.poll();
+      replayBytes -= replaySizes.poll();
+    }
     worker.finished(this);
   }
 
   private void frame(JsonObject frame, boolean mustSend) {
     boolean progress = "progress".equals(frame.getString("type"));
-    if (progress && links.isEmpty() && replay.size() >= REPLAY - 1) {
+    if (progress && links.isEmpty() && (replay.size() >= REPLAY - 1 || replayBytes >= REPLAY_BYTES / 2)) {
       worker.recordProgress(this);
       return; // nobody to show it to, and no room: a later progress frame carries newer figures
     }
+    int size = frame.encode().length();
     replay.add(frame);
-    while (replay.size() > REPLAY) {
+    replaySizes.add(size);
+    replayBytes += size;
+    while (replay.size() > REPLAY || (replayBytes > REPLAY_BYTES && replay.size() > 1)) {
       replay.poll();
+      replayBytes -= replaySizes.poll();
     }
     for (Link l : links.values()) {
       if (progress && !mustSend && l.inflight >= WINDOW) {

@@ -28,6 +28,8 @@ public final class OpWorker {
   private static final Logger LOG = LoggerFactory.getLogger(OpWorker.class);
   static final long FRAME_TIMEOUT_MS = 60_000;
   static final long STATUS_EVERY_MS = 500;
+  /** Finished runs kept for late attaches, at most (the oldest go first; the registry still knows them). */
+  static final int MAX_FINISHED = 10_000;
 
   private final Vertx vertx;
   private final String nodeId;
@@ -41,6 +43,7 @@ public final class OpWorker {
   private final Map<String, OperationKind> kinds = new HashMap<>();
   private final Map<String, OpRun> runs = new HashMap<>();
   private final Map<String, Long> lastStatus = new HashMap<>();
+  private final java.util.LinkedHashSet<String> finishedOrder = new java.util.LinkedHashSet<>();
   private int live;
 
   /**
@@ -232,7 +235,16 @@ public final class OpWorker {
     if (run.orphanTimer >= 0) {
       vertx.cancelTimer(run.orphanTimer);
     }
-    vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> runs.remove(run.opId)));
+    finishedOrder.add(run.opId);
+    while (finishedOrder.size() > MAX_FINISHED) {
+      String oldest = finishedOrder.iterator().next();
+      finishedOrder.remove(oldest);
+      runs.remove(oldest);
+    }
+    vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> {
+      finishedOrder.remove(run.opId);
+      runs.remove(run.opId);
+    }));
   }
 
   void orphanCheck(OpRun run) {
