@@ -138,12 +138,33 @@ public final class Directory {
         .map(old -> old != null && !old.conn().equals(conn) ? old : null);
   }
 
-  /** Removes the device entry if it is still this connection's. */
-  public Future<Boolean> disconnected(String user, String device, String conn) {
-    return vertx.executeBlocking(() -> {
-      HazelcastJsonValue v = devices.get(key(user, device));
-      return v != null && Device.of(v).conn().equals(conn) && devices.remove(key(user, device), v);
-    }, false);
+  /** Removes the device entry if it is still this connection's: one operation on the key's partition. */
+  public Future<Boolean> disconnected(Context ctx, String user, String device, String conn) {
+    return HzFutures.on(ctx, devices.submitToKey(key(user, device), new RemoveIfConnection(conn)));
+  }
+
+  /**
+   * Removes a device entry only if it belongs to the given connection (a newer connection of the
+   * same device may have replaced it). Runs on the entry's partition; every member has this class.
+   */
+  static final class RemoveIfConnection
+      implements com.hazelcast.map.EntryProcessor<String, HazelcastJsonValue, Boolean> {
+    private static final long serialVersionUID = 1L;
+    private final String conn;
+
+    RemoveIfConnection(String conn) {
+      this.conn = conn;
+    }
+
+    @Override
+    public Boolean process(java.util.Map.Entry<String, HazelcastJsonValue> entry) {
+      HazelcastJsonValue v = entry.getValue();
+      if (v != null && v.getValue().contains("\"conn\":\"" + conn + "\"")) {
+        entry.setValue(null);
+        return true;
+      }
+      return false;
+    }
   }
 
   public Future<List<Device>> devicesOf(String user) {

@@ -92,9 +92,13 @@ public record SwitchboardConfig(
 
   /** A random base-62 string, for node, connection and session ids. */
   public static String randomId(int length) {
+    // one draw from the secure source per id (not one per character: each draw takes a lock and
+    // may read /dev/urandom, which showed in the upgrade path's profile)
+    byte[] bytes = new byte[length];
+    RANDOM.nextBytes(bytes);
     char[] out = new char[length];
     for (int i = 0; i < length; i++) {
-      out[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+      out[i] = ALPHABET[(bytes[i] & 0xff) % ALPHABET.length];
     }
     return new String(out);
   }

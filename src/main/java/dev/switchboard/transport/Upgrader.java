@@ -150,7 +150,7 @@ final class Upgrader {
       c.closed();
       node.policy().releaseUser(principal.userId());
       node.policy().releaseConnection();
-      node.directory().disconnected(principal.userId(), device, c.connectionId());
+      node.directory().disconnected(owner.context(), principal.userId(), device, c.connectionId());
     };
     ws.closeHandler(v -> cleanup.run());
     ((io.vertx.core.internal.http.WebSocketInternal) ws).channelHandlerContext().channel().closeFuture()
