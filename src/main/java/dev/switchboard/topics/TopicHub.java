@@ -1,24 +1,16 @@
 package dev.switchboard.topics;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.map.IMap;
-import com.hazelcast.partition.PartitionAwareKey;
-import com.hazelcast.ringbuffer.OverflowPolicy;
-import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
 import com.hazelcast.ringbuffer.StaleSequenceException;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Directory;
 import dev.switchboard.cluster.HzFutures;
-import dev.switchboard.config.SwitchboardConfig;
-import dev.switchboard.protocol.Json;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
@@ -63,20 +55,8 @@ public final class TopicHub {
   private final Namespaces namespaces;
   private final Context hub;
   private final Map<String, TopicState> topics = new HashMap<>();
-  private final Map<String, Appender> appenders = new HashMap<>();
-  private final IMap<PartitionAwareKey<String, String>, String> epochs;
-  private volatile Directory directory;
-  /** Epochs of topics this node used recently (bounded), with the highest offset it appended. */
-  private final Map<String, EpochSeen> epochCache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, EpochSeen> e) {
-      return size() > 10_000;
-    }
-  };
-
-  private record EpochSeen(String epoch, long lastOffset) {
-  }
-
+  private final TopicLog log;
+  private final PresenceRelay presence;
   public TopicHub(Vertx vertx, HazelcastInstance hz, Namespaces namespaces) {
     this.vertx = vertx;
     this.hz = hz;
@@ -84,7 +64,8 @@ public final class TopicHub {
     // The hub's own ordered context, off the event loops: while a loop writes a publication to its
     // thousand sockets, the hub already hands the next one to the other loops.
     this.hub = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
-    this.epochs = hz.getMap(Addresses.EPOCHS);
+    this.log = new TopicLog(vertx, hz, hub);
+    this.presence = new PresenceRelay(vertx, namespaces, hub);
   }
 
   public Namespaces namespaces() {
@@ -93,128 +74,21 @@ public final class TopicHub {
 
   /** Set once at start-up. */
   public void directory(Directory directory) {
-    this.directory = directory;
-  }
-
-  // ------------------------------------------------------------------ presence
-
-  private void joined(Subscriber s, String topic) {
-    Namespaces.Options ns = namespaces.of(topic);
-    if (!ns.presence() || directory == null) {
-      return;
-    }
-    directory.joined(hub, topic, s.userId(), s.deviceId(), s.connectionId()).onSuccess(prev -> {
-      if (prev == null && ns.joinLeave()) {
-        presence(topic, "join", s.userId(), s.deviceId());
-      }
-    });
-  }
-
-  private void left(Subscriber s, String topic) {
-    Namespaces.Options ns = namespaces.of(topic);
-    if (!ns.presence() || directory == null) {
-      return;
-    }
-    directory.left(hub, topic, s.connectionId()).onSuccess(was -> {
-      if (was && ns.joinLeave()) {
-        presence(topic, "leave", s.userId(), s.deviceId());
-      }
-    });
+    presence.directory(directory);
   }
 
   /** Leave frames for the members of a node that left the cluster (its entries are already removed). */
   public void membersLost(List<Directory.Member> lost) {
-    for (Directory.Member m : lost) {
-      if (namespaces.of(m.topic()).joinLeave()) {
-        presence(m.topic(), "leave", m.user(), m.device());
-      }
-    }
+    presence.membersLost(lost);
   }
 
-  /** A presence frame to every node with subscribers of the topic (no offset: not part of the history). */
-  private void presence(String topic, String action, String user, String device) {
-    ObjectNode f = Json.MAPPER.createObjectNode().put("type", "presence").put("topic", topic).put("action", action)
-        .put("user_id", user).put("device_id", device);
-    vertx.eventBus().publish(Addresses.topic(topic), f.toString(), new DeliveryOptions().addHeader("k", "p"));
-  }
-
-  // ------------------------------------------------------------------ publish
-
-  /**
-   * Appends to the topic's history and publishes to every node with subscribers. Publications of
-   * a topic from this node are appended in the order they were made (one append batch in flight
-   * per topic), so one connection's publications get increasing offsets; the batch also keeps
-   * Hazelcast calls few under load.
-   */
+  /** Appends to the topic's history and publishes to every node with subscribers (see {@link TopicLog}). */
   public Future<Position> publish(String topic, JsonNode data, String from) {
-    ObjectNode item = Json.MAPPER.createObjectNode();
-    item.set("data", data);
-    item.put("ts", System.currentTimeMillis());
-    if (from != null) {
-      item.put("from", from);
-    }
-    String stored = item.toString();
-    Promise<Position> done = Promise.promise();
-    hub.runOnContext(v -> {
-      Appender a = appenders.computeIfAbsent(topic, t -> new Appender());
-      a.queue.add(new Pending(stored, done));
-      if (!a.inFlight) {
-        appendNext(topic, a);
-      }
-    });
-    return done.future();
+    return log.publish(topic, data, from);
   }
 
-  /** Publications of one topic waiting for their append, in order. */
-  private static final class Appender {
-    final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
-    boolean inFlight;
-  }
-
-  private record Pending(String item, Promise<Position> promise) {
-  }
-
-  private void appendNext(String topic, Appender a) {
-    if (a.queue.isEmpty()) {
-      appenders.remove(topic);
-      return;
-    }
-    a.inFlight = true;
-    List<Pending> batch = new ArrayList<>();
-    while (!a.queue.isEmpty() && batch.size() < APPEND_BATCH) {
-      batch.add(a.queue.poll());
-    }
-    List<String> items = new ArrayList<>(batch.size());
-    batch.forEach(p -> items.add(p.item()));
-    epoch(topic).compose(cachedEpoch -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
-        .compose(lastSeq -> {
-          long first = lastSeq - batch.size() + 2; // offset = sequence + 1
-          EpochSeen seen = epochCache.get(topic);
-          if (seen != null && first <= seen.lastOffset()) {
-            // offsets went backwards: the history was lost (with its epoch entry) and started over
-            epochCache.remove(topic);
-            return freshEpoch(topic).map(e -> new Object[] {lastSeq, e});
-          }
-          return Future.succeededFuture(new Object[] {lastSeq, cachedEpoch});
-        }).map(r -> {
-      long lastSeq = (Long) r[0];
-      String epoch = (String) r[1];
-      long first = lastSeq - batch.size() + 2;
-      epochCache.put(topic, new EpochSeen(epoch, lastSeq + 1));
-      for (int i = 0; i < batch.size(); i++) {
-        long offset = first + i;
-        vertx.eventBus().publish(Addresses.topic(topic), items.get(i),
-            new DeliveryOptions().addHeader("o", Long.toString(offset)).addHeader("e", epoch));
-        batch.get(i).promise().complete(new Position(offset, epoch));
-      }
-      return null;
-    })).onComplete(ar -> {
-      if (ar.failed()) {
-        batch.forEach(p -> p.promise().tryFail(ar.cause()));
-      }
-      a.inFlight = false;
-      appendNext(topic, a);
-    });
+  private Future<String> epoch(String topic) {
+    return log.epoch(topic);
   }
 
   // ------------------------------------------------------------------ subscribe
@@ -241,7 +115,7 @@ public final class TopicHub {
           close(st);
         }
         if (ar.succeeded()) {
-          joined(s, topic);
+          presence.joined(s, topic);
         }
         done.handle(ar);
       });
@@ -294,7 +168,7 @@ public final class TopicHub {
     hub.runOnContext(v -> {
       TopicState st = topics.get(topic);
       if (st != null && st.remove(s)) {
-        left(s, topic);
+        presence.left(s, topic);
         if (st.subscriberCount == 0) {
           close(st);
         }
@@ -371,8 +245,8 @@ public final class TopicHub {
    * an older epoch still in flight is dropped.
    */
   private void checkEpoch(TopicState st, String seen) {
-    epochCache.remove(st.topic);
-    freshEpoch(st.topic).onSuccess(current -> {
+    log.forgetEpoch(st.topic);
+    log.freshEpoch(st.topic).onSuccess(current -> {
       if (current.equals(seen) && !current.equals(st.epoch) && topics.get(st.topic) == st) {
         LOG.warn("topic " + st.topic + ": history was lost, new epoch " + current);
         st.epoch = current;
@@ -508,30 +382,9 @@ public final class TopicHub {
 
   // ------------------------------------------------------------------ plumbing
 
-  private Ringbuffer<String> ring(String topic) {
+  Ringbuffer<String> ring(String topic) {
     return hz.getRingbuffer(Addresses.history(topic));
   }
-
-  private Future<String> epoch(String topic) {
-    EpochSeen cached = epochCache.get(topic);
-    if (cached != null) {
-      return Future.succeededFuture(cached.epoch());
-    }
-    return freshEpoch(topic);
-  }
-
-  /** The epoch as stored now (creating it with the history's first use, or after its loss). */
-  private Future<String> freshEpoch(String topic) {
-    String fresh = SwitchboardConfig.randomId(8);
-    return vertx.executeBlocking(() -> {
-      String prior = epochs.putIfAbsent(Addresses.epochKey(topic), fresh);
-      return prior != null ? prior : fresh;
-    }, false).onSuccess(e -> {
-      EpochSeen had = epochCache.get(topic);
-      epochCache.put(topic, new EpochSeen(e, had != null && had.epoch().equals(e) ? had.lastOffset() : 0));
-    });
-  }
-
 
   /** A Hazelcast stage as a Vert.x future completed on the hub's context (never on the common pool). */
   private <T> Future<T> fromStage(CompletionStage<T> stage) {

@@ -70,10 +70,7 @@ final class Connection implements Client, Subscriber {
   private int strikes;
   private long generatedIds;
 
-  // reassembly of fragmented messages
-  private Buffer partial;
-  private boolean partialBinary;
-  private int partialBytes;
+  private final Reassembly reassembly;
 
   Connection(NodeContext node, GatewayVerticle owner, ServerWebSocket ws, Principal principal, String connectionId,
              String sessionId, String deviceId, FrameCodec codec, Dispatcher dispatcher) {
@@ -94,6 +91,22 @@ final class Connection implements Client, Subscriber {
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
     this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
+    this.reassembly = new Reassembly(maxMessageBytes, hardMessageBytes, new Reassembly.Sink() {
+      @Override
+      public void message(Buffer message, boolean binary) {
+        onMessage(message, binary);
+      }
+
+      @Override
+      public void tooLarge(int size) {
+        Connection.this.tooLarge(size);
+      }
+
+      @Override
+      public void close(CloseCode code) {
+        Connection.this.close(code);
+      }
+    });
   }
 
   void start(Sessions.Stored resume) {
@@ -176,56 +189,8 @@ final class Connection implements Client, Subscriber {
 
   private void onFrame(WebSocketFrame frame) {
     lastInboundNanos = System.nanoTime();
-    if (closing) {
-      return;
-    }
-    switch (frame.type()) {
-      case TEXT, BINARY -> {
-        if (partial != null) {
-          close(CloseCode.POLICY); // a new message started inside a fragmented one
-          return;
-        }
-        if (frame.isFinal()) {
-          onMessage(frame.binaryData(), frame.isBinary());
-        } else {
-          partialBinary = frame.isBinary();
-          partial = Buffer.buffer();
-          partialBytes = 0;
-          append(frame.binaryData());
-        }
-      }
-      case CONTINUATION -> {
-        if (partial == null) {
-          close(CloseCode.POLICY);
-          return;
-        }
-        append(frame.binaryData());
-        if (frame.isFinal() && !closing) {
-          Buffer message = partialBytes > maxMessageBytes ? null : partial;
-          boolean binary = partialBinary;
-          int size = partialBytes;
-          partial = null;
-          if (message == null) {
-            tooLarge(size);
-          } else {
-            onMessage(message, binary);
-          }
-        }
-      }
-      default -> {
-        // ping, pong and close are handled by Vert.x; they count as liveness above
-      }
-    }
-  }
-
-  /** Appends a fragment; past the soft limit only counts bytes (bounded memory), past the hard limit closes 1009. */
-  private void append(Buffer data) {
-    partialBytes += data.length();
-    if (partialBytes > hardMessageBytes) {
-      partial = null;
-      close(CloseCode.TOO_BIG);
-    } else if (partialBytes <= maxMessageBytes) {
-      partial.appendBuffer(data);
+    if (!closing) {
+      reassembly.frame(frame); // pings, pongs and close frames only count as liveness
     }
   }
 
@@ -476,7 +441,11 @@ final class Connection implements Client, Subscriber {
     }
     closing = true;
     node.metrics().close(code);
-    ws.close(code.code(), code.reason());
+    try {
+      ws.close(code.code(), code.reason());
+    } catch (IllegalStateException alreadyClosed) {
+      return; // the socket went away meanwhile: nothing to send, cleanup runs from its close
+    }
     // The closing handshake may never happen (a client that does not read never gets our close
     // frame): drop the TCP connection after the closing timeout whatever the client does.
     context.owner().setTimer(GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L, t -> {
@@ -491,7 +460,7 @@ final class Connection implements Client, Subscriber {
   /** Called once when the socket is gone, whoever closed it. */
   void closed() {
     closing = true;
-    partial = null;
+    reassembly.clear();
     for (String topic : subscriptions.clear()) {
       node.topics().unsubscribe(this, topic);
     }

@@ -108,11 +108,19 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void flushAll() {
-    for (Connection c : unflushed) {
-      c.flush();
-    }
+    // Take the batch first: a flush may close a slow consumer, and nothing a flush triggers may
+    // leave this list non-empty without a flush scheduled (that would stall every socket here).
+    List<Connection> batch = new ArrayList<>(unflushed);
     unflushed.clear();
+    for (Connection c : batch) {
+      try {
+        c.flush();
+      } catch (RuntimeException e) {
+        c.close(CloseCode.INTERNAL);
+      }
+    }
   }
+
 
   private void tick() {
     long nanos = System.nanoTime();

@@ -1,0 +1,73 @@
+package dev.switchboard.topics;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.cluster.Addresses;
+import dev.switchboard.cluster.Directory;
+import dev.switchboard.protocol.Json;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+
+import java.util.List;
+
+/**
+ * Presence of topics whose namespace enables it: members recorded in the cluster directory, and
+ * join/leave frames published on the topic's address (header {@code k=p}, no offset: they are not
+ * part of the history) to every node with subscribers.
+ */
+final class PresenceRelay {
+  private final Vertx vertx;
+  private final Namespaces namespaces;
+  private final Context hub;
+  private volatile Directory directory;
+
+  PresenceRelay(Vertx vertx, Namespaces namespaces, Context hub) {
+    this.vertx = vertx;
+    this.namespaces = namespaces;
+    this.hub = hub;
+  }
+
+  void directory(Directory directory) {
+    this.directory = directory;
+  }
+
+  void joined(Subscriber s, String topic) {
+    Namespaces.Options ns = namespaces.of(topic);
+    if (!ns.presence() || directory == null) {
+      return;
+    }
+    directory.joined(hub, topic, s.userId(), s.deviceId(), s.connectionId()).onSuccess(prev -> {
+      if (prev == null && ns.joinLeave()) {
+        presence(topic, "join", s.userId(), s.deviceId());
+      }
+    });
+  }
+
+  void left(Subscriber s, String topic) {
+    Namespaces.Options ns = namespaces.of(topic);
+    if (!ns.presence() || directory == null) {
+      return;
+    }
+    directory.left(hub, topic, s.connectionId()).onSuccess(was -> {
+      if (was && ns.joinLeave()) {
+        presence(topic, "leave", s.userId(), s.deviceId());
+      }
+    });
+  }
+
+  void membersLost(List<Directory.Member> lost) {
+    for (Directory.Member m : lost) {
+      if (namespaces.of(m.topic()).joinLeave()) {
+        presence(m.topic(), "leave", m.user(), m.device());
+      }
+    }
+  }
+
+  /** A presence frame to every node with subscribers of the topic (no offset: not part of the history). */
+  private void presence(String topic, String action, String user, String device) {
+    ObjectNode f = Json.MAPPER.createObjectNode().put("type", "presence").put("topic", topic).put("action", action)
+        .put("user_id", user).put("device_id", device);
+    vertx.eventBus().publish(Addresses.topic(topic), f.toString(), new DeliveryOptions().addHeader("k", "p"));
+  }
+
+}

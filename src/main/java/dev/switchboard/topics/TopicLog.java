@@ -1,0 +1,169 @@
+package dev.switchboard.topics;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import com.hazelcast.partition.PartitionAwareKey;
+import com.hazelcast.ringbuffer.OverflowPolicy;
+import dev.switchboard.cluster.Addresses;
+import dev.switchboard.cluster.HzFutures;
+import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.protocol.Json;
+import dev.switchboard.topics.TopicHub.Position;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The write side of topics on this node: appends publications to the topic's Ringbuffer in order
+ * (one batch in flight per topic), publishes them with their offsets, and knows each topic's
+ * epoch (a new one when offsets go backwards: the history was lost and started over). Confined to
+ * the hub's context.
+ */
+final class TopicLog {
+  /** Most publications appended in one Hazelcast call. */
+  static final int APPEND_BATCH = 256;
+
+  private final Vertx vertx;
+  private final HazelcastInstance hz;
+  private final Context hub;
+  private final IMap<PartitionAwareKey<String, String>, String> epochs;
+  private final Map<String, Appender> appenders = new HashMap<>();
+
+  TopicLog(Vertx vertx, HazelcastInstance hz, Context hub) {
+    this.vertx = vertx;
+    this.hz = hz;
+    this.hub = hub;
+    this.epochs = hz.getMap(Addresses.EPOCHS);
+  }
+
+  /** Epochs of topics this node used recently (bounded), with the highest offset it appended. */
+  private final Map<String, EpochSeen> epochCache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, EpochSeen> e) {
+      return size() > 10_000;
+    }
+  };
+
+  private record EpochSeen(String epoch, long lastOffset) {
+  }
+
+  /**
+   * Appends to the topic's history and publishes to every node with subscribers. Publications of
+   * a topic from this node are appended in the order they were made (one append batch in flight
+   * per topic), so one connection's publications get increasing offsets; the batch also keeps
+   * Hazelcast calls few under load.
+   */
+  Future<Position> publish(String topic, JsonNode data, String from) {
+    ObjectNode item = Json.MAPPER.createObjectNode();
+    item.set("data", data);
+    item.put("ts", System.currentTimeMillis());
+    if (from != null) {
+      item.put("from", from);
+    }
+    String stored = item.toString();
+    Promise<Position> done = Promise.promise();
+    hub.runOnContext(v -> {
+      Appender a = appenders.computeIfAbsent(topic, t -> new Appender());
+      a.queue.add(new Pending(stored, done));
+      if (!a.inFlight) {
+        appendNext(topic, a);
+      }
+    });
+    return done.future();
+  }
+
+  /** Publications of one topic waiting for their append, in order. */
+  private static final class Appender {
+    final java.util.ArrayDeque<Pending> queue = new java.util.ArrayDeque<>();
+    boolean inFlight;
+  }
+
+  private record Pending(String item, Promise<Position> promise) {
+  }
+
+  private void appendNext(String topic, Appender a) {
+    if (a.queue.isEmpty()) {
+      appenders.remove(topic);
+      return;
+    }
+    a.inFlight = true;
+    List<Pending> batch = new ArrayList<>();
+    while (!a.queue.isEmpty() && batch.size() < APPEND_BATCH) {
+      batch.add(a.queue.poll());
+    }
+    List<String> items = new ArrayList<>(batch.size());
+    batch.forEach(p -> items.add(p.item()));
+    epoch(topic).compose(cachedEpoch -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
+        .compose(lastSeq -> {
+          long first = lastSeq - batch.size() + 2; // offset = sequence + 1
+          EpochSeen seen = epochCache.get(topic);
+          if (seen != null && first <= seen.lastOffset()) {
+            // offsets went backwards: the history was lost (with its epoch entry) and started over
+            epochCache.remove(topic);
+            return freshEpoch(topic).map(e -> new Object[] {lastSeq, e});
+          }
+          return Future.succeededFuture(new Object[] {lastSeq, cachedEpoch});
+        }).map(r -> {
+      long lastSeq = (Long) r[0];
+      String epoch = (String) r[1];
+      long first = lastSeq - batch.size() + 2;
+      epochCache.put(topic, new EpochSeen(epoch, lastSeq + 1));
+      for (int i = 0; i < batch.size(); i++) {
+        long offset = first + i;
+        vertx.eventBus().publish(Addresses.topic(topic), items.get(i),
+            new DeliveryOptions().addHeader("o", Long.toString(offset)).addHeader("e", epoch));
+        batch.get(i).promise().complete(new Position(offset, epoch));
+      }
+      return null;
+    })).onComplete(ar -> {
+      if (ar.failed()) {
+        batch.forEach(p -> p.promise().tryFail(ar.cause()));
+      }
+      a.inFlight = false;
+      appendNext(topic, a);
+    });
+  }
+
+  Future<String> epoch(String topic) {
+    EpochSeen cached = epochCache.get(topic);
+    if (cached != null) {
+      return Future.succeededFuture(cached.epoch());
+    }
+    return freshEpoch(topic);
+  }
+
+  /** The epoch as stored now (creating it with the history's first use, or after its loss). */
+  Future<String> freshEpoch(String topic) {
+    String fresh = SwitchboardConfig.randomId(8);
+    return vertx.executeBlocking(() -> {
+      String prior = epochs.putIfAbsent(Addresses.epochKey(topic), fresh);
+      return prior != null ? prior : fresh;
+    }, false).onSuccess(e -> {
+      EpochSeen had = epochCache.get(topic);
+      epochCache.put(topic, new EpochSeen(e, had != null && had.epoch().equals(e) ? had.lastOffset() : 0));
+    });
+  }
+
+
+  /** Forgets the cached epoch (another epoch was seen on the bus). */
+  void forgetEpoch(String topic) {
+    epochCache.remove(topic);
+  }
+
+  private com.hazelcast.ringbuffer.Ringbuffer<String> ring(String topic) {
+    return hz.getRingbuffer(Addresses.history(topic));
+  }
+
+  private <T> Future<T> fromStage(java.util.concurrent.CompletionStage<T> stage) {
+    return HzFutures.on(hub, stage);
+  }
+}
