@@ -202,12 +202,27 @@ public final class Node {
     }
     hz.setClusterName(c.name());
     NetworkConfig net = hz.getNetworkConfig();
+    // A member given without a port means "the cluster's usual ports": the configured base port and
+    // its auto-increment range. Hazelcast would instead try the range above this node's own port,
+    // so a second node on 5702 would never find the first on 5701: spell the ports out.
+    int basePort = net.getPort();
+    int portCount = net.isPortAutoIncrement() ? Math.max(1, net.getPortCount()) : 1;
     if (c.port() > 0) {
       net.setPort(c.port());
     }
     JoinConfig join = net.getJoin();
     if (join.getTcpIpConfig().isEnabled() && !c.members().isEmpty()) {
-      join.getTcpIpConfig().setMembers(c.members());
+      List<String> members = new java.util.ArrayList<>();
+      for (String m : c.members()) {
+        if (m.contains(":")) {
+          members.add(m);
+        } else {
+          for (int p = basePort; p < basePort + portCount; p++) {
+            members.add(m + ":" + p);
+          }
+        }
+      }
+      join.getTcpIpConfig().setMembers(members);
     }
     if (!c.host().isEmpty()) {
       InterfacesConfig ifaces = net.getInterfaces();
