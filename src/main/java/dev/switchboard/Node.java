@@ -151,6 +151,7 @@ public final class Node {
       OpHub opHub = new OpHub(vertx, cluster.getHazelcastInstance(), config.node().id(),
           life.opWorkers() > 0 ? life.opWorkers() : Runtime.getRuntime().availableProcessors(), life.opQueue(),
           life.orphanTimeoutMs(), life.opRetentionMs(), true);
+      opHub.worker().deadline(life.opDeadlineMs());
       ctx.ops(new Operations(vertx, opHub));
       for (OperationKind kind : List.of(new DemoCount(), new DemoPrimes())) {
         methods.register(new OperationMethod(kind, Math.max(1, config.limits().maxConcurrentOps()), life.opsPerUser()));

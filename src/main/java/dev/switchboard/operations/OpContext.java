@@ -26,10 +26,13 @@ public interface OpContext {
    */
   Future<Void> emit(Object data);
 
-  /** True once the operation was cancelled (by a client, a service, or as an orphan). */
+  /** True once the operation was cancelled (by a client, a service, as an orphan, or at its deadline). */
   boolean cancelled();
 
-  /** Runs once when the operation is cancelled (at once if it already is). */
+  /** Epoch milliseconds by which the operation must end (TIMEOUT after), or 0 without a deadline. */
+  long deadline();
+
+  /** Runs once when the operation is cancelled or times out (at once if it already is). */
   void onCancel(Runnable action);
 
   /** The terminal success; later terminal calls are ignored. */

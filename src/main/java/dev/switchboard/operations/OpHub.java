@@ -59,7 +59,7 @@ public final class OpHub {
           clients.onFrame(m);
         }
       } else {
-        worker.control(m);
+        worker.onContext(() -> worker.control(m)); // runs are confined to the worker's context
       }
     }).completion();
   }

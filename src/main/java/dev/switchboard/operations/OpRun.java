@@ -62,6 +62,9 @@ final class OpRun implements OpContext {
   String stage = "queued";
   JsonObject terminalFrame;
   long orphanTimer = -1;
+  long deadline;
+  /** The registry write in flight for this run; the next one waits for it. */
+  io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
 
   OpRun(OpWorker worker, String opId, String user, String method, JsonObject params, String dedupeKey) {
     this.worker = worker;
@@ -147,6 +150,11 @@ final class OpRun implements OpContext {
   }
 
   @Override
+  public long deadline() {
+    return deadline;
+  }
+
+  @Override
   public boolean cancelled() {
     return cancelled.get();
   }
@@ -189,6 +197,15 @@ final class OpRun implements OpContext {
   }
 
   void cancel(String why) {
+    stop(OpFrames.error(opId, seq + 1, ErrorCode.CANCELLED, why));
+  }
+
+  /** The deadline passed: the producer is stopped like a cancel, and the terminal is TIMEOUT. */
+  void timeout() {
+    stop(OpFrames.error(opId, seq + 1, ErrorCode.TIMEOUT, "the operation exceeded its deadline"));
+  }
+
+  private void stop(JsonObject terminal) {
     if (finished() || !cancelled.compareAndSet(false, true)) {
       return;
     }
@@ -200,7 +217,7 @@ final class OpRun implements OpContext {
       }
     }
     cancelActions.clear();
-    terminal(OpFrames.error(opId, seq + 1, ErrorCode.CANCELLED, why));
+    terminal(terminal);
   }
 
   /** Exactly one terminal, whatever races (cancel, completion, failure). */

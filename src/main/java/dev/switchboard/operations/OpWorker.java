@@ -40,6 +40,7 @@ public final class OpWorker {
   private final int capacity;
   private final long orphanMs;
   private final long retentionMs;
+  private long deadlineMs;
   private final Map<String, OperationKind> kinds = new HashMap<>();
   private final Map<String, OpRun> runs = new HashMap<>();
   private final Map<String, Long> lastStatus = new HashMap<>();
@@ -65,6 +66,12 @@ public final class OpWorker {
 
   Vertx vertx() {
     return vertx;
+  }
+
+  /** A deadline for every operation run here (0: none beyond the kinds' own). */
+  public OpWorker deadline(long ms) {
+    this.deadlineMs = ms;
+    return this;
   }
 
   String nodeId() {
@@ -102,7 +109,13 @@ public final class OpWorker {
       link(run, attach.getString("node"), attach.getString("member"), attach.getString("att"));
     }
     m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
-    registry.put(ctx, status(run));
+    long limit = kind.deadlineMs() > 0 && deadlineMs > 0 ? Math.min(kind.deadlineMs(), deadlineMs)
+        : Math.max(kind.deadlineMs(), deadlineMs);
+    if (limit > 0) {
+      run.deadline = System.currentTimeMillis() + limit;
+      vertx.setTimer(limit, t -> onContext(run::timeout));
+    }
+    record(run);
     run.progress("queued", 0, 0, null, -1, null); // seq 1: the client can cancel from here on
     Runnable go = () -> {
       if (run.finished()) {
@@ -128,7 +141,7 @@ public final class OpWorker {
 
   // ------------------------------------------------------------------ control (this node's ops address)
 
-  /** Attach, detach and cancel requests for runs held here. */
+  /** Attach, detach and cancel requests for runs held here; on the worker's context. */
   public void control(Message<JsonObject> m) {
     JsonObject b = m.body();
     OpRun run = runs.get(b.getString("op_id", ""));
@@ -223,14 +236,14 @@ public final class OpWorker {
     Long last = lastStatus.get(run.opId);
     if (last == null || now - last >= STATUS_EVERY_MS) {
       lastStatus.put(run.opId, now);
-      registry.put(ctx, status(run));
+      record(run);
     }
   }
 
   void finished(OpRun run) {
     live--;
     lastStatus.remove(run.opId);
-    registry.put(ctx, status(run));
+    record(run);
     registry.release(run.dedupeKey, run.opId);
     if (run.orphanTimer >= 0) {
       vertx.cancelTimer(run.orphanTimer);
@@ -262,6 +275,16 @@ public final class OpWorker {
         }
       }));
     }
+  }
+
+  /**
+   * Writes the run's status to the registry after its previous write completed: concurrent async
+   * writes of one key can land out of order (a first write retried while partitions settle landed
+   * after the final one and left a finished operation "queued").
+   */
+  private void record(OpRun run) {
+    JsonObject status = status(run);
+    run.lastWrite = run.lastWrite.transform(ar -> registry.put(ctx, status));
   }
 
   private JsonObject status(OpRun run) {

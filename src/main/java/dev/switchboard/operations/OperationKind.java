@@ -36,6 +36,11 @@ public interface OperationKind {
     return false;
   }
 
+  /** The most an operation of this kind may take before it ends with TIMEOUT; 0 = no limit of its own. */
+  default long deadlineMs() {
+    return 0;
+  }
+
   /**
    * Runs the operation: report with {@link OpContext#progress}, stream with {@link OpContext#emit}
    * (wait for its future before emitting more: that is the backpressure), end with exactly one

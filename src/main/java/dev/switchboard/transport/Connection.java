@@ -67,6 +67,7 @@ final class Connection implements Client, Subscriber {
   private int unflushedBytes;
   /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
   private long lastSessionSaveMs;
+  private io.vertx.core.Future<Void> sessionWrite = io.vertx.core.Future.succeededFuture();
   private int strikes;
   private long generatedIds;
 
@@ -176,13 +177,22 @@ final class Connection implements Client, Subscriber {
     }
   }
 
-  /** Writes the session (positions included) with a fresh time-to-live. */
+  /**
+   * Writes the session (positions included) with a fresh time-to-live, after the previous write of
+   * this connection: async writes of one key can land out of order.
+   */
   void saveSession() {
     if (node.sessions().enabled()) {
       lastSessionSaveMs = System.currentTimeMillis();
-      node.sessions().save(context, sessionId, principal.userId(), subscriptions.snapshot(),
-          node.ops() == null ? null : node.ops().hub().clients().sessionOps(this));
+      var topics = subscriptions.snapshot();
+      var ops = node.ops() == null ? null : node.ops().hub().clients().sessionOps(this);
+      sessionWrite = sessionWrite.transform(ar -> node.sessions().save(context, sessionId, principal.userId(), topics, ops));
     }
+  }
+
+  /** A clean close (1000) ends the session, after any write of it still in flight. */
+  void endSession() {
+    sessionWrite = sessionWrite.transform(ar -> node.sessions().end(context, sessionId));
   }
 
   // ------------------------------------------------------------------ inbound

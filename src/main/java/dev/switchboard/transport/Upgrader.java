@@ -141,7 +141,7 @@ final class Upgrader {
       // delivered so far) for session_ttl. Before closed(), which drops the subscriptions.
       Short code = closeCode(ws);
       if (code != null && code == 1000) {
-        node.sessions().end(owner.context(), c.sessionId());
+        c.endSession();
       } else {
         c.saveSessionAtClose();
       }

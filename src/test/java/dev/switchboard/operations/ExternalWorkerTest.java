@@ -94,6 +94,43 @@ class ExternalWorkerTest {
   }
 
   @Test
+  void whenTheClientsNodeIsKilledTheOperationGoesOnAndTheClientReattachesElsewhere() {
+    String members = nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
+        .reduce((a, b) -> a + "," + b).orElseThrow();
+    String opId;
+    long lastSeq;
+    int lastRow;
+    try (ChildNode gateway = ChildNode.start("gw-child", members, Map.of("SB_OPS_EXTERNAL", ReportWorker.KIND))) {
+      WsClient c = WsClient.connect(vertx, gateway.port, Tokens.user("ops4"));
+      int id = c.request(ReportWorker.KIND, WsClient.params().put("rows", 3000).put("delay_ms", 20));
+      JsonNode f = c.await(x -> x.path("id").asInt(-1) == id && "stream".equals(x.path("type").asText()),
+          Duration.ofSeconds(15));
+      opId = f.get("op_id").asText();
+      lastSeq = f.get("seq").asLong();
+      lastRow = f.at("/data/99/n").asInt();
+      gateway.kill(); // SIGKILL the client's node; the operation runs in the worker service
+      c.awaitClose(Duration.ofSeconds(15));
+      c.close();
+    }
+    try (WsClient again = connect(0, "ops4")) {
+      int id = again.request("op.attach", WsClient.params().put("op_id", opId).put("after_seq", lastSeq));
+      int expect = lastRow + 1;
+      while (true) {
+        JsonNode f = again.await(x -> x.path("id").asInt(-1) == id, Duration.ofSeconds(30));
+        if ("stream".equals(f.get("type").asText())) {
+          assertEquals(expect, f.at("/data/0/n").asInt(), "no row lost or repeated across the crash");
+          expect += f.get("data").size();
+        }
+        if (WsClient.isTerminal(f)) {
+          assertEquals(3000, f.at("/result/rows").asInt(), f.toString());
+          break;
+        }
+      }
+      assertEquals(3001, expect);
+    }
+  }
+
+  @Test
   void killingTheWorkersNodeEndsItsOperationsWithNodeLost() {
     try (WsClient a = connect(0, "ops3")) {
       int id = a.request(ReportWorker.KIND, WsClient.params().put("rows", 1_000_000).put("delay_ms", 5));

@@ -75,8 +75,14 @@ class OperationsTest {
       JsonNode last = fs.get(fs.size() - 1);
       assertEquals("result", last.get("type").asText());
       assertEquals(50, last.at("/result/count").asInt());
+      // the registry records the end right after the terminal frame went out: poll briefly
       JsonNode status = c.call("op.status", WsClient.params().put("op_id", opId));
+      long deadline = System.currentTimeMillis() + 5000;
+      while (!"done".equals(status.at("/result/state").asText()) && System.currentTimeMillis() < deadline) {
+        status = c.call("op.status", WsClient.params().put("op_id", opId));
+      }
       assertEquals("done", status.at("/result/state").asText(), status.toString());
+      assertEquals(last.get("seq").asLong(), status.at("/result/seq").asLong());
     }
   }
 
