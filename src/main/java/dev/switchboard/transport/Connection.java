@@ -123,7 +123,15 @@ final class Connection implements Client, Subscriber {
         .put("server_version", node.config().node().serverVersion())
         .put("heartbeat_ms", node.config().limits().heartbeatMs())
         .put("resumed", resume != null);
-    send(hello);
+    // The first frame goes through Vert.x's own write path, which orders it after the handshake's
+    // 101 response; later frames are written to the channel directly (see write). Writing this one
+    // directly too lost it now and then under load (a connection that never got its connected frame).
+    node.metrics().frameOut(0);
+    if (codec.binary()) {
+      ws.writeBinaryMessage(codec.encode(hello));
+    } else {
+      ws.writeTextMessage(hello.toString());
+    }
     if (resume != null) {
       restore(resume);
     }
