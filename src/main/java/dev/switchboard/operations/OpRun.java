@@ -27,8 +27,6 @@ final class OpRun implements OpContext {
   static final int REPLAY = 1024;
   /** ...and most bytes (JSON) they may take: frames can be large (a batch of 10,000 primes is ~100 KB). */
   static final long REPLAY_BYTES = 4L << 20;
-  /** What a finished operation keeps for a late attach (its last frames and the terminal). */
-  static final long FINISHED_REPLAY_BYTES = 64L << 10;
 
   /** A client node attached to this operation, with its attachments there. */
   static final class Link {
@@ -54,7 +52,7 @@ final class OpRun implements OpContext {
   final Map<String, Link> links = new LinkedHashMap<>();
   final ArrayDeque<JsonObject> replay = new ArrayDeque<>();
   private final ArrayDeque<Integer> replaySizes = new ArrayDeque<>();
-  private long replayBytes;
+  long replayBytes;
   final AtomicBoolean cancelled = new AtomicBoolean();
   private final List<Runnable> cancelActions = new ArrayList<>();
   private final List<Promise<Void>> waiting = new ArrayList<>();
@@ -227,22 +225,20 @@ final class OpRun implements OpContext {
     }
     seq = frame.getLong("seq");
     terminalFrame = frame;
-    frame(frame, true);
+    keep(frame); // an attach from now on replays it
     waiting.forEach(Promise::tryComplete);
     waiting.clear();
-    while (replayBytes > FINISHED_REPLAY_BYTES && replay.size() > 1) {
-      replay.poll();
-      replayBytes -= replaySizes.poll();
-    }
     worker.finished(this);
+    // The registry shows the end before any client sees the terminal: op.status and op.list
+    // called after a terminal never show the operation as running.
+    lastWrite.onComplete(ar -> worker.onContext(() -> {
+      for (Link l : links.values()) {
+        worker.send(this, l, frame);
+      }
+    }));
   }
 
-  private void frame(JsonObject frame, boolean mustSend) {
-    boolean progress = "progress".equals(frame.getString("type"));
-    if (progress && links.isEmpty() && (replay.size() >= REPLAY - 1 || replayBytes >= REPLAY_BYTES / 2)) {
-      worker.recordProgress(this);
-      return; // nobody to show it to, and no room: a later progress frame carries newer figures
-    }
+  private void keep(JsonObject frame) {
     int size = frame.encode().length();
     replay.add(frame);
     replaySizes.add(size);
@@ -251,6 +247,15 @@ final class OpRun implements OpContext {
       replay.poll();
       replayBytes -= replaySizes.poll();
     }
+  }
+
+  private void frame(JsonObject frame, boolean mustSend) {
+    boolean progress = "progress".equals(frame.getString("type"));
+    if (progress && links.isEmpty() && (replay.size() >= REPLAY - 1 || replayBytes >= REPLAY_BYTES / 2)) {
+      worker.recordProgress(this);
+      return; // nobody to show it to, and no room: a later progress frame carries newer figures
+    }
+    keep(frame);
     for (Link l : links.values()) {
       if (progress && !mustSend && l.inflight >= WINDOW) {
         l.pendingProgress = frame; // latest wins

@@ -28,8 +28,12 @@ public final class OpWorker {
   private static final Logger LOG = LoggerFactory.getLogger(OpWorker.class);
   static final long FRAME_TIMEOUT_MS = 60_000;
   static final long STATUS_EVERY_MS = 500;
-  /** Finished runs kept for late attaches, at most (the oldest go first; the registry still knows them). */
+  /**
+   * Finished runs kept (with their replay) for late attaches, at most this many and this many bytes
+   * of frames: the oldest go first (the registry still knows them; an attach then gets NOT_FOUND).
+   */
   static final int MAX_FINISHED = 10_000;
+  static final long MAX_FINISHED_BYTES = 64L << 20;
 
   private final Vertx vertx;
   private final String nodeId;
@@ -45,6 +49,7 @@ public final class OpWorker {
   private final Map<String, OpRun> runs = new HashMap<>();
   private final Map<String, Long> lastStatus = new HashMap<>();
   private final java.util.LinkedHashSet<String> finishedOrder = new java.util.LinkedHashSet<>();
+  private long finishedBytes;
   private int live;
 
   /**
@@ -249,15 +254,20 @@ public final class OpWorker {
       vertx.cancelTimer(run.orphanTimer);
     }
     finishedOrder.add(run.opId);
-    while (finishedOrder.size() > MAX_FINISHED) {
-      String oldest = finishedOrder.iterator().next();
-      finishedOrder.remove(oldest);
-      runs.remove(oldest);
+    finishedBytes += run.replayBytes;
+    while (finishedOrder.size() > MAX_FINISHED || finishedBytes > MAX_FINISHED_BYTES && finishedOrder.size() > 1) {
+      forget(finishedOrder.iterator().next());
     }
-    vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> {
-      finishedOrder.remove(run.opId);
-      runs.remove(run.opId);
-    }));
+    vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> forget(run.opId)));
+  }
+
+  private void forget(String opId) {
+    if (finishedOrder.remove(opId)) {
+      OpRun gone = runs.remove(opId);
+      if (gone != null) {
+        finishedBytes -= gone.replayBytes;
+      }
+    }
   }
 
   void orphanCheck(OpRun run) {
