@@ -121,6 +121,13 @@ public final class OpWorker {
       vertx.setTimer(limit, t -> onContext(run::timeout));
     }
     record(run);
+    // The first frame (it carries the op_id) goes out once the registry knows the operation, so
+    // an op.cancel or op.status sent on seeing it, from any node, always finds it.
+    run.lastWrite.onComplete(written -> onContext(() -> begin(kind, run)));
+  }
+
+  private void begin(OperationKind kind, OpRun run) {
+    String opId = run.opId;
     run.progress("queued", 0, 0, null, -1, null); // seq 1: the client can cancel from here on
     Runnable go = () -> {
       if (run.finished()) {
