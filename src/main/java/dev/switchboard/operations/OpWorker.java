@@ -265,7 +265,8 @@ public final class OpWorker {
     while (finishedOrder.size() > MAX_FINISHED || finishedBytes > MAX_FINISHED_BYTES && finishedOrder.size() > 1) {
       forget(finishedOrder.iterator().next());
     }
-    vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> forget(run.opId)));
+    String id = run.opId; // the timer must not keep the run (and its replay) alive past eviction
+    vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> forget(id)));
   }
 
   private void forget(String opId) {

@@ -100,6 +100,16 @@ final class Upgrader {
 
   private void upgrade(HttpServerRequest req, Principal principal, String deviceParam, String resumeId,
                        Sessions.Stored resume) {
+    String device = deviceParam != null ? deviceParam
+        : principal.deviceId() != null ? principal.deviceId() : "d_" + SwitchboardConfig.randomId(12);
+    String connectionId = "c_" + SwitchboardConfig.randomId(16);
+    // One live connection per (user, device) across the cluster: register before the 101, so that
+    // a client which saw its `connected` frame is already the newest, and a later connection of the
+    // same device anywhere replaces it (4009), never the other way round.
+    node.directory().connected(owner.context(), principal.userId(), device, connectionId).onComplete(reg -> {
+      if (reg.succeeded() && reg.result() != null) {
+        node.closeRemote(reg.result().node(), reg.result().conn(), dev.switchboard.protocol.CloseCode.REPLACED);
+      }
       Future<ServerWebSocket> upgraded;
       try {
         upgraded = req.toWebSocket();
@@ -110,21 +120,21 @@ final class Upgrader {
         if (wsr.failed()) {
           node.policy().releaseUser(principal.userId());
           node.policy().releaseConnection();
+          node.directory().disconnected(owner.context(), principal.userId(), device, connectionId);
           if (!req.response().ended() && !req.response().headWritten()) {
             respond(req, Rejection.of(503, ErrorCode.UNAVAILABLE, "the upgrade could not be completed"));
           }
           return;
         }
-        open(wsr.result(), principal, deviceParam, resumeId, resume);
+        open(wsr.result(), principal, device, connectionId, resumeId, resume);
       });
+    });
   }
 
-  private void open(ServerWebSocket ws, Principal principal, String deviceParam, String resumeId,
+  private void open(ServerWebSocket ws, Principal principal, String device, String connectionId, String resumeId,
                     Sessions.Stored resume) {
-    String device = deviceParam != null ? deviceParam
-        : principal.deviceId() != null ? principal.deviceId() : "d_" + SwitchboardConfig.randomId(12);
     FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol()) ? cbor : json;
-    Connection c = new Connection(node, owner, ws, principal, "c_" + SwitchboardConfig.randomId(16),
+    Connection c = new Connection(node, owner, ws, principal, connectionId,
         resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
     owner.add(c);
     node.local().add(c);
@@ -156,12 +166,6 @@ final class Upgrader {
     ((io.vertx.core.internal.http.WebSocketInternal) ws).channelHandlerContext().channel().closeFuture()
         .addListener(f -> owner.context().runOnContext(v -> cleanup.run()));
     c.start(resume);
-    // One live connection per (user, device) across the cluster: the newer one replaces the older (4009).
-    node.directory().connected(owner.context(), principal.userId(), device, c.connectionId()).onSuccess(old -> {
-      if (old != null) {
-        node.closeRemote(old.node(), old.conn(), dev.switchboard.protocol.CloseCode.REPLACED);
-      }
-    });
   }
 
   /** The close code the client sent, or null (Vert.x 5.0 throws instead of answering null before a close frame). */
