@@ -67,7 +67,9 @@ final class Connection implements Client, Subscriber {
   private int unflushedBytes;
   /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
   private long lastSessionSaveMs;
-  private io.vertx.core.Future<Void> sessionWrite = io.vertx.core.Future.succeededFuture();
+  private boolean sessionWriting;
+  private boolean sessionDirty;
+  private boolean sessionEnded;
   private int strikes;
   private long generatedIds;
 
@@ -186,21 +188,42 @@ final class Connection implements Client, Subscriber {
   }
 
   /**
-   * Writes the session (positions included) with a fresh time-to-live, after the previous write of
-   * this connection: async writes of one key can land out of order.
+   * Writes the session (positions included) with a fresh time-to-live. One write at a time per
+   * connection, coalesced: while one is in flight, later changes only mark the session dirty and
+   * one more write of the then-current state follows (a burst of subscriptions or operations costs
+   * two writes, not one per change; writes of one key in flight together could land out of order).
    */
   void saveSession() {
-    if (node.sessions().enabled()) {
-      lastSessionSaveMs = System.currentTimeMillis();
-      var topics = subscriptions.snapshot();
-      var ops = node.ops() == null ? null : node.ops().hub().clients().sessionOps(this);
-      sessionWrite = sessionWrite.transform(ar -> node.sessions().save(context, sessionId, principal.userId(), topics, ops));
+    if (!node.sessions().enabled() || sessionEnded) {
+      return;
+    }
+    if (sessionWriting) {
+      sessionDirty = true;
+      return;
+    }
+    sessionWriting = true;
+    lastSessionSaveMs = System.currentTimeMillis();
+    var ops = node.ops() == null ? null : node.ops().hub().clients().sessionOps(this);
+    node.sessions().save(context, sessionId, principal.userId(), subscriptions.snapshot(), ops)
+        .onComplete(ar -> sessionWritten());
+  }
+
+  private void sessionWritten() {
+    sessionWriting = false;
+    if (sessionEnded) {
+      node.sessions().end(context, sessionId);
+    } else if (sessionDirty) {
+      sessionDirty = false;
+      saveSession();
     }
   }
 
-  /** A clean close (1000) ends the session, after any write of it still in flight. */
+  /** A clean close (1000) ends the session, after a write of it still in flight. */
   void endSession() {
-    sessionWrite = sessionWrite.transform(ar -> node.sessions().end(context, sessionId));
+    sessionEnded = true;
+    if (!sessionWriting) {
+      node.sessions().end(context, sessionId);
+    }
   }
 
   // ------------------------------------------------------------------ inbound
