@@ -14,7 +14,6 @@ import dev.switchboard.protocol.WireFrames;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Client;
 import dev.switchboard.routing.Dispatcher;
-import dev.switchboard.auth.TopicAcl;
 import dev.switchboard.cluster.Sessions;
 import dev.switchboard.topics.Subscriber;
 import dev.switchboard.topics.Subscriptions;
@@ -66,10 +65,7 @@ final class Connection implements Client, Subscriber {
   private boolean flushQueued;
   private int unflushedBytes;
   /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
-  private long lastSessionSaveMs;
-  private boolean sessionWriting;
-  private boolean sessionDirty;
-  private boolean sessionEnded;
+  private final SessionKeeper session;
   private int strikes;
   private long generatedIds;
 
@@ -94,6 +90,7 @@ final class Connection implements Client, Subscriber {
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
     this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
+    this.session = new SessionKeeper(node, context, this, subscriptions);
     this.reassembly = new Reassembly(maxMessageBytes, hardMessageBytes, new Reassembly.Sink() {
       @Override
       public void message(Buffer message, boolean binary) {
@@ -135,39 +132,9 @@ final class Connection implements Client, Subscriber {
       ws.writeTextMessage(hello.toString());
     }
     if (resume != null) {
-      restore(resume);
+      session.restore(resume);
     }
     // nothing to save yet: the session is written when subscriptions change and at close
-  }
-
-  /**
-   * Resubscribes a resumed session's topics (those the current token still allows), each from its
-   * last recorded position, so what was missed is replayed in order before live events.
-   */
-  private void restore(Sessions.Stored resume) {
-    // operations: re-attached after their last delivered seq, under their original request ids
-    for (String opId : resume.ops().fieldNames()) {
-      io.vertx.core.json.JsonObject o = resume.ops().getJsonObject(opId);
-      Object id = o.getValue("id");
-      JsonNode idNode = id instanceof Number ? com.fasterxml.jackson.databind.node.LongNode.valueOf(((Number) id).longValue())
-          : TextNode.valueOf(String.valueOf(id));
-      node.ops().attach(context, opId, o.getLong("seq", 0L), this, new dev.switchboard.routing.ReplySink(this, idNode),
-          false, true);
-    }
-    resume.topics().forEach((topic, pos) -> {
-      if (!TopicAcl.canSubscribe(principal, topic) || !subscriptions.reserve(topic)) {
-        return;
-      }
-      node.topics().subscribe(this, topic, pos == null ? null : pos.offset(), pos == null ? null : pos.epoch(), r -> { })
-          .onComplete(ar -> {
-            if (ar.failed()) {
-              subscriptions.release(topic);
-            } else {
-              subscriptions.startsAt(topic, ar.result().offset(), ar.result().epoch());
-              subscriptionsChanged();
-            }
-          });
-    });
   }
 
   @Override
@@ -179,51 +146,17 @@ final class Connection implements Client, Subscriber {
     }
   }
 
-  /** At close: keeps the session for session_ttl when there is anything to resume. */
-  void saveSessionAtClose() {
-    if (subscriptions.size() > 0 || lastSessionSaveMs > 0
-        || node.ops() != null && !node.ops().hub().clients().sessionOps(this).isEmpty()) {
-      saveSession();
-    }
-  }
-
-  /**
-   * Writes the session (positions included) with a fresh time-to-live. One write at a time per
-   * connection, coalesced: while one is in flight, later changes only mark the session dirty and
-   * one more write of the then-current state follows (a burst of subscriptions or operations costs
-   * two writes, not one per change; writes of one key in flight together could land out of order).
-   */
+  /** Writes the session now (see {@link SessionKeeper}). */
   void saveSession() {
-    if (!node.sessions().enabled() || sessionEnded) {
-      return;
-    }
-    if (sessionWriting) {
-      sessionDirty = true;
-      return;
-    }
-    sessionWriting = true;
-    lastSessionSaveMs = System.currentTimeMillis();
-    var ops = node.ops() == null ? null : node.ops().hub().clients().sessionOps(this);
-    node.sessions().save(context, sessionId, principal.userId(), subscriptions.snapshot(), ops)
-        .onComplete(ar -> sessionWritten());
+    session.save();
   }
 
-  private void sessionWritten() {
-    sessionWriting = false;
-    if (sessionEnded) {
-      node.sessions().end(context, sessionId);
-    } else if (sessionDirty) {
-      sessionDirty = false;
-      saveSession();
-    }
+  void saveSessionAtClose() {
+    session.saveAtClose();
   }
 
-  /** A clean close (1000) ends the session, after a write of it still in flight. */
   void endSession() {
-    sessionEnded = true;
-    if (!sessionWriting) {
-      node.sessions().end(context, sessionId);
-    }
+    session.end();
   }
 
   // ------------------------------------------------------------------ inbound
@@ -429,10 +362,7 @@ final class Connection implements Client, Subscriber {
         send(Frames.tokenExpiring(exp - nowMs));
       }
     }
-    if (node.sessions().enabled() && (subscriptions.changed() && nowMs - lastSessionSaveMs >= Sessions.SAVE_EVERY_MS
-        || nowMs - lastSessionSaveMs >= node.sessions().ttlMs() / 2)) {
-      saveSession();
-    }
+    session.tick(nowMs);
     if (nowNanos >= nextPingNanos) {
       nextPingNanos = nowNanos + node.config().limits().heartbeatMs() * 1_000_000L;
       ws.writePing(Buffer.buffer());
