@@ -103,6 +103,7 @@ public final class Node {
       namespaces = new Namespaces(config.settings().tree().getJsonObject("namespaces"));
       hz = hazelcastConfig(config.cluster());
       historyConfig(hz, namespaces);
+      sessionsConfig(hz, config.lifecycle().sessionTtlMs());
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
@@ -236,6 +237,17 @@ public final class Node {
    * One Ringbuffer configuration per namespace (capacity = history size, time-to-live, one
    * synchronous backup: async backups lose acknowledged events on failover).
    */
+  /**
+   * Sessions live for {@code session_ttl} after their last write: a map-wide time-to-live, so that
+   * batched writes ({@code setAll}, which takes none of its own) get it too.
+   */
+  static void sessionsConfig(Config hz, long ttlMs) {
+    // never queried: no JSON metadata (Hazelcast would otherwise parse every value on each write)
+    hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1)
+        .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF)
+        .setTimeToLiveSeconds(ttlMs <= 0 ? 0 : (int) Math.max(1, (ttlMs + 999) / 1000)));
+  }
+
   static void historyConfig(Config hz, Namespaces namespaces) {
     for (Namespaces.Options ns : namespaces.all()) {
       String pattern = Addresses.historyPattern(Namespaces.DEFAULT.equals(ns.name()) ? "" : ns.name() + ":");
@@ -253,7 +265,6 @@ public final class Node {
         .addIndexConfig(new IndexConfig(IndexType.HASH, "topic"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
     hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1));
-    hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1));
     hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1)
         .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));

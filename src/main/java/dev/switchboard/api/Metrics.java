@@ -67,6 +67,12 @@ public final class Metrics {
     bytesOut.increment(bytes);
   }
 
+  /** Frames counted by an event loop since its last report (one counter update per loop turn, not per frame). */
+  public void framesOut(long frames, long bytes) {
+    framesOut.increment(frames);
+    bytesOut.increment(bytes);
+  }
+
   public void error(ErrorCode code) {
     errors.get(code).increment();
   }

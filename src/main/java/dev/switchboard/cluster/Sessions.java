@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Resumable sessions (PROTOCOL.md section 7) in a Hazelcast IMap with a time-to-live of
@@ -62,17 +61,24 @@ public final class Sessions {
     });
   }
 
-  public Future<Void> save(Context ctx, String sessionId, String user, Map<String, Subscriptions.Position> topics,
-                           JsonObject ops) {
-    if (!enabled()) {
-      return Future.succeededFuture();
-    }
+  /** A session entry: the user, the positions by topic and the operations followed. */
+  public static HazelcastJsonValue encode(String user, Map<String, Subscriptions.Position> topics, JsonObject ops) {
     JsonObject t = new JsonObject();
     topics.forEach((topic, p) -> t.put(topic, p == null ? null
         : new JsonObject().put("offset", p.offset()).put("epoch", p.epoch())));
-    HazelcastJsonValue v = new HazelcastJsonValue(new JsonObject().put("user", user).put("topics", t)
+    return new HazelcastJsonValue(new JsonObject().put("user", user).put("topics", t)
         .put("ops", ops == null ? new JsonObject() : ops).encode());
-    return HzFutures.on(ctx, map.setAsync(sessionId, v, ttlMs, TimeUnit.MILLISECONDS));
+  }
+
+  /**
+   * Writes many sessions in one call (one operation per partition); they live for the map's
+   * time-to-live, which is {@code session_ttl} (see Node).
+   */
+  public Future<Void> saveAll(Context ctx, Map<String, HazelcastJsonValue> entries) {
+    if (!enabled() || entries.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return HzFutures.on(ctx, map.setAllAsync(entries));
   }
 
   /** A clean close (1000) ends the session. */

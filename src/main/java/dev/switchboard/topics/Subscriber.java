@@ -17,8 +17,11 @@ public interface Subscriber {
   boolean binary();
 
   /**
-   * Writes the event's shared pre-encoded frame ({@link TopicEvent#frame}) and flushes it before the
-   * event loop turn ends; called on {@link #context()}. False once closed.
+   * Writes a retained duplicate of {@code frames} (shared pre-encoded WebSocket frames: one event or
+   * several of one topic, in offset order) and flushes it before the event loop turn ends; called on
+   * {@link #context()}. {@code last} is the last publication among them (null when they are only
+   * presence frames): the position a resumed session continues from; {@code count} is how many
+   * messages {@code frames} holds. False once closed.
    */
-  boolean deliver(TopicEvent event);
+  boolean deliver(TopicEvent last, io.netty.buffer.ByteBuf frames, int count);
 }

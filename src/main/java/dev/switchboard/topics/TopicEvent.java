@@ -56,9 +56,12 @@ public final class TopicEvent {
     return epoch;
   }
 
-  /** A retained duplicate of the shared frame for one socket (the writer releases it). */
-  public ByteBuf frame(boolean binary) {
-    return (binary ? cborFrame() : jsonFrame()).retainedDuplicate();
+  /**
+   * The shared frame itself (not retained): a socket writes a retained duplicate of it. The binary
+   * one exists once the hub built it for binary subscribers.
+   */
+  public ByteBuf sharedFrame(boolean binary) {
+    return binary ? cborFrame() : jsonFrame();
   }
 
   /** The event envelope as JSON text, built from the stored item without re-parsing the data. */
@@ -108,7 +111,17 @@ public final class TopicEvent {
     return cborFrame;
   }
 
-  /** Releases the shared frames once every loop has written its duplicates. */
+  /** One more reference to the built frames, for one more loop that will write them. */
+  void retain() {
+    if (jsonFrame != null) {
+      jsonFrame.retain();
+    }
+    if (cborFrame != null) {
+      cborFrame.retain();
+    }
+  }
+
+  /** Drops one reference to the built frames (the hub's, or a loop's once it wrote them). */
   void release() {
     if (jsonFrame != null) {
       jsonFrame.release();

@@ -55,6 +55,8 @@ public final class TopicHub {
   private final Namespaces namespaces;
   private final Context hub;
   private final Map<String, TopicState> topics = new HashMap<>();
+  /** One inbox per event loop with subscribers (hub-confined map; the inboxes are shared with their loops). */
+  private final Map<Context, LoopInbox> inboxes = new HashMap<>();
   private final TopicLog log;
   private final PresenceRelay presence;
   public TopicHub(Vertx vertx, HazelcastInstance hz, Namespaces namespaces) {
@@ -129,10 +131,11 @@ public final class TopicHub {
       // caught up, on the hub's context: add now so the next live event follows the replay
       Subscribed r = new Subscribed(st.last, st.epoch, true, got.size());
       st.add(s);
-      s.context().runOnContext(v -> {
+      // through the loop's inbox: the replay goes out before the live events queued after it
+      inboxes.computeIfAbsent(s.context(), LoopInbox::new).run(() -> {
         beforeReplay.accept(r);
         for (TopicEvent e : got) {
-          s.deliver(e);
+          s.deliver(e, e.sharedFrame(s.binary()), 1);
           e.release(); // replayed events were read for this subscriber alone
         }
       });
@@ -322,30 +325,20 @@ public final class TopicHub {
     });
   }
 
+  /**
+   * Encodes the event once for this node and hands it to the inbox of every event loop with
+   * subscribers; each loop holds a reference to the frames until it has written them.
+   */
   private void fanOut(TopicState st, TopicEvent e) {
     e.jsonFrame();
     if (st.binarySubscribers > 0) {
       e.cborFrame();
     }
-    int loops = st.byLoop.size();
-    if (loops == 0) {
-      e.release();
-      return;
-    }
-    int[] left = {loops};
     for (Map.Entry<Context, Subscriber[]> group : st.byLoop.entrySet()) {
-      Subscriber[] subs = group.getValue();
-      group.getKey().runOnContext(v -> {
-        for (Subscriber s : subs) {
-          s.deliver(e);
-        }
-        hub.runOnContext(x -> {
-          if (--left[0] == 0) {
-            e.release();
-          }
-        });
-      });
+      e.retain();
+      inboxes.computeIfAbsent(group.getKey(), LoopInbox::new).offer(group.getValue(), e);
     }
+    e.release();
   }
 
   // ------------------------------------------------------------------ history

@@ -56,6 +56,12 @@ final class Connection implements Client, Subscriber {
   private final long outboundLimit;
   private final Subscriptions subscriptions;
   private final ChannelHandlerContext channel;
+  /**
+   * Where pre-built frames are written: the WebSocket encoder's context, so that they pass the
+   * handlers between it and the transport (none, or TLS) but not the encoder itself, which would
+   * only look at each buffer and pass it on.
+   */
+  private final ChannelHandlerContext out;
   private Principal principal;
 
   private long lastInboundNanos = System.nanoTime();
@@ -90,7 +96,9 @@ final class Connection implements Client, Subscriber {
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
     this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
-    this.session = new SessionKeeper(node, context, this, subscriptions);
+    ChannelHandlerContext encoder = channel.pipeline().context(io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder.class);
+    this.out = encoder != null ? encoder : channel;
+    this.session = new SessionKeeper(node, context, owner.sessionWriter(), this, subscriptions);
     this.reassembly = new Reassembly(maxMessageBytes, hardMessageBytes, new Reassembly.Sink() {
       @Override
       public void message(Buffer message, boolean binary) {
@@ -255,13 +263,14 @@ final class Connection implements Client, Subscriber {
     } else {
       payload = frame.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
-    writeFrame(WireFrames.message(codec.binary(), payload));
+    writeFrame(WireFrames.message(codec.binary(), payload), 1);
   }
 
-  private void writeFrame(ByteBuf bytes) {
+  /** Writes {@code frames} pre-built WebSocket frames (one buffer) to the channel, flushed later. */
+  private void writeFrame(ByteBuf bytes, int frames) {
     int size = bytes.readableBytes();
-    node.metrics().frameOut(size);
-    channel.write(bytes, channel.voidPromise());
+    owner.countOut(frames, size);
+    out.write(bytes, out.voidPromise());
     unflushedBytes += size;
     if (unflushedBytes >= FLUSH_EARLY_BYTES) {
       flush(); // a large burst goes out as it is written, not all at the end of the turn
@@ -290,19 +299,19 @@ final class Connection implements Client, Subscriber {
   }
 
   /**
-   * Writes a shared, pre-encoded WebSocket frame straight to the channel, below Vert.x's per-frame
+   * Writes shared, pre-encoded WebSocket frames straight to the channel, below Vert.x's per-frame
    * encode and flush: the verticle flushes each written socket once at the end of the loop turn.
    * Safe because it runs on the socket's own event loop, like every other write to it.
    */
   @Override
-  public boolean deliver(TopicEvent event) {
+  public boolean deliver(TopicEvent last, ByteBuf frames, int count) {
     if (closing) {
       return false;
     }
-    if (event.epoch() != null) {
-      subscriptions.delivered(event.topic(), event.offset(), event.epoch());
+    if (last != null) {
+      subscriptions.delivered(last.topic(), last.offset(), last.epoch());
     }
-    writeFrame(event.frame(codec.binary()));
+    writeFrame(frames.retainedDuplicate(), count);
     return true;
   }
 
@@ -315,7 +324,7 @@ final class Connection implements Client, Subscriber {
   void flush() {
     flushQueued = false;
     unflushedBytes = 0;
-    channel.flush();
+    out.flush();
     if (!closing && pendingOutboundBytes() > outboundLimit) {
       close(CloseCode.SLOW_CONSUMER);
     }

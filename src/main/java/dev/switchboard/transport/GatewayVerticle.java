@@ -35,6 +35,10 @@ public final class GatewayVerticle extends VerticleBase {
   private final List<Connection> unflushed = new ArrayList<>();
   private HttpServer server;
   private long tickTimer = -1;
+  private SessionWriter sessionWriter;
+  /** Outbound frames and bytes not yet added to the node's counters (loop-confined). */
+  private long framesOut;
+  private long bytesOut;
 
   public GatewayVerticle(NodeContext node) {
     this.node = node;
@@ -42,6 +46,14 @@ public final class GatewayVerticle extends VerticleBase {
 
   Context context() {
     return context;
+  }
+
+  /** Batches this loop's session writes (created on first use, on the loop). */
+  SessionWriter sessionWriter() {
+    if (sessionWriter == null) {
+      sessionWriter = new SessionWriter(node.sessions(), context);
+    }
+    return sessionWriter;
   }
 
   @Override
@@ -107,7 +119,22 @@ public final class GatewayVerticle extends VerticleBase {
     unflushed.add(c);
   }
 
+  /** Counts outbound frames; reported to the metrics once per loop turn. */
+  void countOut(int frames, int bytes) {
+    framesOut += frames;
+    bytesOut += bytes;
+  }
+
+  private void reportOut() {
+    if (framesOut > 0) {
+      node.metrics().framesOut(framesOut, bytesOut);
+      framesOut = 0;
+      bytesOut = 0;
+    }
+  }
+
   private void flushAll() {
+    reportOut();
     // Take the batch first: a flush may close a slow consumer, and nothing a flush triggers may
     // leave this list non-empty without a flush scheduled (that would stall every socket here).
     List<Connection> batch = new ArrayList<>(unflushed);
@@ -123,6 +150,7 @@ public final class GatewayVerticle extends VerticleBase {
 
 
   private void tick() {
+    reportOut();
     long nanos = System.nanoTime();
     long ms = System.currentTimeMillis();
     // copy: a tick may close connections, and closing removes them from the set

@@ -10,23 +10,23 @@ import io.vertx.core.Context;
 
 /**
  * Keeps one connection's resumable session in the cluster: its subscriptions with their last
- * positions, and the operations it follows. One write at a time, coalesced: while one is in flight,
- * later changes only mark the session dirty and one more write of the then-current state follows (a
- * burst of subscriptions or operations costs two writes, not one per change; writes of one key in
- * flight together could land out of order). Confined to the connection's event loop.
+ * positions, and the operations it follows. Writes go through the loop's {@link SessionWriter},
+ * which coalesces them (a burst of changes in one turn is one write of the then-current state) and
+ * keeps them in order. Confined to the connection's event loop.
  */
 final class SessionKeeper {
   private final NodeContext node;
   private final Context context;
   private final Connection connection;
   private final Subscriptions subscriptions;
+  private final SessionWriter writer;
   private long lastSaveMs;
-  private boolean writing;
-  private boolean dirty;
   private boolean ended;
 
-  SessionKeeper(NodeContext node, Context context, Connection connection, Subscriptions subscriptions) {
+  SessionKeeper(NodeContext node, Context context, SessionWriter writer, Connection connection,
+                Subscriptions subscriptions) {
     this.node = node;
+    this.writer = writer;
     this.context = context;
     this.connection = connection;
     this.subscriptions = subscriptions;
@@ -63,29 +63,22 @@ final class SessionKeeper {
     });
   }
 
-  /** Writes the session now (or right after the write in flight). */
+  /** Writes the session with its loop's next batch (see {@link SessionWriter}). */
   void save() {
     if (!node.sessions().enabled() || ended) {
       return;
     }
-    if (writing) {
-      dirty = true;
-      return;
-    }
-    writing = true;
     lastSaveMs = System.currentTimeMillis();
-    node.sessions().save(context, connection.sessionId(), connection.principal().userId(), subscriptions.snapshot(),
-        operations()).onComplete(ar -> written());
+    writer.save(this);
   }
 
-  private void written() {
-    writing = false;
-    if (ended) {
-      node.sessions().end(context, connection.sessionId());
-    } else if (dirty) {
-      dirty = false;
-      save();
-    }
+  String sessionId() {
+    return connection.sessionId();
+  }
+
+  /** The session as stored now. */
+  com.hazelcast.core.HazelcastJsonValue encode() {
+    return Sessions.encode(connection.principal().userId(), subscriptions.snapshot(), operations());
   }
 
   /**
@@ -103,19 +96,27 @@ final class SessionKeeper {
     }
   }
 
-  /** At close: keeps the session for session_ttl when there is anything to resume. */
+  /**
+   * At close: keeps the session for session_ttl when there is anything to resume. Its state is
+   * taken now: the connection drops its subscriptions right after.
+   */
   void saveAtClose() {
+    if (!node.sessions().enabled() || ended) {
+      return;
+    }
     if (subscriptions.size() > 0 || lastSaveMs > 0 || !operations().isEmpty()) {
-      save();
+      lastSaveMs = System.currentTimeMillis();
+      writer.save(this, encode());
     }
   }
 
   /** A clean close (1000) ends the session, after a write of it still in flight. */
   void end() {
-    ended = true;
-    if (!writing) {
-      node.sessions().end(context, connection.sessionId());
+    if (!node.sessions().enabled() || ended) {
+      return;
     }
+    ended = true;
+    writer.end(this, connection.sessionId());
   }
 
   private io.vertx.core.json.JsonObject operations() {
