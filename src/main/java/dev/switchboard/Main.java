@@ -62,7 +62,8 @@ public final class Main {
       return;
     }
     System.out.println("switchboard " + config.node().serverVersion() + " node " + node.nodeId() + " listening on "
-        + config.http().host() + ":" + node.port() + " (cluster " + config.cluster().name() + ")");
+        + config.http().host() + ":" + node.port() + " (cluster " + config.cluster().name() + ", "
+        + (node.context().vertx().isNativeTransportEnabled() ? "epoll" : "nio") + " transport)");
     Runnable stop = () -> {
       try {
         node.shutdown().await(config.lifecycle().drainMs() + config.lifecycle().shutdownGraceMs() + 10_000,

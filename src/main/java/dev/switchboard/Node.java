@@ -112,6 +112,7 @@ public final class Node {
     int loops = config.http().eventLoops() > 0 ? config.http().eventLoops() : Runtime.getRuntime().availableProcessors();
     VertxOptions options = new VertxOptions()
         .setEventLoopPoolSize(loops)
+        .setPreferNativeTransport(true)
         .setEventBusOptions(new EventBusOptions().setHost(config.cluster().busHost()).setPort(config.cluster().busPort()))
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             // no event-bus address label: there is an address per topic and per node, which would

@@ -68,6 +68,9 @@ public final class FrameCodec {
       throw new SwitchboardException(ErrorCode.INVALID_REQUEST, binary ? "message is not valid CBOR" : "message is not valid JSON");
     } catch (IOException e) {
       throw new SwitchboardException(ErrorCode.INVALID_REQUEST, "message could not be read");
+    } catch (NumberFormatException | ArithmeticException e) {
+      // Jackson throws these, not a parse error, for numbers it cannot represent (an exponent of 1e30 digits)
+      throw new SwitchboardException(ErrorCode.INVALID_REQUEST, "message has a number out of range");
     }
   }
 

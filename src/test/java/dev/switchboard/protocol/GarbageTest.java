@@ -87,7 +87,7 @@ class GarbageTest {
 
   @Test
   void randomGarbageNeverTakesTheNodeDown() {
-    long seed = System.nanoTime();
+    long seed = Long.getLong("garbage.seed", System.nanoTime());
     Random r = new Random(seed);
     List<WsClient> clients = new ArrayList<>();
     try {

@@ -90,6 +90,14 @@ class EnvelopeTest {
   }
 
   @Test
+  void numbersJacksonCannotRepresentAreInvalidRequestNotSilence() {
+    // Jackson throws NumberFormatException (not a parse error) for an exponent of this size
+    for (String doc : new String[] {"1e9999999999999999999999999999", "{\"id\":1,\"method\":\"system.ping\",\"params\":{\"x\":1e9999999999999999999999999999}}"}) {
+      assertEquals("INVALID_REQUEST", reply(doc).at("/error/code").asText(), doc);
+    }
+  }
+
+  @Test
   void notJsonNotObjectAndNoMethodAreInvalidRequest() {
     assertEquals("INVALID_REQUEST", reply("not json").at("/error/code").asText());
     assertEquals("INVALID_REQUEST", reply("[1,2]").at("/error/code").asText());
