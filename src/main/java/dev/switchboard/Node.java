@@ -259,9 +259,9 @@ public final class Node {
           .setAsyncBackupCount(0));
     }
     hz.addMapConfig(new MapConfig(Addresses.EPOCHS).setBackupCount(1));
+    // one plain-text entry per user (DeviceRegistry): no JSON metadata, no index
     hz.addMapConfig(new MapConfig(Addresses.DEVICES).setBackupCount(1)
-        .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
-        .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
+        .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF));
     hz.addMapConfig(new MapConfig(Addresses.PRESENCE).setBackupCount(1)
         .addIndexConfig(new IndexConfig(IndexType.HASH, "topic"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));

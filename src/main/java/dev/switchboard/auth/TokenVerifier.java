@@ -191,7 +191,7 @@ public final class TokenVerifier {
   private static List<Glob> globs(Object v) {
     List<Glob> out = new ArrayList<>();
     for (String s : strings(v)) {
-      out.add(new Glob(s));
+      out.add(Glob.of(s));
     }
     return List.copyOf(out);
   }

@@ -30,16 +30,6 @@ import java.util.function.Consumer;
 public final class Directory {
   /** A device connection as registered. */
   public record Device(String user, String device, String node, String member, String conn, long at) {
-    static Device of(HazelcastJsonValue v) {
-      JsonObject o = new JsonObject(v.getValue());
-      return new Device(o.getString("user"), o.getString("device"), o.getString("node"), o.getString("member"),
-          o.getString("conn"), o.getLong("at", 0L));
-    }
-
-    HazelcastJsonValue json() {
-      return new HazelcastJsonValue(new JsonObject().put("user", user).put("device", device).put("node", node)
-          .put("member", member).put("conn", conn).put("at", at).encode());
-    }
   }
 
   /** A topic member as registered. */
@@ -64,7 +54,8 @@ public final class Directory {
   private final HazelcastInstance hz;
   private final String nodeId;
   private final String memberId;
-  private final IMap<String, HazelcastJsonValue> devices;
+  /** user → that user's live devices (see {@link DeviceRegistry}). */
+  private final IMap<String, String> devices;
   private final IMap<String, HazelcastJsonValue> presence;
   private final IMap<String, HazelcastJsonValue> nodes;
 
@@ -114,7 +105,7 @@ public final class Directory {
   }
 
   private List<Member> cleanup(String deadMember) {
-    devices.removeAll(Predicates.equal("member", deadMember));
+    DeviceRegistry.dropMember(devices, deadMember);
     nodes.removeAll(Predicates.equal("member", deadMember));
     List<Member> lost = new ArrayList<>();
     for (HazelcastJsonValue v : presence.values(Predicates.equal("member", deadMember))) {
@@ -132,50 +123,29 @@ public final class Directory {
 
   /** Registers a device connection; the future holds the connection it replaced, if any. */
   public Future<Device> connected(Context ctx, String user, String device, String conn) {
-    Device d = new Device(user, device, nodeId, memberId, conn, System.currentTimeMillis());
-    return HzFutures.on(ctx, devices.putAsync(key(user, device), d.json()))
-        .map(old -> old == null ? null : Device.of(old))
-        .map(old -> old != null && !old.conn().equals(conn) ? old : null);
+    return HzFutures.on(ctx, devices.submitToKey(user,
+            new DeviceRegistry.Connect(device, nodeId, memberId, conn, System.currentTimeMillis())))
+        .map(old -> {
+          if (old == null) {
+            return null;
+          }
+          List<Device> parsed = DeviceRegistry.parse(user, old);
+          return parsed.isEmpty() || parsed.get(0).conn().equals(conn) ? null : parsed.get(0);
+        });
   }
 
-  /** Removes the device entry if it is still this connection's: one operation on the key's partition. */
+  /** Removes the device entry if it is still this connection's: one operation on the user's partition. */
   public Future<Boolean> disconnected(Context ctx, String user, String device, String conn) {
-    return HzFutures.on(ctx, devices.submitToKey(key(user, device), new RemoveIfConnection(conn)));
+    return HzFutures.on(ctx, devices.submitToKey(user, new DeviceRegistry.Disconnect(device, conn)));
   }
 
-  /**
-   * Removes a device entry only if it belongs to the given connection (a newer connection of the
-   * same device may have replaced it). Runs on the entry's partition; every member has this class.
-   */
-  static final class RemoveIfConnection
-      implements com.hazelcast.map.EntryProcessor<String, HazelcastJsonValue, Boolean> {
-    private static final long serialVersionUID = 1L;
-    private final String conn;
-
-    RemoveIfConnection(String conn) {
-      this.conn = conn;
-    }
-
-    @Override
-    public Boolean process(java.util.Map.Entry<String, HazelcastJsonValue> entry) {
-      HazelcastJsonValue v = entry.getValue();
-      if (v != null && v.getValue().contains("\"conn\":\"" + conn + "\"")) {
-        entry.setValue(null);
-        return true;
-      }
-      return false;
-    }
-  }
-
+  /** The user's live devices, oldest connection first. */
   public Future<List<Device>> devicesOf(String user) {
-    return vertx.executeBlocking(() -> {
-      List<Device> out = new ArrayList<>();
-      for (HazelcastJsonValue v : devices.values(Predicates.equal("user", user))) {
-        out.add(Device.of(v));
-      }
+    return HzFutures.on(vertx.getOrCreateContext(), devices.getAsync(user)).map(v -> {
+      List<Device> out = DeviceRegistry.parse(user, v);
       out.sort((a, b) -> Long.compare(a.at(), b.at()));
       return out;
-    }, false);
+    });
   }
 
   // ------------------------------------------------------------------ presence

@@ -31,16 +31,21 @@ final class PresenceRelay {
     this.directory = directory;
   }
 
-  void joined(Subscriber s, String topic) {
+  /**
+   * Records the member; completes once the record is in the cluster (a subscriber answered
+   * "subscribed" is in the presence list), never failed: presence is best effort.
+   */
+  io.vertx.core.Future<Void> joined(Subscriber s, String topic) {
     Namespaces.Options ns = namespaces.of(topic);
     if (!ns.presence() || directory == null) {
-      return;
+      return io.vertx.core.Future.succeededFuture();
     }
-    directory.joined(hub, topic, s.userId(), s.deviceId(), s.connectionId()).onSuccess(prev -> {
+    return directory.joined(hub, topic, s.userId(), s.deviceId(), s.connectionId()).map(prev -> {
       if (prev == null && ns.joinLeave()) {
         presence(topic, "join", s.userId(), s.deviceId());
       }
-    });
+      return (Void) null;
+    }).otherwiseEmpty();
   }
 
   void left(Subscriber s, String topic) {

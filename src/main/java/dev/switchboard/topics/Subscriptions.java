@@ -9,7 +9,7 @@ public final class Subscriptions {
   private final Subscriber subscriber;
   private final int max;
   /** Subscribed topics with the last position delivered (offset 0 until known); updated in place. */
-  private final Map<String, Cursor> topics = new HashMap<>();
+  private final Map<String, Cursor> topics = new HashMap<>(4); // most connections follow a few topics
   private boolean changed;
 
   /** The last event a connection was given on a topic. */

@@ -117,9 +117,11 @@ public final class TopicHub {
           close(st);
         }
         if (ar.succeeded()) {
-          presence.joined(s, topic);
+          // answered once the member is recorded: the subscriber is then in topic.presence
+          presence.joined(s, topic).onComplete(x -> done.handle(ar));
+        } else {
+          done.handle(ar);
         }
-        done.handle(ar);
       });
     });
     return done.future();

@@ -17,6 +17,10 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.SocketAddress;
 
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -50,8 +54,11 @@ final class Upgrader {
       respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "a WebSocket upgrade is required"));
       return;
     }
-    String deviceParam = req.getParam("device_id");
-    String sessionParam = req.getParam("session_id");
+    // The query is decoded here, not with req.getParam: that caches the decoded parameters (token
+    // included) in the request, which Vert.x keeps for the socket's whole life.
+    Map<String, List<String>> query = new QueryStringDecoder(req.uri()).parameters();
+    String deviceParam = first(query, "device_id");
+    String sessionParam = first(query, "session_id");
     if ((deviceParam != null && !DEVICE_ID.matcher(deviceParam).matches())
         || (sessionParam != null && !SESSION_ID.matcher(sessionParam).matches())) {
       respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "invalid device_id or session_id"));
@@ -63,7 +70,7 @@ final class Upgrader {
       return;
     }
     // From here on a node connection slot is held: every path must release it or hand it to a Connection.
-    String token = credentials(req);
+    String token = credentials(req, query);
     // Verification may complete later (ES256 runs on a worker): pause so the request is not read to
     // its end meanwhile, or toWebSocket() would fail with "Request has already been read".
     req.pause();
@@ -83,6 +90,11 @@ final class Upgrader {
         return;
       }
       Principal principal = ar.result();
+      if (deviceParam == null && principal.deviceId() != null && !DEVICE_ID.matcher(principal.deviceId()).matches()) {
+        node.policy().releaseConnection();
+        respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "invalid device_id"));
+        return;
+      }
       Rejection perUser = node.policy().admitUser(principal.userId());
       if (perUser != null) {
         node.policy().releaseConnection();
@@ -178,17 +190,22 @@ final class Upgrader {
   }
 
   /** Header, then query, then cookie: the first source present is the one used, even if it is bad. */
-  static String credentials(HttpServerRequest req) {
+  static String credentials(HttpServerRequest req, Map<String, List<String>> query) {
     String header = req.getHeader(HttpHeaders.AUTHORIZATION);
     if (header != null) {
       return header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     }
-    String query = req.getParam("token");
-    if (query != null) {
-      return query;
+    String fromQuery = first(query, "token");
+    if (fromQuery != null) {
+      return fromQuery;
     }
     Cookie cookie = req.getCookie("sb_token");
     return cookie != null ? cookie.getValue() : null;
+  }
+
+  private static String first(Map<String, List<String>> query, String name) {
+    List<String> values = query.get(name);
+    return values == null || values.isEmpty() ? null : values.get(0);
   }
 
   private static String ip(HttpServerRequest req) {

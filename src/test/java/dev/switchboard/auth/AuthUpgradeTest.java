@@ -352,6 +352,19 @@ class AuthUpgradeTest {
   }
 
   @Test
+  void aDeviceClaimOutsideTheDeviceIdRulesIsRefusedWith400() {
+    for (String bad : new String[] {"tab\there", "new\nline", "x".repeat(129), ""}) {
+      String t = Tokens.hs256(good("dev-bad").put("device_id", bad));
+      WsClient.Upgrade u = withQuery(hs, t);
+      if (u.client() != null) {
+        u.client().close();
+      }
+      assertEquals(400, u.status(), "device claim " + bad.length() + " chars: status (body " + u.body() + ")");
+      assertRefusalBody(u.body(), "INVALID_REQUEST", "bad device claim");
+    }
+  }
+
+  @Test
   void connectedFrameGetsAFreshDeviceWithoutEither() {
     String t = Tokens.hs256(good("dev-none"));
     JsonNode a = connectedVia(withQuery(hs, t), "no device 1");
