@@ -1,0 +1,137 @@
+package dev.switchboard.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.instance.impl.HazelcastInstanceProxy;
+import com.hazelcast.internal.partition.InternalPartition;
+import com.hazelcast.internal.partition.PartitionReplica;
+import dev.switchboard.Node;
+import dev.switchboard.testsupport.ChildNode;
+import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.WsClient;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A double failure: both members holding a topic's history (its partition's owner and its one
+ * backup, separate JVMs) are SIGKILLed at once. The history and its epoch entry are lost together;
+ * the surviving node gives the topic a new epoch, offsets start again at 1, its live subscriber
+ * follows the new epoch, and {@code since} the old epoch is answered {@code recovered:false}.
+ */
+class HistoryLossTest {
+  static Node survivor;
+  static Vertx vertx;
+
+  @BeforeAll
+  static void up() {
+    survivor = TestNode.start(Map.of());
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void down() {
+    TestNode.stop(survivor);
+    vertx.close();
+  }
+
+  private static HazelcastInstance hz() {
+    return survivor.context().cluster().getHazelcastInstance();
+  }
+
+  /**
+   * True when the survivor holds no copy of the topic's history partition: it is neither the owner
+   * (replica 0) nor the one backup (replica 1). The partition table lists further replicas, which
+   * hold no data with one backup configured.
+   */
+  private static boolean heldElsewhere(String topic) {
+    HazelcastInstance hz = hz();
+    int pid = hz.getPartitionService().getPartition(Addresses.partitionKey(topic)).getPartitionId();
+    InternalPartition p = ((HazelcastInstanceProxy) hz).getOriginal().node.getPartitionService().getPartition(pid);
+    int mine = p.getReplicaIndex(PartitionReplica.from(hz.getCluster().getLocalMember()));
+    return p.getReplica(0) != null && p.getReplica(1) != null && (mine < 0 || mine > 1);
+  }
+
+  private static void eventually(String what, java.util.function.BooleanSupplier ok, Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (!ok.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + limit + ": " + what);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  @Test
+  void losingEveryCopyOfAHistoryStartsANewEpochThatSubscribersFollow() throws Exception {
+    String members = "127.0.0.1:" + survivor.context().config().cluster().port();
+    try (ChildNode a = ChildNode.start("lossA", members, Map.of());
+         ChildNode b = ChildNode.start("lossB", members, Map.of());
+         WsClient sub = WsClient.connect(vertx, survivor.port(), Tokens.user("loss-sub", "chat:*"));
+         WsClient pub = WsClient.connect(vertx, survivor.port(), Tokens.user("loss-pub", "chat:*"))) {
+      eventually("3 members with their partitions in place", () -> hz().getCluster().getMembers().size() == 3
+          && hz().getPartitionService().isClusterSafe(), Duration.ofSeconds(60));
+      String topic = null;
+      for (int i = 0; i < 1000 && topic == null; i++) {
+        String candidate = "chat:loss-" + i + "-" + System.nanoTime();
+        if (heldElsewhere(candidate)) {
+          topic = candidate;
+        }
+      }
+      assertTrue(topic != null, "a topic whose history lives only on the two other members");
+      final String t = topic;
+
+      JsonNode subscribed = sub.call("topic.subscribe", WsClient.params().put("topic", t)).get("result");
+      String oldEpoch = subscribed.get("epoch").asText();
+      for (int k = 1; k <= 3; k++) {
+        JsonNode r = pub.call("topic.publish", WsClient.params().put("topic", t).put("data", k)).get("result");
+        assertEquals(k, r.get("offset").asLong());
+        assertEquals(oldEpoch, r.get("epoch").asText());
+      }
+      for (int k = 1; k <= 3; k++) {
+        assertEquals(k, sub.await(f -> "event".equals(f.path("type").asText()), WsClient.WAIT).get("offset").asLong());
+      }
+      assertTrue(heldElsewhere(t), "the history partition did not move to the survivor meanwhile");
+
+      // both copies at once: one kill(1) for the two JVMs
+      Process kill = new ProcessBuilder("kill", "-9", String.valueOf(a.process.pid()), String.valueOf(b.process.pid()))
+          .inheritIO().start();
+      assertTrue(kill.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+      eventually("the survivor alone", () -> hz().getCluster().getMembers().size() == 1, Duration.ofSeconds(60));
+
+      JsonNode after = pub.call("topic.publish", WsClient.params().put("topic", t).put("data", 4)).get("result");
+      String newEpoch = after.get("epoch").asText();
+      assertEquals(1, after.get("offset").asLong(), "offsets start again with the new history");
+      assertNotEquals(oldEpoch, newEpoch, "a lost history gets a new epoch");
+
+      JsonNode event = sub.await(f -> "event".equals(f.path("type").asText()), Duration.ofSeconds(15));
+      assertEquals(newEpoch, event.get("epoch").asText(), "the live subscriber follows the new epoch");
+      assertEquals(1, event.get("offset").asLong());
+      assertEquals(4, event.get("data").asInt());
+
+      // a client that was at offset 3 of the old epoch is told it cannot be recovered
+      try (WsClient late = WsClient.connect(vertx, survivor.port(), Tokens.user("loss-late", "chat:*"))) {
+        JsonNode r = late.call("topic.subscribe", WsClient.params().put("topic", t)
+            .set("since", WsClient.params().put("offset", 3).put("epoch", oldEpoch))).get("result");
+        assertFalse(r.get("recovered").asBoolean(), r.toString());
+        assertEquals(newEpoch, r.get("epoch").asText());
+        assertEquals(1, r.get("offset").asLong());
+      }
+    }
+  }
+}
