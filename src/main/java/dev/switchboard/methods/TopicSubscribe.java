@@ -51,7 +51,8 @@ public final class TopicSubscribe implements Method {
     hub.subscribe(subs.subscriber(), topic, sinceOffset, sinceEpoch, r -> call.reply().result(result(topic, r)))
         .onComplete(ar -> {
           if (ar.succeeded()) {
-            subs.startsAt(topic, ar.result().offset(), ar.result().epoch());
+            // recovered: the replay runs on from sinceOffset, and the position moves as it is delivered
+            subs.startsAt(topic, ar.result().recovered() ? sinceOffset : ar.result().offset(), ar.result().epoch());
             call.client().subscriptionsChanged();
           }
           if (ar.failed()) {

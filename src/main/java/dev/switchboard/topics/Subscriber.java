@@ -24,4 +24,10 @@ public interface Subscriber {
    * messages {@code frames} holds. False once closed.
    */
   boolean deliver(TopicEvent last, io.netty.buffer.ByteBuf frames, int count);
+
+  /** True while its outbound queue is too full to take a replay's next chunk (may be read off its loop). */
+  boolean congested();
+
+  /** True once closing or closed (may be read off its loop). */
+  boolean isClosing();
 }

@@ -16,11 +16,21 @@ public final class Subscriptions {
   public record Position(long offset, String epoch) {
   }
 
-  /** Mutable per-topic position: the delivery path updates it without allocating. */
+  /**
+   * Mutable per-topic position: the delivery path updates it without allocating. {@code offset} /
+   * {@code epoch} is what a resumed session continues from: only events whose bytes the kernel has
+   * taken count (see {@link #commit}); {@code written} is the last one handed to the socket.
+   */
   private static final class Cursor {
     long offset;
     String epoch;
+    long writtenOffset;
+    String writtenEpoch;
+    boolean uncommitted;
   }
+
+  /** Cursors with written events not yet committed. */
+  private final java.util.ArrayList<Cursor> uncommitted = new java.util.ArrayList<>(1);
 
   public Subscriptions(Subscriber subscriber, int max) {
     this.subscriber = subscriber;
@@ -46,22 +56,44 @@ public final class Subscriptions {
 
   /** Forgets a subscription; true when it existed. */
   public synchronized boolean release(String topic) {
-    if (!topics.containsKey(topic)) {
+    Cursor c = topics.remove(topic);
+    if (c == null) {
       return false;
     }
-    topics.remove(topic);
+    uncommitted.remove(c);
     changed = true;
     return true;
   }
 
-  /** Records the position of a delivered event (for session resume). */
+  /** Records the position of an event written to the socket (it counts once {@link #commit}ted). */
   public synchronized void delivered(String topic, long offset, String epoch) {
     Cursor c = topics.get(topic);
     if (c != null) {
-      c.offset = offset;
-      c.epoch = epoch;
-      changed = true;
+      c.writtenOffset = offset;
+      c.writtenEpoch = epoch;
+      if (!c.uncommitted) {
+        c.uncommitted = true;
+        uncommitted.add(c);
+      }
     }
+  }
+
+  /**
+   * Everything written so far has left the process (the socket's outbound buffer is empty): those
+   * positions become what a resumed session continues from. Until then a resume replays them again
+   * (duplicates, which clients drop by offset) rather than skip events the client never got.
+   */
+  public synchronized void commit() {
+    if (uncommitted.isEmpty()) {
+      return;
+    }
+    for (Cursor c : uncommitted) {
+      c.offset = c.writtenOffset;
+      c.epoch = c.writtenEpoch;
+      c.uncommitted = false;
+    }
+    uncommitted.clear();
+    changed = true;
   }
 
   /** Records where a subscription starts (the subscribe result), unless events already moved it. */
@@ -90,6 +122,7 @@ public final class Subscriptions {
   public synchronized List<String> clear() {
     List<String> out = List.copyOf(topics.keySet());
     topics.clear();
+    uncommitted.clear();
     return out;
   }
 

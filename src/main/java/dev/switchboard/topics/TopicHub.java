@@ -111,9 +111,9 @@ public final class TopicHub {
           st.add(s);
           return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
         }
-        return replay(st, s, sinceOffset, new ArrayList<>(), beforeReplay);
+        return replay(st, s, sinceOffset, beforeReplay);
       }).onComplete(ar -> {
-        if (ar.failed() && st.subscriberCount == 0) {
+        if (ar.failed() && st.subscriberCount == 0 && st.replaying.isEmpty()) {
           close(st);
         }
         if (ar.succeeded()) {
@@ -127,54 +127,171 @@ public final class TopicHub {
     return done.future();
   }
 
-  private Future<Subscribed> replay(TopicState st, Subscriber s, long after, List<TopicEvent> got,
+  /**
+   * Recovery from {@code after}: when history still holds offset {@code after}+1, the subscribe
+   * result ({@code beforeReplay}, on the subscriber's loop) goes out first, then the missed events
+   * in order, paced by the subscriber's outbound queue (a replay never makes a subscriber a slow
+   * consumer), then live events: the subscriber joins the topic's live set, on the hub's context,
+   * only once the replay has handed over everything up to the topic's last offset.
+   */
+  private Future<Subscribed> replay(TopicState st, Subscriber s, long after,
                                     java.util.function.Consumer<Subscribed> beforeReplay) {
+    LoopInbox inbox = inboxes.computeIfAbsent(s.context(), LoopInbox::new);
     if (after >= st.last) {
-      // caught up, on the hub's context: add now so the next live event follows the replay
-      Subscribed r = new Subscribed(st.last, st.epoch, true, got.size());
+      Subscribed r = new Subscribed(st.last, st.epoch, true, 0);
       st.add(s);
-      // through the loop's inbox: the replay goes out before the live events queued after it
-      inboxes.computeIfAbsent(s.context(), LoopInbox::new).run(() -> {
-        beforeReplay.accept(r);
-        for (TopicEvent e : got) {
-          s.deliver(e, e.sharedFrame(s.binary()), 1);
-          e.release(); // replayed events were read for this subscriber alone
-        }
-      });
+      inbox.run(() -> beforeReplay.accept(r));
       return Future.succeededFuture(r);
     }
-    int count = (int) Math.min(READ_BATCH, st.last - after);
-    return read(st.topic, st.epoch, after, count).compose(events -> {
-      if (events.isEmpty()) {
-        // history no longer holds that position: not recoverable
-        st.add(s);
+    return read(st.topic, st.epoch, after, REPLAY_BATCH).transform(ar -> {
+      if (ar.failed() && !(unwrap(ar.cause()) instanceof StaleSequenceException)) {
+        return Future.failedFuture(ar.cause());
+      }
+      List<TopicEvent> events = ar.succeeded() ? ar.result() : List.of();
+      if (events.isEmpty() || events.get(0).offset != after + 1) {
+        events.forEach(TopicEvent::release);
+        st.add(s); // history no longer holds that position: not recoverable
         return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
       }
-      for (TopicEvent e : events) {
-        if (e.offset <= st.last) {
-          e.jsonFrame();
-          if (s.binary()) {
-            e.cborFrame();
+      Subscribed r = new Subscribed(st.last, st.epoch, true, (int) Math.min(Integer.MAX_VALUE, st.last - after));
+      inbox.run(() -> beforeReplay.accept(r));
+      Replay replay = new Replay(st, s, inbox, after, events);
+      st.replaying.put(s, replay);
+      replay.step();
+      return Future.succeededFuture(r);
+    });
+  }
+
+  /** Events a replay hands over per step (then it waits for the loop to have written them). */
+  static final int REPLAY_CHUNK_BYTES = 32 * 1024;
+  static final int REPLAY_BATCH = 100;
+  /** How often a replay looks again at a congested subscriber. */
+  static final long REPLAY_WAIT_MS = 20;
+
+  /** One subscriber's replay in progress; every step runs on the hub's context. */
+  private final class Replay {
+    final TopicState st;
+    final Subscriber s;
+    final LoopInbox inbox;
+    final String epoch;
+    final java.util.ArrayDeque<TopicEvent> queue = new java.util.ArrayDeque<>();
+    long handed;
+    boolean reading;
+
+    Replay(TopicState st, Subscriber s, LoopInbox inbox, long after, List<TopicEvent> first) {
+      this.st = st;
+      this.s = s;
+      this.inbox = inbox;
+      this.epoch = st.epoch;
+      this.handed = after;
+      queue.addAll(first);
+    }
+
+    void step() {
+      if (st.replaying.get(s) != this || topics.get(st.topic) != st || s.isClosing()) {
+        drop(); // unsubscribed or gone meanwhile
+        return;
+      }
+      if (!epoch.equals(st.epoch)) {
+        finish(); // the history was lost meanwhile: follow the new epoch live
+        return;
+      }
+      if (handed >= st.last) {
+        finish();
+        return;
+      }
+      if (s.congested()) {
+        vertx.setTimer(REPLAY_WAIT_MS, t -> step());
+        return;
+      }
+      List<TopicEvent> chunk = new ArrayList<>();
+      int bytes = 0;
+      while (!queue.isEmpty() && (chunk.isEmpty() || bytes < REPLAY_CHUNK_BYTES)) {
+        TopicEvent e = queue.peek();
+        if (e.offset > st.last) {
+          break; // not delivered live here yet: it comes live once the replay is done
+        }
+        queue.poll();
+        if (e.offset <= handed) {
+          e.release();
+          continue;
+        }
+        bytes += e.jsonFrame().readableBytes();
+        if (s.binary()) {
+          e.cborFrame();
+        }
+        chunk.add(e);
+        handed = e.offset;
+      }
+      if (!chunk.isEmpty()) {
+        inbox.run(() -> {
+          for (TopicEvent e : chunk) {
+            s.deliver(e, e.sharedFrame(s.binary()), 1);
+            e.release(); // read for this subscriber alone
           }
-          got.add(e);
+          hub.runOnContext(v -> step()); // once written: the next chunk sees the queue it made
+        });
+        return;
+      }
+      if (handed >= st.last) {
+        finish();
+        return;
+      }
+      if (reading) {
+        return;
+      }
+      reading = true;
+      read(st.topic, epoch, handed, REPLAY_BATCH).onComplete(ar -> {
+        reading = false;
+        if (ar.succeeded() && !ar.result().isEmpty()) {
+          queue.addAll(ar.result());
+        } else if (ar.failed() && unwrap(ar.cause()) instanceof StaleSequenceException stale) {
+          // publications outran the replay and overwrote what it had not read yet
+          long head = stale.getHeadSeq();
+          LOG.warn("topic " + st.topic + ": replay lost offsets " + (handed + 1) + ".." + head + " to history overwrite");
+          handed = Math.max(handed, head);
+        } else if (ar.failed()) {
+          LOG.warn("topic " + st.topic + ": replay read failed: " + ar.cause().getMessage());
+          vertx.setTimer(REPLAY_WAIT_MS * 10, t -> step());
+          return;
+        }
+        step();
+      });
+    }
+
+    /** Caught up: live delivery from the next offset on (the hub is single-threaded, so none is missed). */
+    private void finish() {
+      release();
+      st.replaying.remove(s);
+      st.add(s);
+    }
+
+    private void drop() {
+      release();
+      if (st.replaying.get(s) == this) {
+        st.replaying.remove(s);
+        if (st.subscriberCount == 0 && st.replaying.isEmpty() && topics.get(st.topic) == st) {
+          close(st);
         }
       }
-      return replay(st, s, events.get(events.size() - 1).offset, got, beforeReplay);
-    }, err -> {
-      if (unwrap(err) instanceof StaleSequenceException) {
-        st.add(s);
-        return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
-      }
-      return Future.failedFuture(err);
-    });
+    }
+
+    private void release() {
+      queue.forEach(TopicEvent::release);
+      queue.clear();
+    }
   }
 
   public void unsubscribe(Subscriber s, String topic) {
     hub.runOnContext(v -> {
       TopicState st = topics.get(topic);
-      if (st != null && st.remove(s)) {
+      if (st == null) {
+        return;
+      }
+      boolean wasReplaying = st.replaying.remove(s) != null; // its replay stops at its next step
+      if (st.remove(s) || wasReplaying) {
         presence.left(s, topic);
-        if (st.subscriberCount == 0) {
+        if (st.subscriberCount == 0 && st.replaying.isEmpty()) {
           close(st);
         }
       }

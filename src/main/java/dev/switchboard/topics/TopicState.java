@@ -31,6 +31,8 @@ final class TopicState {
   boolean filling;
   int subscriberCount;
   int binarySubscribers;
+  /** Subscribers still being replayed to (not yet in {@link #byLoop}); the topic stays open for them. */
+  final Map<Subscriber, Object> replaying = new java.util.HashMap<>();
   /** Subscribers by event loop; the arrays are replaced, never mutated, so loops may read them. */
   final Map<Context, Subscriber[]> byLoop = new LinkedHashMap<>();
 

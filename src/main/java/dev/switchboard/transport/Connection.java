@@ -67,7 +67,7 @@ final class Connection implements Client, Subscriber {
   private long lastInboundNanos = System.nanoTime();
   private long nextPingNanos;
   private boolean expiringSent;
-  private boolean closing;
+  private volatile boolean closing;
   private boolean flushQueued;
   private int unflushedBytes;
   /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
@@ -325,9 +325,17 @@ final class Connection implements Client, Subscriber {
     flushQueued = false;
     unflushedBytes = 0;
     out.flush();
-    if (!closing && pendingOutboundBytes() > outboundLimit) {
+    long pending = pendingOutboundBytes();
+    if (pending == 0) {
+      subscriptions.commit(); // the kernel has every event written so far: they count for resume
+    } else if (!closing && pending > outboundLimit) {
       close(CloseCode.SLOW_CONSUMER);
     }
+  }
+
+  @Override
+  public boolean isClosing() {
+    return closing;
   }
 
   @Override

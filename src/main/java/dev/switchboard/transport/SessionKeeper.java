@@ -56,7 +56,8 @@ final class SessionKeeper {
             if (ar.failed()) {
               subscriptions.release(topic);
             } else {
-              subscriptions.startsAt(topic, ar.result().offset(), ar.result().epoch());
+              subscriptions.startsAt(topic, ar.result().recovered() ? pos.offset() : ar.result().offset(),
+                  ar.result().epoch());
               save();
             }
           });

@@ -76,6 +76,16 @@ class LoopInboxTest {
     }
 
     @Override
+    public boolean congested() {
+      return false;
+    }
+
+    @Override
+    public boolean isClosing() {
+      return false;
+    }
+
+    @Override
     public boolean deliver(TopicEvent last, ByteBuf frames, int count) {
       assertTrue(loop.isEventLoopContext() && Context.isOnEventLoopThread());
       ByteBuf mine = frames.retainedDuplicate(); // what a socket does: write a duplicate, release it once sent

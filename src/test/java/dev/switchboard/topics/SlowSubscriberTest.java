@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A subscriber that stops reading is closed with 4008 once its unsent bytes pass the outbound limit;
@@ -74,6 +75,75 @@ class SlowSubscriberTest {
       Scrape.until(() -> Scrape.now(node.port(), "sb_connections") == 2, Duration.ofSeconds(30),
           "only the publisher and the reading subscriber remain (now "
               + Scrape.now(node.port(), "sb_connections") + ")");
+    }
+  }
+
+  /**
+   * Events the node had queued for a slow consumer when it dropped the connection never reached the
+   * client, so its resumed session must replay them: the session's position counts only events
+   * whose bytes left the node.
+   */
+  @Test
+  void aSlowConsumersResumedSessionReplaysWhatItsNodeDroppedUnsent() throws Exception {
+    String topic = "chat:slow-resume-" + System.nanoTime();
+    String pad = "y".repeat(30_000);
+    int n = 300; // ~9 MB: far more than loopback's buffers take from a client that does not read
+    double before = Scrape.now(node.port(), "sb_closes_total", "code=\"4008\"");
+    String session;
+    long lastReceived = 0;
+    try (WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub2", "chat:*"));
+         RawWs slow = new RawWs(node.port(), "/ws?token=" + Tokens.user("slow2", "chat:*"))) {
+      assertEquals(101, slow.status);
+      RawWs.Frame hello = slow.read(Duration.ofSeconds(10));
+      session = dev.switchboard.protocol.Json.MAPPER.readTree(hello.text()).get("session_id").asText();
+      slow.sendText("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic + "\"}}");
+      while (true) {
+        RawWs.Frame f = slow.read(Duration.ofSeconds(10));
+        if (f == null) {
+          throw new AssertionError("no subscribe result for the slow client");
+        }
+        if (f.text().contains("\"result\"") && f.text().contains(topic)) {
+          break;
+        }
+      }
+      for (int k = 1; k <= n; k++) {
+        pub.request("topic.publish", WsClient.params().put("topic", topic)
+            .set("data", WsClient.params().put("k", k).put("pad", pad)));
+      }
+      Scrape.until(() -> Scrape.now(node.port(), "sb_closes_total", "code=\"4008\"") > before, Duration.ofSeconds(30),
+          "the non-reading subscriber is closed with 4008");
+      // it still does not read: after the closing timeout the node drops the TCP connection with
+      // what it had not handed to the kernel yet
+      Scrape.until(() -> Scrape.now(node.port(), "sb_connections") <= 1, Duration.ofSeconds(30),
+          "the slow connection is gone");
+      // now read what did arrive: events 1..k in order, then the end of the stream
+      try {
+        while (true) {
+          RawWs.Frame f = slow.read(Duration.ofSeconds(5));
+          if (f == null || f.opcode() == RawWs.CLOSE) {
+            break;
+          }
+          JsonNode e = dev.switchboard.protocol.Json.MAPPER.readTree(f.text());
+          if ("event".equals(e.path("type").asText())) {
+            assertEquals(lastReceived + 1, e.get("offset").asLong(), "in order, no gap");
+            lastReceived = e.get("offset").asLong();
+          }
+        }
+      } catch (java.io.IOException endOfStream) {
+        // the node closed the connection: everything the kernel had was read
+      }
+    }
+    assertTrue(lastReceived < n, "the node dropped some events unsent (the client got " + lastReceived + ")");
+    try (WsClient again = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("slow2", "chat:*")
+        + "&session_id=" + session, java.util.Map.of(), null).ok()) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      long first = again.await(f -> "event".equals(f.path("type").asText()), Duration.ofSeconds(30)).get("offset").asLong();
+      assertTrue(first <= lastReceived + 1, "the replay starts at or before the first event the client never got: "
+          + first + " > " + (lastReceived + 1));
+      for (long k = first + 1; k <= n; k++) {
+        assertEquals(k, again.await(f -> "event".equals(f.path("type").asText()), Duration.ofSeconds(30))
+            .get("offset").asLong());
+      }
     }
   }
 }
