@@ -117,7 +117,12 @@ public final class Node {
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             // no event-bus address label: there is an address per topic and per node, which would
             // make one meter series each (unbounded cardinality, and cost on every message)
-            .setLabels(java.util.EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_SIDE, Label.EB_FAILURE)));
+            .setLabels(java.util.EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_SIDE, Label.EB_FAILURE))
+            // no per-socket Vert.x meters: they hold a request timer, tags and socket metric for each
+            // WebSocket's whole life and run on every connect; the sb_* meters cover connections,
+            // frames, bytes and closes
+            .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.HTTP_SERVER)
+            .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.NET_SERVER));
     Future<Vertx> clustered = Vertx.builder()
         .with(options)
         .withClusterManager(cluster)
