@@ -8,31 +8,19 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 
 /**
  * {@code auth.refresh {token}}: a new token for the same {@code sub} replaces the connection's
  * claims and expiry. Any refusal is UNAUTHORIZED and leaves the connection as it was.
  */
-public final class AuthRefresh implements Method {
+public final class AuthRefresh extends SimpleMethod {
+  public AuthRefresh() {
+    super("auth.refresh", PARAMS, Access.CONNECTED);
+  }
   private static final ParamSchema PARAMS = ParamSchema.of(
       ParamSchema.string("token").required().maxLength(TokenVerifier.MAX_TOKEN_CHARS));
-
-  @Override
-  public String name() {
-    return "auth.refresh";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return PARAMS;
-  }
-
-  @Override
-  public Access access() {
-    return Access.CONNECTED;
-  }
 
   @Override
   public void handle(Call call) {

@@ -8,6 +8,7 @@ import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
 import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -31,20 +32,10 @@ public final class OpMethods {
   }
 
   /** {@code op.cancel {op_id}} → {op_id, state}, from any connection of the same user on any node. */
-  static final class Cancel implements Method {
-    @Override
-    public String name() {
-      return "op.cancel";
-    }
-
-    @Override
-    public ParamSchema params() {
-      return ParamSchema.of(OP_ID);
-    }
-
-    @Override
-    public Access access() {
-      return Access.CONNECTED; // ownership is checked against the registry: same user, or admin
+  static final class Cancel extends SimpleMethod {
+    // access: ownership is checked against the registry: same user, or admin
+    Cancel() {
+      super("op.cancel", ParamSchema.of(OP_ID), Access.CONNECTED);
     }
 
     @Override
@@ -57,20 +48,9 @@ public final class OpMethods {
   }
 
   /** {@code op.status {op_id}} → {op_id, method, state, stage, seq, node_id}. */
-  static final class Status implements Method {
-    @Override
-    public String name() {
-      return "op.status";
-    }
-
-    @Override
-    public ParamSchema params() {
-      return ParamSchema.of(OP_ID);
-    }
-
-    @Override
-    public Access access() {
-      return Access.CONNECTED;
+  static final class Status extends SimpleMethod {
+    Status() {
+      super("op.status", ParamSchema.of(OP_ID), Access.CONNECTED);
     }
 
     @Override
@@ -82,20 +62,10 @@ public final class OpMethods {
   }
 
   /** {@code op.attach {op_id, [after_seq]}}: replayed frames, live frames, then the operation's terminal. */
-  static final class Attach implements Method {
-    @Override
-    public String name() {
-      return "op.attach";
-    }
-
-    @Override
-    public ParamSchema params() {
-      return ParamSchema.of(OP_ID, ParamSchema.integer("after_seq").range(0, Long.MAX_VALUE));
-    }
-
-    @Override
-    public Access access() {
-      return Access.CONNECTED;
+  static final class Attach extends SimpleMethod {
+    Attach() {
+      super("op.attach", ParamSchema.of(OP_ID, ParamSchema.integer("after_seq").range(0, Long.MAX_VALUE)),
+          Access.CONNECTED);
     }
 
     @Override
@@ -111,20 +81,9 @@ public final class OpMethods {
   }
 
   /** {@code op.list} → {ops:[{op_id, method, state, stage, seq}]}: the user's live operations. */
-  static final class ListOps implements Method {
-    @Override
-    public String name() {
-      return "op.list";
-    }
-
-    @Override
-    public ParamSchema params() {
-      return ParamSchema.NONE;
-    }
-
-    @Override
-    public Access access() {
-      return Access.CONNECTED;
+  static final class ListOps extends SimpleMethod {
+    ListOps() {
+      super("op.list", ParamSchema.NONE, Access.CONNECTED);
     }
 
     @Override

@@ -5,24 +5,13 @@ import dev.switchboard.auth.Access;
 import dev.switchboard.config.SwitchboardConfig.LimitsOptions;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 
 /** {@code system.info}: protocol and server version, node id, features, limits (PROTOCOL.md section 10). */
-public final class SystemInfo implements Method {
-  @Override
-  public String name() {
-    return "system.info";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return ParamSchema.NONE;
-  }
-
-  @Override
-  public Access access() {
-    return Access.CONNECTED;
+public final class SystemInfo extends SimpleMethod {
+  public SystemInfo() {
+    super("system.info", ParamSchema.NONE, Access.CONNECTED);
   }
 
   @Override

@@ -2,24 +2,13 @@ package dev.switchboard.methods;
 
 import dev.switchboard.auth.Access;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 
 /** {@code system.methods}: every method with its brief params and whether it streams. */
-public final class SystemMethods implements Method {
-  @Override
-  public String name() {
-    return "system.methods";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return ParamSchema.NONE;
-  }
-
-  @Override
-  public Access access() {
-    return Access.CONNECTED;
+public final class SystemMethods extends SimpleMethod {
+  public SystemMethods() {
+    super("system.methods", ParamSchema.NONE, Access.CONNECTED);
   }
 
   @Override

@@ -3,24 +3,13 @@ package dev.switchboard.methods;
 import dev.switchboard.auth.Access;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 
 /** {@code system.ping}: {"ts": epoch ms}, for clients that cannot see WebSocket pings. */
-public final class SystemPing implements Method {
-  @Override
-  public String name() {
-    return "system.ping";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return ParamSchema.NONE;
-  }
-
-  @Override
-  public Access access() {
-    return Access.CONNECTED;
+public final class SystemPing extends SimpleMethod {
+  public SystemPing() {
+    super("system.ping", ParamSchema.NONE, Access.CONNECTED);
   }
 
   @Override

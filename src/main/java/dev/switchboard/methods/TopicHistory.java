@@ -8,7 +8,7 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 import dev.switchboard.topics.TopicNames;
 
@@ -17,25 +17,13 @@ import dev.switchboard.topics.TopicNames;
  * Without since: the latest {@code limit} events. A since whose epoch differs, or that is older than
  * the history kept, is NOT_FOUND.
  */
-public final class TopicHistory implements Method {
+public final class TopicHistory extends SimpleMethod {
+  public TopicHistory() {
+    super("topic.history", PARAMS, Access.subscribe("topic"));
+  }
   public static final int MAX_LIMIT = 1000;
   private static final ParamSchema PARAMS = ParamSchema.of(TopicNames.topicParam(),
       ParamSchema.integer("limit").range(0, MAX_LIMIT), TopicNames.sinceParam());
-
-  @Override
-  public String name() {
-    return "topic.history";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return PARAMS;
-  }
-
-  @Override
-  public Access access() {
-    return Access.subscribe("topic");
-  }
 
   @Override
   public void handle(Call call) {

@@ -7,7 +7,7 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 import dev.switchboard.topics.TopicNames;
 
@@ -15,23 +15,11 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code topic.presence {topic}} → {members:[{user_id, devices}], count}: cluster-wide, where the namespace has presence. */
-public final class TopicPresence implements Method {
+public final class TopicPresence extends SimpleMethod {
+  public TopicPresence() {
+    super("topic.presence", PARAMS, Access.subscribe("topic"));
+  }
   private static final ParamSchema PARAMS = ParamSchema.of(TopicNames.topicParam());
-
-  @Override
-  public String name() {
-    return "topic.presence";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return PARAMS;
-  }
-
-  @Override
-  public Access access() {
-    return Access.subscribe("topic");
-  }
 
   @Override
   public void handle(Call call) {

@@ -5,28 +5,16 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 import dev.switchboard.topics.TopicNames;
 
 /** {@code topic.publish {topic, data}} → {offset, epoch} once the event is in the topic's history. */
-public final class TopicPublish implements Method {
+public final class TopicPublish extends SimpleMethod {
+  public TopicPublish() {
+    super("topic.publish", PARAMS, Access.publish("topic"));
+  }
   private static final ParamSchema PARAMS = ParamSchema.of(TopicNames.topicParam(), ParamSchema.any("data").required());
-
-  @Override
-  public String name() {
-    return "topic.publish";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return PARAMS;
-  }
-
-  @Override
-  public Access access() {
-    return Access.publish("topic");
-  }
 
   @Override
   public void handle(Call call) {

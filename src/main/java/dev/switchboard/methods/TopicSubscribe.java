@@ -6,7 +6,7 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 import dev.switchboard.topics.TopicHub;
 import dev.switchboard.topics.TopicNames;
@@ -16,23 +16,11 @@ import dev.switchboard.topics.TopicNames;
  * frame comes first, then the replayed events (with since), then live events: all on the
  * connection's event loop in that order.
  */
-public final class TopicSubscribe implements Method {
+public final class TopicSubscribe extends SimpleMethod {
+  public TopicSubscribe() {
+    super("topic.subscribe", PARAMS, Access.subscribe("topic"));
+  }
   private static final ParamSchema PARAMS = ParamSchema.of(TopicNames.topicParam(), TopicNames.sinceParam());
-
-  @Override
-  public String name() {
-    return "topic.subscribe";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return PARAMS;
-  }
-
-  @Override
-  public Access access() {
-    return Access.subscribe("topic");
-  }
 
   @Override
   public void handle(Call call) {

@@ -5,27 +5,17 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 import dev.switchboard.topics.TopicNames;
 
 /** {@code topic.unsubscribe {topic}} → {topic}; unsubscribing from a topic one is not on is not an error. */
-public final class TopicUnsubscribe implements Method {
+public final class TopicUnsubscribe extends SimpleMethod {
   private static final ParamSchema PARAMS = ParamSchema.of(TopicNames.topicParam());
 
-  @Override
-  public String name() {
-    return "topic.unsubscribe";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return PARAMS;
-  }
-
-  @Override
-  public Access access() {
-    return Access.CONNECTED; // only ever removes the caller's own subscription
+  // access: only ever removes the caller's own subscription
+  public TopicUnsubscribe() {
+    super("topic.unsubscribe", PARAMS, Access.CONNECTED);
   }
 
   @Override

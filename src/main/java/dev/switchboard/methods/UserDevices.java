@@ -7,24 +7,13 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 
 /** {@code user.devices} → {devices:[{device_id, node_id, connected_at}]}: the caller's live devices, cluster-wide. */
-public final class UserDevices implements Method {
-  @Override
-  public String name() {
-    return "user.devices";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return ParamSchema.NONE;
-  }
-
-  @Override
-  public Access access() {
-    return Access.CONNECTED;
+public final class UserDevices extends SimpleMethod {
+  public UserDevices() {
+    super("user.devices", ParamSchema.NONE, Access.CONNECTED);
   }
 
   @Override

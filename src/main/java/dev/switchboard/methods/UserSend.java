@@ -6,32 +6,22 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.protocol.SwitchboardException;
 import dev.switchboard.routing.Call;
-import dev.switchboard.routing.Method;
+import dev.switchboard.routing.SimpleMethod;
 import dev.switchboard.routing.ParamSchema;
 
 /**
  * {@code user.send {data, [device_id], [include_self]}}: a {@code direct} frame to the caller's own
  * other devices (default), to one of them, or to all including this connection → {delivered}.
  */
-public final class UserSend implements Method {
+public final class UserSend extends SimpleMethod {
   private static final ParamSchema PARAMS = ParamSchema.of(
       ParamSchema.any("data").required(),
       ParamSchema.string("device_id").maxLength(128),
       ParamSchema.bool("include_self"));
 
-  @Override
-  public String name() {
-    return "user.send";
-  }
-
-  @Override
-  public ParamSchema params() {
-    return PARAMS;
-  }
-
-  @Override
-  public Access access() {
-    return Access.CONNECTED; // only ever addresses the caller's own user
+  // access: only ever addresses the caller's own user
+  public UserSend() {
+    super("user.send", PARAMS, Access.CONNECTED);
   }
 
   @Override

@@ -3,9 +3,9 @@ package dev.switchboard.routing;
 import dev.switchboard.auth.Access;
 
 /**
- * A request method. A new method is one class implementing this plus one registration in
- * {@link MethodRegistry}; params are validated against {@link #params()} and {@link #access()} is
- * checked by the policy before {@link #handle} runs.
+ * A request method. A new method is one class implementing this (usually through
+ * {@link SimpleMethod}) plus one registration in {@link MethodRegistry}; params are validated
+ * against {@link #params()} and {@link #access()} is checked by the policy before {@link #handle} runs.
  */
 public interface Method {
   String name();
