@@ -173,6 +173,16 @@ class AuthUpgradeTest {
   }
 
   @Test
+  void tokenIssuedInTheFutureIs401AndASignatureWithGarbageIs401() {
+    JsonObject c = good("iat-user").put("iat", Tokens.now() + 120).put("exp", Tokens.now() + 3600);
+    assertUnauthorized(withQuery(hs, Tokens.hs256(c)), "iat two minutes ahead");
+    String token = Tokens.hs256(good("sig-user"));
+    String head = token.substring(0, token.lastIndexOf('.') + 1);
+    assertUnauthorized(withQuery(hs, head + "!!not-base64url!!"), "signature that is not base64url");
+    assertUnauthorized(withQuery(hs, head + "AAAA"), "signature of the wrong length");
+  }
+
+  @Test
   void tokenExpiredWithinLeewayIsAccepted() {
     // the leeway is 5 s; 1 s past exp still connects (4 s of margin for a slow machine)
     JsonObject c = good("leeway-user").put("exp", Tokens.now() - 1);
