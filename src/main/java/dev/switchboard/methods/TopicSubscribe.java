@@ -40,7 +40,8 @@ public final class TopicSubscribe extends SimpleMethod {
         .onComplete(ar -> {
           if (ar.succeeded()) {
             // recovered: the replay runs on from sinceOffset, and the position moves as it is delivered
-            subs.startsAt(topic, ar.result().recovered() ? sinceOffset : ar.result().offset(), ar.result().epoch());
+            subs.startsAt(topic, ar.result().recovered() && sinceOffset != null ? sinceOffset : ar.result().offset(),
+                ar.result().epoch());
             call.client().subscriptionsChanged();
           }
           if (ar.failed()) {

@@ -107,6 +107,10 @@ public final class TopicHub {
     hub.runOnContext(v -> {
       TopicState st = topics.computeIfAbsent(topic, this::open);
       st.ready.future().compose(x -> {
+        if (st.replaying.containsKey(s)) {
+          // subscribed again while its replay runs: the replay goes on, then live events
+          return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+        }
         if (sinceOffset == null || !st.epoch.equals(sinceEpoch) || sinceOffset > st.last) {
           st.add(s);
           return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
@@ -143,13 +147,23 @@ public final class TopicHub {
       inbox.run(() -> beforeReplay.accept(r));
       return Future.succeededFuture(r);
     }
+    // replaying from now on, before the first read: a repeated subscribe or an unsubscribe that
+    // arrives meanwhile sees it (and must not make the subscriber live ahead of its replay)
+    Object marker = new Object();
+    st.replaying.put(s, marker);
     return read(st.topic, st.epoch, after, REPLAY_BATCH).transform(ar -> {
+      List<TopicEvent> events = ar.succeeded() ? ar.result() : List.of();
+      if (st.replaying.get(s) != marker) {
+        events.forEach(TopicEvent::release); // unsubscribed (or closed) meanwhile
+        return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+      }
       if (ar.failed() && !(unwrap(ar.cause()) instanceof StaleSequenceException)) {
+        st.replaying.remove(s);
         return Future.failedFuture(ar.cause());
       }
-      List<TopicEvent> events = ar.succeeded() ? ar.result() : List.of();
       if (events.isEmpty() || events.get(0).offset != after + 1) {
         events.forEach(TopicEvent::release);
+        st.replaying.remove(s);
         st.add(s); // history no longer holds that position: not recoverable
         return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
       }

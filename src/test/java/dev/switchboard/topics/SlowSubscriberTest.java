@@ -146,4 +146,37 @@ class SlowSubscriberTest {
       }
     }
   }
+
+  /**
+   * A replay paced by a small outbound limit (64 KiB here) still hands over every missed event once,
+   * in order, then the live ones; subscribing again meanwhile changes nothing.
+   */
+  @Test
+  void aPacedReplayDeliversEveryEventOnceInOrderEvenWhenSubscribedAgainMeanwhile() {
+    String topic = "chat:paced-" + System.nanoTime();
+    String pad = "z".repeat(30_000);
+    int n = 300; // ~9 MB of history: more than loopback buffers and the 64 KiB limit hold
+    try (WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub3", "chat:*"));
+         WsClient late = WsClient.connect(vertx, node.port(), Tokens.user("late3", "chat:*"))) {
+      String epoch = null;
+      for (int k = 1; k <= n; k++) {
+        JsonNode r = pub.call("topic.publish", WsClient.params().put("topic", topic)
+            .set("data", WsClient.params().put("k", k).put("pad", pad))).get("result");
+        epoch = r.get("epoch").asText();
+      }
+      // the late client stops reading: its replay stalls on the 64 KiB limit part-way
+      late.socket().pause();
+      late.request("topic.subscribe", WsClient.params().put("topic", topic)
+          .set("since", WsClient.params().put("offset", 0).put("epoch", epoch)));
+      late.request("topic.subscribe", WsClient.params().put("topic", topic));
+      // a live event while the replay is stalled: it must wait for the replay, not overtake it
+      assertEquals(n + 1, pub.call("topic.publish", WsClient.params().put("topic", topic)
+          .set("data", WsClient.params().put("k", n + 1))).at("/result/offset").asLong());
+      late.socket().resume();
+      for (int k = 1; k <= n + 1; k++) {
+        JsonNode e = late.await(f -> "event".equals(f.path("type").asText()), Duration.ofSeconds(30));
+        assertEquals(k, e.get("offset").asLong(), "every event once, in order");
+      }
+    }
+  }
 }
