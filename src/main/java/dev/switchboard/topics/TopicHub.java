@@ -120,7 +120,7 @@ public final class TopicHub {
         if (ar.failed() && st.subscriberCount == 0 && st.replaying.isEmpty()) {
           close(st);
         }
-        if (ar.succeeded()) {
+        if (ar.succeeded() && (st.contains(s) || st.replaying.containsKey(s))) {
           // answered once the member is recorded: the subscriber is then in topic.presence
           presence.joined(s, topic).onComplete(x -> done.handle(ar));
         } else {
@@ -257,7 +257,11 @@ public final class TopicHub {
       reading = true;
       read(st.topic, epoch, handed, REPLAY_BATCH).onComplete(ar -> {
         reading = false;
-        if (ar.succeeded() && !ar.result().isEmpty()) {
+        if (ar.succeeded() && ar.result().isEmpty()) {
+          // nothing readable yet (the history was replaced meanwhile): look again later, no spin
+          vertx.setTimer(REPLAY_WAIT_MS * 10, t -> step());
+          return;
+        } else if (ar.succeeded()) {
           queue.addAll(ar.result());
         } else if (ar.failed() && unwrap(ar.cause()) instanceof StaleSequenceException stale) {
           // publications outran the replay and overwrote what it had not read yet

@@ -57,6 +57,19 @@ final class TopicState {
     return true;
   }
 
+  /** True when the subscriber is in the live set. */
+  boolean contains(Subscriber s) {
+    Subscriber[] have = byLoop.get(s.context());
+    if (have != null) {
+      for (Subscriber x : have) {
+        if (x == s) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   boolean remove(Subscriber s) {
     Subscriber[] have = byLoop.get(s.context());
     if (have == null) {
