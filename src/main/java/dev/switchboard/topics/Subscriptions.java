@@ -18,19 +18,21 @@ public final class Subscriptions {
 
   /**
    * Mutable per-topic position: the delivery path updates it without allocating. {@code offset} /
-   * {@code epoch} is what a resumed session continues from: only events whose bytes the kernel has
-   * taken count (see {@link #commit}); {@code written} is the last one handed to the socket.
+   * {@code epoch} is what a resumed session continues from: only events the client is known to have
+   * read count (see {@link #acknowledged}); {@code written} is the last one handed to the socket and
+   * {@code marked} the one written when the last acknowledgement was asked for.
    */
   private static final class Cursor {
     long offset;
     String epoch;
     long writtenOffset;
     String writtenEpoch;
-    boolean uncommitted;
+    long markedOffset;
+    String markedEpoch;
   }
 
-  /** Cursors with written events not yet committed. */
-  private final java.util.ArrayList<Cursor> uncommitted = new java.util.ArrayList<>(1);
+  /** Events were written since the last {@link #mark}. */
+  private boolean advanced;
 
   public Subscriptions(Subscriber subscriber, int max) {
     this.subscriber = subscriber;
@@ -56,44 +58,67 @@ public final class Subscriptions {
 
   /** Forgets a subscription; true when it existed. */
   public synchronized boolean release(String topic) {
-    Cursor c = topics.remove(topic);
-    if (c == null) {
+    if (topics.remove(topic) == null) {
       return false;
     }
-    uncommitted.remove(c);
     changed = true;
     return true;
   }
 
-  /** Records the position of an event written to the socket (it counts once {@link #commit}ted). */
+  /** Records the position of an event written to the socket (it counts once acknowledged). */
   public synchronized void delivered(String topic, long offset, String epoch) {
     Cursor c = topics.get(topic);
     if (c != null) {
       c.writtenOffset = offset;
       c.writtenEpoch = epoch;
-      if (!c.uncommitted) {
-        c.uncommitted = true;
-        uncommitted.add(c);
+      advanced = true;
+    }
+  }
+
+  /**
+   * Notes the positions written so far, as the connection asks the client to acknowledge them
+   * (a ping after those events on the same stream); false when nothing was written since the last mark.
+   */
+  public synchronized boolean mark() {
+    if (!advanced) {
+      return false;
+    }
+    advanced = false;
+    for (Cursor c : topics.values()) {
+      c.markedOffset = c.writtenOffset;
+      c.markedEpoch = c.writtenEpoch;
+    }
+    return true;
+  }
+
+  /**
+   * The client answered the ping sent at the last {@link #mark}: it has read every event written
+   * before it, so those positions become what a resumed session continues from. Until then a resume
+   * replays them again (duplicates, which clients drop by offset) rather than skip events the client
+   * never got.
+   */
+  public synchronized void acknowledged() {
+    for (Cursor c : topics.values()) {
+      if (c.markedEpoch != null && (c.markedOffset != c.offset || !c.markedEpoch.equals(c.epoch))) {
+        c.offset = c.markedOffset;
+        c.epoch = c.markedEpoch;
+        changed = true;
       }
     }
   }
 
   /**
-   * Everything written so far has left the process (the socket's outbound buffer is empty): those
-   * positions become what a resumed session continues from. Until then a resume replays them again
-   * (duplicates, which clients drop by offset) rather than skip events the client never got.
+   * Everything written counts: the connection ends cleanly with nothing left unsent or unacknowledged
+   * at the transport (see Connection#settle).
    */
-  public synchronized void commit() {
-    if (uncommitted.isEmpty()) {
-      return;
+  public synchronized void allWrittenReceived() {
+    for (Cursor c : topics.values()) {
+      if (c.writtenEpoch != null && (c.writtenOffset != c.offset || !c.writtenEpoch.equals(c.epoch))) {
+        c.offset = c.writtenOffset;
+        c.epoch = c.writtenEpoch;
+        changed = true;
+      }
     }
-    for (Cursor c : uncommitted) {
-      c.offset = c.writtenOffset;
-      c.epoch = c.writtenEpoch;
-      c.uncommitted = false;
-    }
-    uncommitted.clear();
-    changed = true;
   }
 
   /** Records where a subscription starts (the subscribe result), unless events already moved it. */
@@ -122,7 +147,6 @@ public final class Subscriptions {
   public synchronized List<String> clear() {
     List<String> out = List.copyOf(topics.keySet());
     topics.clear();
-    uncommitted.clear();
     return out;
   }
 

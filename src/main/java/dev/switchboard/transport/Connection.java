@@ -22,12 +22,15 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 
@@ -66,6 +69,12 @@ final class Connection implements Client, Subscriber {
 
   private long lastInboundNanos = System.nanoTime();
   private long nextPingNanos;
+  /** Pings sent; the one whose pong will acknowledge the marked positions (0: none asked). */
+  private long pings;
+  private long ackPing;
+  private long ackPingSentNanos;
+  /** An acknowledgement ping younger than this, unanswered at a close, is not taken as a stalled reader. */
+  private static final long ACK_GRACE_NANOS = 1_000_000_000L;
   private boolean expiringSent;
   private volatile boolean closing;
   private boolean flushQueued;
@@ -171,6 +180,11 @@ final class Connection implements Client, Subscriber {
 
   private void onFrame(WebSocketFrame frame) {
     lastInboundNanos = System.nanoTime();
+    if (frame.type() == WebSocketFrameType.PONG) {
+      onPong(frame.binaryData());
+    } else if (frame.type() == WebSocketFrameType.CLOSE && !closing) {
+      settle();
+    }
     if (!closing) {
       reassembly.frame(frame); // pings, pongs and close frames only count as liveness
     }
@@ -325,10 +339,7 @@ final class Connection implements Client, Subscriber {
     flushQueued = false;
     unflushedBytes = 0;
     out.flush();
-    long pending = pendingOutboundBytes();
-    if (pending == 0) {
-      subscriptions.commit(); // the kernel has every event written so far: they count for resume
-    } else if (!closing && pending > outboundLimit) {
+    if (!closing && pendingOutboundBytes() > outboundLimit) {
       close(CloseCode.SLOW_CONSUMER);
     }
   }
@@ -380,10 +391,57 @@ final class Connection implements Client, Subscriber {
       }
     }
     session.tick(nowMs);
-    if (nowNanos >= nextPingNanos) {
-      nextPingNanos = nowNanos + node.config().limits().heartbeatMs() * 1_000_000L;
-      ws.writePing(Buffer.buffer());
+    long heartbeatNanos = node.config().limits().heartbeatMs() * 1_000_000L;
+    if (ackPing != 0 && nowNanos - ackPingSentNanos > heartbeatNanos) {
+      ackPing = 0; // never answered (a client that does not answer pings): nothing it read is known
     }
+    boolean ask = ackPing == 0 && subscriptions.mark();
+    if (ask || nowNanos >= nextPingNanos) {
+      nextPingNanos = nowNanos + heartbeatNanos;
+      long id = ++pings;
+      if (ask) {
+        ackPing = id;
+        ackPingSentNanos = nowNanos;
+      }
+      // Written after the events it acknowledges, on the same stream: its pong proves they were read.
+      ws.writePing(Buffer.buffer(8).appendLong(id));
+    }
+  }
+
+  private void onPong(Buffer payload) {
+    if (ackPing != 0 && payload.length() == 8 && payload.getLong(0) == ackPing) {
+      ackPing = 0;
+      subscriptions.acknowledged();
+    }
+  }
+
+  /**
+   * At a closing handshake (the client's close frame, or ours): when every frame of ours has left
+   * the process (what may still wait unflushed is only Vert.x's own closing frame), the client's TCP
+   * stack has acknowledged every byte, and the client answered the acknowledgement pings (or the
+   * last one went out too recently to tell), everything written counts for resume: a session resumed
+   * after a clean drop continues exactly. Otherwise the positions stay those the client acknowledged
+   * with a pong: a resume may then repeat events, never skip one.
+   */
+  private void settle() {
+    Channel ch = channel.channel();
+    ChannelOutboundBuffer pending = ch.unsafe().outboundBuffer();
+    if (!ch.isActive() || pending == null || flushQueued || pending.current() != null) {
+      return;
+    }
+    if (ackPing != 0 && System.nanoTime() - ackPingSentNanos > ACK_GRACE_NANOS) {
+      return; // a client that stopped reading: what its TCP stack holds may never have been read
+    }
+    if (ch instanceof EpollSocketChannel epoll) {
+      try {
+        if (epoll.tcpInfo().unacked() != 0) {
+          return;
+        }
+      } catch (RuntimeException gone) {
+        return;
+      }
+    }
+    subscriptions.allWrittenReceived();
   }
 
   // ------------------------------------------------------------------ Client
@@ -427,6 +485,7 @@ final class Connection implements Client, Subscriber {
     if (closing) {
       return;
     }
+    settle();
     closing = true;
     node.metrics().close(code);
     try {

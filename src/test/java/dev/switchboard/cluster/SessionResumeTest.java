@@ -2,6 +2,7 @@ package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.Node;
+import dev.switchboard.testsupport.RawWs;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sessions resumed on another node replay what was missed, in order; a 1000 close ends the session. */
 class SessionResumeTest {
+  static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   static List<Node> nodes;
   static Vertx vertx;
 
@@ -77,6 +79,43 @@ class SessionResumeTest {
         }
         publish(pub, topic, 10, 10);
         assertEquals(10, event(again, topic).get("offset").asLong());
+      }
+    }
+  }
+
+  @Test
+  void aClientThatReadNothingBeforeAnAbortiveDropGetsEveryEventOnResume() throws Exception {
+    String topic = "chat:unread-" + System.nanoTime();
+    String token = Tokens.user("lee", "chat:*");
+    String data = "x".repeat(20_000);
+    try (WsClient pub = connect(1, "pub", null); WsClient watcher = connect(0, "watcher", null)) {
+      watcher.call("topic.subscribe", WsClient.params().put("topic", topic));
+      String session;
+      try (RawWs raw = new RawWs(nodes.get(0).port(), "/ws?token=" + token)) {
+        session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+        raw.sendText("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic + "\"}}");
+        JsonNode subscribed = JSON.readTree(raw.read(WsClient.WAIT).text());
+        assertEquals(0, subscribed.at("/result/offset").asLong(), subscribed.toString());
+        // 1 MB the node writes to a socket whose client reads none of it: the kernel takes it all, so the
+        // node's own queue runs empty, yet none of it was read.
+        for (int k = 1; k <= 50; k++) {
+          assertEquals("result", pub.call("topic.publish", WsClient.params().put("topic", topic).put("data", data))
+              .get("type").asText());
+        }
+        for (int k = 1; k <= 50; k++) {
+          assertEquals(k, event(watcher, topic).get("offset").asLong());
+        }
+        raw.abort();
+      }
+      for (int k = 51; k <= 55; k++) {
+        assertEquals("result", pub.call("topic.publish", WsClient.params().put("topic", topic).put("data", k))
+            .get("type").asText());
+      }
+      try (WsClient again = connect(1, "lee", session)) {
+        assertTrue(again.connected().get("resumed").asBoolean(), again.connected().toString());
+        for (int k = 1; k <= 55; k++) {
+          assertEquals(k, event(again, topic).get("offset").asLong(), "nothing the client never read is skipped");
+        }
       }
     }
   }

@@ -175,6 +175,16 @@ public final class RawWs implements AutoCloseable {
     throw new AssertionError("no close frame within " + timeout);
   }
 
+  /** Drops the TCP connection with a reset (SO_LINGER 0): no close frame, unread data discarded. */
+  public void abort() {
+    try {
+      socket.setSoLinger(true, 0);
+      socket.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+  }
+
   @Override
   public void close() {
     try {
