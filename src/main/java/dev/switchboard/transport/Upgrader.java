@@ -146,6 +146,7 @@ final class Upgrader {
   private void open(ServerWebSocket ws, Principal principal, String device, String connectionId, String resumeId,
                     Sessions.Stored resume) {
     FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol()) ? cbor : json;
+    UpgradeResidue.drop(ws);
     Connection c = new Connection(node, owner, ws, principal, connectionId,
         resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
     owner.add(c);
