@@ -36,21 +36,18 @@ public final class TopicSubscribe extends SimpleMethod {
       throw SwitchboardException.rateLimited("too many subscriptions on this connection", 1000);
     }
     TopicHub hub = call.node().topics();
+    // The result goes out from the hub's answer, on this connection's loop, ahead of every event.
     hub.subscribe(subs.subscriber(), topic, sinceOffset, sinceEpoch, r -> call.reply().result(result(topic, r)))
         .onComplete(ar -> {
-          if (ar.succeeded()) {
-            // recovered: the replay runs on from sinceOffset, and the position moves as it is delivered
-            subs.startsAt(topic, ar.result().recovered() && sinceOffset != null ? sinceOffset : ar.result().offset(),
-                ar.result().epoch());
-            call.client().subscriptionsChanged();
-          }
           if (ar.failed()) {
             subs.release(topic);
             call.reply().error(new SwitchboardException(ErrorCode.UNAVAILABLE, "topic is unavailable, retry"));
-          } else if (!ar.result().recovered()) {
-            call.reply().result(result(topic, ar.result()));
+            return;
           }
-          // recovered: the result went out just before the replayed events (see TopicHub.subscribe)
+          // recovered: the replay runs on from sinceOffset, and the position moves as it is delivered
+          subs.startsAt(topic, ar.result().recovered() && sinceOffset != null ? sinceOffset : ar.result().offset(),
+              ar.result().epoch());
+          call.client().subscriptionsChanged();
         });
   }
 

@@ -100,75 +100,97 @@ public final class TopicHub {
    * offset; with it, the events after {@code sinceOffset} are replayed first (recovered) when the
    * epoch matches and history still holds them. No gap, no duplicate: the replay and the switch to
    * live delivery happen on the hub's context.
+   *
+   * <p>The subscriber is first recorded in presence (where the namespace has it), then goes live or
+   * starts its replay. {@code answer} is called once, on the subscriber's loop, with the result when
+   * the subscription succeeds; it is queued ahead of every event the subscription delivers, so the
+   * result frame comes first. A subscribe of a topic the subscriber already follows (live, or
+   * still replaying) is answered with the topic's last offset and delivers nothing twice.
    */
   public Future<Subscribed> subscribe(Subscriber s, String topic, Long sinceOffset, String sinceEpoch,
-                                      java.util.function.Consumer<Subscribed> beforeReplay) {
+                                      java.util.function.Consumer<Subscribed> answer) {
     Promise<Subscribed> done = Promise.promise();
     hub.runOnContext(v -> {
       TopicState st = topics.computeIfAbsent(topic, this::open);
+      LoopInbox inbox = inboxes.computeIfAbsent(s.context(), LoopInbox::new);
       st.ready.future().compose(x -> {
-        if (st.replaying.containsKey(s)) {
-          // subscribed again while its replay runs: the replay goes on, then live events
-          return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+        if (st.contains(s) || st.replaying.containsKey(s)) {
+          return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0));
         }
-        if (sinceOffset == null || !st.epoch.equals(sinceEpoch) || sinceOffset > st.last) {
-          st.add(s);
-          return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
-        }
-        return replay(st, s, sinceOffset, beforeReplay);
+        // pending from now on: an unsubscribe meanwhile removes the marker (and keeps the topic open)
+        Object marker = new Object();
+        st.replaying.put(s, marker);
+        return presence.joined(s, topic).transform(joined -> {
+          if (st.replaying.get(s) != marker) {
+            presence.left(s, topic); // unsubscribed or closed while being recorded: undo the record
+            return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0));
+          }
+          if (sinceOffset == null || !st.epoch.equals(sinceEpoch) || sinceOffset > st.last) {
+            st.replaying.remove(s);
+            return live(st, s, inbox, answer);
+          }
+          return replay(st, s, inbox, sinceOffset, marker, answer);
+        });
       }).onComplete(ar -> {
+        if (ar.failed() && st.replaying.remove(s) != null) {
+          presence.left(s, topic);
+        }
         if (ar.failed() && st.subscriberCount == 0 && st.replaying.isEmpty()) {
           close(st);
         }
-        if (ar.succeeded() && (st.contains(s) || st.replaying.containsKey(s))) {
-          // answered once the member is recorded: the subscriber is then in topic.presence
-          presence.joined(s, topic).onComplete(x -> done.handle(ar));
-        } else {
-          done.handle(ar);
-        }
+        done.handle(ar);
       });
     });
     return done.future();
   }
 
+  private static Future<Subscribed> answered(LoopInbox inbox, java.util.function.Consumer<Subscribed> answer,
+                                             Subscribed r) {
+    inbox.run(() -> answer.accept(r));
+    return Future.succeededFuture(r);
+  }
+
+  /** Live from the topic's last offset on; the answer is queued before any live event can be. */
+  private static Future<Subscribed> live(TopicState st, Subscriber s, LoopInbox inbox,
+                                         java.util.function.Consumer<Subscribed> answer) {
+    Subscribed r = new Subscribed(st.last, st.epoch, false, 0);
+    inbox.run(() -> answer.accept(r));
+    st.add(s);
+    return Future.succeededFuture(r);
+  }
+
   /**
-   * Recovery from {@code after}: when history still holds offset {@code after}+1, the subscribe
-   * result ({@code beforeReplay}, on the subscriber's loop) goes out first, then the missed events
-   * in order, paced by the subscriber's outbound queue (a replay never makes a subscriber a slow
-   * consumer), then live events: the subscriber joins the topic's live set, on the hub's context,
-   * only once the replay has handed over everything up to the topic's last offset.
+   * Recovery from {@code after}: when history still holds offset {@code after}+1, the answer goes
+   * out first, then the missed events in order, paced by the subscriber's outbound queue (a replay
+   * never makes a subscriber a slow consumer), then live events: the subscriber joins the topic's
+   * live set, on the hub's context, only once the replay has handed over everything up to the
+   * topic's last offset. {@code marker} is the subscriber's pending entry in {@code st.replaying}.
    */
-  private Future<Subscribed> replay(TopicState st, Subscriber s, long after,
-                                    java.util.function.Consumer<Subscribed> beforeReplay) {
-    LoopInbox inbox = inboxes.computeIfAbsent(s.context(), LoopInbox::new);
+  private Future<Subscribed> replay(TopicState st, Subscriber s, LoopInbox inbox, long after, Object marker,
+                                    java.util.function.Consumer<Subscribed> answer) {
     if (after >= st.last) {
+      st.replaying.remove(s);
       Subscribed r = new Subscribed(st.last, st.epoch, true, 0);
+      inbox.run(() -> answer.accept(r));
       st.add(s);
-      inbox.run(() -> beforeReplay.accept(r));
       return Future.succeededFuture(r);
     }
-    // replaying from now on, before the first read: a repeated subscribe or an unsubscribe that
-    // arrives meanwhile sees it (and must not make the subscriber live ahead of its replay)
-    Object marker = new Object();
-    st.replaying.put(s, marker);
     return read(st.topic, st.epoch, after, REPLAY_BATCH).transform(ar -> {
       List<TopicEvent> events = ar.succeeded() ? ar.result() : List.of();
       if (st.replaying.get(s) != marker) {
         events.forEach(TopicEvent::release); // unsubscribed (or closed) meanwhile
-        return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+        return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0));
       }
       if (ar.failed() && !(unwrap(ar.cause()) instanceof StaleSequenceException)) {
-        st.replaying.remove(s);
-        return Future.failedFuture(ar.cause());
+        return Future.failedFuture(ar.cause()); // the caller drops the pending entry and the presence record
       }
       if (events.isEmpty() || events.get(0).offset != after + 1) {
         events.forEach(TopicEvent::release);
         st.replaying.remove(s);
-        st.add(s); // history no longer holds that position: not recoverable
-        return Future.succeededFuture(new Subscribed(st.last, st.epoch, false, 0));
+        return live(st, s, inbox, answer); // history no longer holds that position: not recoverable
       }
       Subscribed r = new Subscribed(st.last, st.epoch, true, (int) Math.min(Integer.MAX_VALUE, st.last - after));
-      inbox.run(() -> beforeReplay.accept(r));
+      inbox.run(() -> answer.accept(r));
       Replay replay = new Replay(st, s, inbox, after, events);
       st.replaying.put(s, replay);
       replay.step();
@@ -288,6 +310,7 @@ public final class TopicHub {
       release();
       if (st.replaying.get(s) == this) {
         st.replaying.remove(s);
+        presence.left(s, st.topic); // its unsubscribe will not find it here any more
         if (st.subscriberCount == 0 && st.replaying.isEmpty() && topics.get(st.topic) == st) {
           close(st);
         }

@@ -41,7 +41,16 @@ public final class RawWs implements AutoCloseable {
   }
 
   public RawWs(int port, String uri) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    this(port, uri, 0);
+  }
+
+  /** With a small {@code receiveBuffer} (bytes, 0: the default) a client that stops reading stalls the sender soon. */
+  public RawWs(int port, String uri, int receiveBuffer) throws IOException {
+    socket = new Socket();
+    if (receiveBuffer > 0) {
+      socket.setReceiveBufferSize(receiveBuffer);
+    }
+    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
     socket.setSoTimeout(15_000);
     in = new DataInputStream(socket.getInputStream());
     out = socket.getOutputStream();
