@@ -99,13 +99,26 @@ final class LoopInbox {
     }
   }
 
+  /**
+   * One subscriber's delivery: if it throws, that subscriber alone is closed (1011), so it comes back
+   * with its session and replays what it missed, and the others of the run still get theirs.
+   */
+  static void deliver(Subscriber s, TopicEvent cursor, ByteBuf frames, int count) {
+    try {
+      s.deliver(cursor, frames, count);
+    } catch (RuntimeException e) {
+      LOG.error("delivery to " + s.connectionId() + " failed; closing it", e);
+      s.close(dev.switchboard.protocol.CloseCode.INTERNAL);
+    }
+  }
+
   private static void deliver(Subscriber[] subs, List<Item> run) {
     try {
       if (run.size() == 1) {
         TopicEvent e = run.get(0).event;
         TopicEvent cursor = e.epoch() == null ? null : e;
         for (Subscriber s : subs) {
-          s.deliver(cursor, e.sharedFrame(s.binary()), 1);
+          deliver(s, cursor, e.sharedFrame(s.binary()), 1);
         }
         return;
       }
@@ -125,7 +138,7 @@ final class LoopInbox {
           } else {
             frames = json == null ? (json = concat(run, false)) : json;
           }
-          s.deliver(cursor, frames, run.size());
+          deliver(s, cursor, frames, run.size());
         }
       } finally {
         if (json != null) {

@@ -30,4 +30,7 @@ public interface Subscriber {
 
   /** True once closing or closed (may be read off its loop). */
   boolean isClosing();
+
+  /** Closes it (on its loop): used when a delivery to it failed, so that it resumes rather than miss events. */
+  void close(dev.switchboard.protocol.CloseCode code);
 }

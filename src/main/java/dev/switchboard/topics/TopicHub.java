@@ -261,11 +261,14 @@ public final class TopicHub {
       }
       if (!chunk.isEmpty()) {
         inbox.run(() -> {
-          for (TopicEvent e : chunk) {
-            s.deliver(e, e.sharedFrame(s.binary()), 1);
-            e.release(); // read for this subscriber alone
+          try {
+            for (TopicEvent e : chunk) {
+              LoopInbox.deliver(s, e, e.sharedFrame(s.binary()), 1);
+            }
+          } finally {
+            chunk.forEach(TopicEvent::release); // read for this subscriber alone
+            hub.runOnContext(v -> step()); // once written: the next chunk sees the queue it made
           }
-          hub.runOnContext(v -> step()); // once written: the next chunk sees the queue it made
         });
         return;
       }

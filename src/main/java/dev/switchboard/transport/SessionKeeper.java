@@ -73,6 +73,10 @@ final class SessionKeeper {
     writer.save(this);
   }
 
+  boolean isEnded() {
+    return ended;
+  }
+
   String sessionId() {
     return connection.sessionId();
   }

@@ -67,26 +67,63 @@ final class SessionWriter {
       return;
     }
     Map<String, HazelcastJsonValue> batch = new HashMap<>();
-    pending.forEach((k, fixed) -> batch.put(k.sessionId(), fixed != null ? fixed : k.encode()));
+    Map<SessionKeeper, HazelcastJsonValue> written = new LinkedHashMap<>();
+    pending.forEach((k, fixed) -> {
+      try {
+        HazelcastJsonValue v = fixed != null ? fixed : k.encode();
+        batch.put(k.sessionId(), v);
+        written.put(k, v);
+      } catch (RuntimeException e) {
+        LOG.warn("session could not be encoded: " + e);
+      }
+    });
     pending.clear();
     List<String> removals = new ArrayList<>(ended);
     ended.clear();
     inFlight = true;
-    List<Future<Void>> all = new ArrayList<>(removals.size() + 1);
-    if (!batch.isEmpty()) {
-      all.add(sessions.saveAll(context, batch));
-    }
+    Future<Void> saved = batch.isEmpty() ? Future.succeededFuture() : attempt(() -> sessions.saveAll(context, batch));
+    List<Future<Void>> removed = new ArrayList<>(removals.size());
     for (String id : removals) {
-      all.add(sessions.end(context, id));
+      removed.add(attempt(() -> sessions.end(context, id)));
     }
+    List<Future<Void>> all = new ArrayList<>(removed);
+    all.add(saved);
     Future.join(all).onComplete(ar -> {
       inFlight = false;
       if (ar.failed()) {
-        LOG.warn("session write failed: " + ar.cause().getMessage());
+        // Nothing is dropped: what failed goes again (after a pause), unless newer state or the
+        // session's end came meanwhile.
+        LOG.warn("session write failed, retrying in " + RETRY_MS + " ms: " + ar.cause().getMessage());
+        if (saved.failed()) {
+          written.forEach((k, v) -> {
+            if (!k.isEnded()) {
+              pending.putIfAbsent(k, v);
+            }
+          });
+        }
+        for (int i = 0; i < removals.size(); i++) {
+          if (removed.get(i).failed()) {
+            ended.add(removals.get(i));
+          }
+        }
+        scheduled = true;
+        context.owner().setTimer(RETRY_MS, t -> context.runOnContext(v -> flush()));
+        return;
       }
       if (!pending.isEmpty() || !ended.isEmpty()) {
         schedule();
       }
     });
   }
+
+  private static Future<Void> attempt(java.util.function.Supplier<Future<Void>> write) {
+    try {
+      return write.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Pause before a failed batch goes again (Hazelcast unreachable or busy). */
+  static final long RETRY_MS = 1000;
 }

@@ -39,6 +39,14 @@ class LoopInboxTest {
 
   /** Records what the inbox hands it, on the loop. */
   static final class Recorder implements Subscriber {
+    dev.switchboard.protocol.CloseCode closedWith;
+    boolean failing;
+
+    @Override
+    public void close(dev.switchboard.protocol.CloseCode code) {
+      closedWith = code;
+    }
+
     final Context loop;
     final List<String> writes = new ArrayList<>();
     final List<Integer> counts = new ArrayList<>();
@@ -88,6 +96,9 @@ class LoopInboxTest {
     @Override
     public boolean deliver(TopicEvent last, ByteBuf frames, int count) {
       assertTrue(loop.isEventLoopContext() && Context.isOnEventLoopThread());
+      if (failing) {
+        throw new IllegalStateException("boom");
+      }
       ByteBuf mine = frames.retainedDuplicate(); // what a socket does: write a duplicate, release it once sent
       writes.add(mine.toString(StandardCharsets.ISO_8859_1));
       mine.release();
@@ -146,6 +157,27 @@ class LoopInboxTest {
     for (TopicEvent e : events) {
       assertEquals(0, e.jsonFrame().refCnt(), "shared frame released after the write");
     }
+  }
+
+  @Test
+  void aSubscriberWhoseDeliveryThrowsIsClosedAndTheOthersGetEveryEvent() throws Exception {
+    Context loop = vertx.getOrCreateContext();
+    LoopInbox inbox = new LoopInbox(loop);
+    Recorder a = new Recorder(loop, false);
+    Recorder broken = new Recorder(loop, false);
+    broken.failing = true;
+    Recorder c = new Recorder(loop, false);
+    Subscriber[] subs = {a, broken, c};
+    TopicEvent e1 = event(1);
+    inbox.offer(subs, e1);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    inbox.run(() -> done.complete(null));
+    done.get(10, TimeUnit.SECONDS);
+    assertEquals(1, a.writes.size());
+    assertEquals(1, c.writes.size(), "the subscriber after the failing one still gets the event");
+    assertEquals(dev.switchboard.protocol.CloseCode.INTERNAL, broken.closedWith);
+    assertEquals(null, a.closedWith);
+    assertEquals(0, e1.jsonFrame().refCnt(), "the event is released");
   }
 
   @Test
