@@ -404,7 +404,8 @@ final class Connection implements Client, Subscriber {
         ackPingSentNanos = nowNanos;
       }
       // Written after the events it acknowledges, on the same stream: its pong proves they were read.
-      ws.writePing(Buffer.buffer(8).appendLong(id));
+      // Straight to the channel like the events, so it goes out in the same write as any of this turn.
+      writeFrame(channel.alloc().buffer(10).writeByte(0x89).writeByte(8).writeLong(id), 0);
     }
   }
 
