@@ -75,6 +75,7 @@ final class Connection implements Client, Subscriber {
   private long ackPingSentNanos;
   /** An acknowledgement ping younger than this, unanswered at a close, is not taken as a stalled reader. */
   private static final long ACK_GRACE_NANOS = 1_000_000_000L;
+  private static final long ACK_EVERY_NANOS = dev.switchboard.cluster.Sessions.SAVE_EVERY_MS * 1_000_000L;
   private boolean expiringSent;
   private volatile boolean closing;
   private boolean flushQueued;
@@ -103,6 +104,7 @@ final class Connection implements Client, Subscriber {
     this.hardMessageBytes = node.config().limits().maxFrameBytes();
     this.outboundLimit = node.config().limits().outboundQueueBytes();
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
+    this.ackPingSentNanos = lastInboundNanos - ACK_EVERY_NANOS; // the first acknowledgement may be asked at once
     this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
     ChannelHandlerContext encoder = channel.pipeline().context(io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder.class);
@@ -395,7 +397,9 @@ final class Connection implements Client, Subscriber {
     if (ackPing != 0 && nowNanos - ackPingSentNanos > heartbeatNanos) {
       ackPing = 0; // never answered (a client that does not answer pings): nothing it read is known
     }
-    boolean ask = ackPing == 0 && subscriptions.mark();
+    // Acknowledgements are asked as often as positions are saved (Sessions.SAVE_EVERY_MS): more would
+    // cost a ping and a pong per connection for nothing a session keeps.
+    boolean ask = ackPing == 0 && nowNanos - ackPingSentNanos >= ACK_EVERY_NANOS && subscriptions.mark();
     if (ask || nowNanos >= nextPingNanos) {
       nextPingNanos = nowNanos + heartbeatNanos;
       long id = ++pings;
