@@ -104,7 +104,9 @@ final class Connection implements Client, Subscriber {
     this.hardMessageBytes = node.config().limits().maxFrameBytes();
     this.outboundLimit = node.config().limits().outboundQueueBytes();
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
-    this.ackPingSentNanos = lastInboundNanos - ACK_EVERY_NANOS; // the first acknowledgement may be asked at once
+    // the first acknowledgement within 2 s, at a random moment: connections opened together do not
+    // all ask (and save their sessions) in the same tick ever after
+    this.ackPingSentNanos = lastInboundNanos - java.util.concurrent.ThreadLocalRandom.current().nextLong(ACK_EVERY_NANOS);
     this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
     ChannelHandlerContext encoder = channel.pipeline().context(io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder.class);

@@ -35,6 +35,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final List<Connection> unflushed = new ArrayList<>();
   private HttpServer server;
   private long tickTimer = -1;
+  static final long TICK_MS = 100;
   private SessionWriter sessionWriter;
   /** Outbound frames and bytes not yet added to the node's counters (loop-confined). */
   private long framesOut;
@@ -76,7 +77,9 @@ public final class GatewayVerticle extends VerticleBase {
         .setWebSocketSubProtocols(List.of(FrameCodec.JSON_SUBPROTOCOL, FrameCodec.CBOR_SUBPROTOCOL))
         .setWebSocketClosingTimeout(CLOSING_TIMEOUT_SECONDS)
         .setTcpNoDelay(true);
-    long tickMs = Math.max(10, Math.min(1000, Math.min(limits.heartbeatMs() / 2, limits.idleTimeoutMs() / 4)));
+    // A short tick: each connection acts at its own deadlines (pings, acknowledgements, session
+    // saves), so a long tick would gather thousands of them into one burst every second.
+    long tickMs = Math.max(10, Math.min(TICK_MS, Math.min(limits.heartbeatMs() / 2, limits.idleTimeoutMs() / 4)));
     tickTimer = vertx.setPeriodic(tickMs, id -> tick());
     // /ws is served before the router: vertx-web wraps upgraded sockets, and the outbound path
     // needs the socket itself (its Netty channel, see Connection).
