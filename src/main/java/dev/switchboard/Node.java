@@ -173,12 +173,15 @@ public final class Node {
       Future<Void> kinds = opHub.start()
           .compose(r -> opHub.worker().register(new DemoCount()))
           .compose(r -> opHub.worker().register(new DemoPrimes()));
+      ctx.warming(life.warmupMs() > 0);
       return kinds.compose(r -> local.ready()).compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
             GatewayVerticle g = new GatewayVerticle(ctx);
             gateways.add(g);
             return g;
           }, new DeploymentOptions().setInstances(loops))
           .map(id -> new Node(ctx, gateways))
+          .compose(n -> dev.switchboard.transport.WarmUp.run(ctx, n.port(), life.warmupMs())
+              .onComplete(v -> ctx.warming(false)).map(n))
           .compose(n -> n.announce().map(n)))
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });

@@ -31,6 +31,7 @@ public final class NodeContext {
   private final Metrics metrics;
   private final Policy policy;
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicBoolean warming = new AtomicBoolean();
   private volatile TopicHub topics;
   private volatile Directory directory;
   private volatile LocalConnections local;
@@ -141,8 +142,13 @@ public final class NodeContext {
     draining.set(true);
   }
 
-  /** Ready: joined the cluster and not draining. */
+  /** While the node runs its warm-up (see WarmUp) it does not report ready. */
+  public void warming(boolean on) {
+    warming.set(on);
+  }
+
+  /** Ready: joined the cluster, warmed up and not draining. */
   public boolean ready() {
-    return !draining.get() && cluster.isActive() && cluster.getNodes().contains(cluster.getNodeId());
+    return !draining.get() && !warming.get() && cluster.isActive() && cluster.getNodes().contains(cluster.getNodeId());
   }
 }

@@ -40,13 +40,18 @@ public final class Policy {
    * the caller must {@link #releaseConnection()} it when the upgrade fails or the socket closes.
    */
   public Rejection admitUpgrade(String ip, String origin) {
+    return admitUpgrade(ip, origin, false);
+  }
+
+  /** {@code ownWarmUp}: the node's own warm-up connection (see WarmUp): not charged to the per-IP rate. */
+  public Rejection admitUpgrade(String ip, String origin, boolean ownWarmUp) {
     if (draining.getAsBoolean()) {
       return Rejection.of(503, ErrorCode.UNAVAILABLE, "node is draining; connect to another node");
     }
     if (origin != null && !allowedOrigins.isEmpty() && !allowedOrigins.contains(origin)) {
       return Rejection.of(403, ErrorCode.FORBIDDEN, "origin not allowed");
     }
-    long wait = takeIp(ip);
+    long wait = ownWarmUp ? 0 : takeIp(ip);
     if (wait > 0) {
       return new Rejection(429, ErrorCode.RATE_LIMITED, "too many connection attempts", Math.max(1, (wait + 999) / 1000));
     }

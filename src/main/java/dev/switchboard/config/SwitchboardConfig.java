@@ -84,7 +84,8 @@ public record SwitchboardConfig(
         s.integer("ops.workers", 0, 1024),
         s.integer("ops.queue", 0, 1_000_000),
         s.integer("ops.max_per_user", 1, 1_000_000),
-        s.number("ops.deadline_ms", 0, 30L * 86_400_000));
+        s.number("ops.deadline_ms", 0, 30L * 86_400_000),
+        s.number("node.warmup_ms", 0, 600_000));
     return new SwitchboardConfig(node, http, cluster, auth, limits, lifecycle, s);
   }
 
@@ -132,7 +133,7 @@ public record SwitchboardConfig(
 
   public record LifecycleOptions(long sessionTtlMs, long orphanTimeoutMs, long opRetentionMs, long drainMs,
                                  long shutdownGraceMs, int opWorkers, int opQueue, int opsPerUser,
-                                 long opDeadlineMs) {
+                                 long opDeadlineMs, long warmupMs) {
   }
 
   @Override

@@ -64,7 +64,8 @@ final class Upgrader {
       respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "invalid device_id or session_id"));
       return;
     }
-    Rejection gate = node.policy().admitUpgrade(ip(req), req.getHeader(HttpHeaders.ORIGIN));
+    Rejection gate = node.policy().admitUpgrade(ip(req), req.getHeader(HttpHeaders.ORIGIN),
+        WarmUp.isOwn(req.getHeader(WarmUp.HEADER)));
     if (gate != null) {
       respond(req, gate);
       return;

@@ -33,6 +33,7 @@ public final class TestNode {
     env.put("SB_CLUSTER_NAME", CLUSTER);
     env.put("SB_HTTP_EVENT_LOOPS", "2");
     env.put("SB_SHUTDOWN_DRAIN_MS", "200");
+    env.put("SB_NODE_WARMUP_MS", "0"); // tests start many nodes: no warm-up rounds
     env.putAll(overrides);
     return env;
   }
