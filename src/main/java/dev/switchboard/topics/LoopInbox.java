@@ -133,10 +133,16 @@ final class LoopInbox {
       try {
         for (Subscriber s : subs) {
           ByteBuf frames;
-          if (s.binary()) {
-            frames = cbor == null ? (cbor = concat(run, true)) : cbor;
-          } else {
-            frames = json == null ? (json = concat(run, false)) : json;
+          try {
+            if (s.binary()) {
+              frames = cbor == null ? (cbor = concat(run, true)) : cbor;
+            } else {
+              frames = json == null ? (json = concat(run, false)) : json;
+            }
+          } catch (RuntimeException e) {
+            LOG.error("frames for " + s.connectionId() + " could not be built; closing it", e);
+            s.close(dev.switchboard.protocol.CloseCode.INTERNAL);
+            continue;
           }
           deliver(s, cursor, frames, run.size());
         }

@@ -326,10 +326,10 @@ final class Connection implements Client, Subscriber {
     if (closing) {
       return false;
     }
-    if (last != null) {
-      subscriptions.delivered(last.topic(), last.offset(), last.epoch());
-    }
     writeFrame(frames.retainedDuplicate(), count);
+    if (last != null) {
+      subscriptions.delivered(last.topic(), last.offset(), last.epoch()); // once written
+    }
     return true;
   }
 
@@ -396,9 +396,6 @@ final class Connection implements Client, Subscriber {
     }
     session.tick(nowMs);
     long heartbeatNanos = node.config().limits().heartbeatMs() * 1_000_000L;
-    if (ackPing != 0 && nowNanos - ackPingSentNanos > heartbeatNanos) {
-      ackPing = 0; // never answered (a client that does not answer pings): nothing it read is known
-    }
     // Acknowledgements are asked as often as positions are saved (Sessions.SAVE_EVERY_MS): more would
     // cost a ping and a pong per connection for nothing a session keeps.
     boolean ask = ackPing == 0 && nowNanos - ackPingSentNanos >= ACK_EVERY_NANOS && subscriptions.mark();
@@ -415,10 +412,18 @@ final class Connection implements Client, Subscriber {
     }
   }
 
+  /**
+   * The pong of the acknowledgement ping, or of any later ping (it proves as much), acknowledges the
+   * marked positions. An ack that is never answered stays outstanding: no new positions are marked,
+   * and a close does not count anything unacknowledged as read (see {@link #settle}).
+   */
   private void onPong(Buffer payload) {
-    if (ackPing != 0 && payload.length() == 8 && payload.getLong(0) == ackPing) {
-      ackPing = 0;
-      subscriptions.acknowledged();
+    if (ackPing != 0 && payload.length() == 8) {
+      long id = payload.getLong(0);
+      if (id >= ackPing && id <= pings) {
+        ackPing = 0;
+        subscriptions.acknowledged();
+      }
     }
   }
 
@@ -492,7 +497,9 @@ final class Connection implements Client, Subscriber {
     if (closing) {
       return;
     }
-    settle();
+    if (code != CloseCode.INTERNAL) {
+      settle(); // (a failed delivery closes with 1011: what it was writing is not known to be sent)
+    }
     closing = true;
     node.metrics().close(code);
     try {
