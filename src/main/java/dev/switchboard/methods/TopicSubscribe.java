@@ -44,6 +44,9 @@ public final class TopicSubscribe extends SimpleMethod {
             call.reply().error(new SwitchboardException(ErrorCode.UNAVAILABLE, "topic is unavailable, retry"));
             return;
           }
+          if (ar.result().repeat()) {
+            return; // already followed: its position is the first subscription's
+          }
           // recovered: the replay runs on from sinceOffset, and the position moves as it is delivered
           subs.startsAt(topic, ar.result().recovered() && sinceOffset != null ? sinceOffset : ar.result().offset(),
               ar.result().epoch());

@@ -43,7 +43,11 @@ public final class TopicHub {
   }
 
   /** What {@code topic.subscribe} answers. */
-  public record Subscribed(long offset, String epoch, boolean recovered, int missed) {
+  /** {@code repeat}: the topic was already followed (or being subscribed): nothing starts, no position moves. */
+  public record Subscribed(long offset, String epoch, boolean recovered, int missed, boolean repeat) {
+    Subscribed(long offset, String epoch, boolean recovered, int missed) {
+      this(offset, epoch, recovered, missed, false);
+    }
   }
 
   /** A page of history. */
@@ -113,17 +117,32 @@ public final class TopicHub {
     hub.runOnContext(v -> {
       TopicState st = topics.computeIfAbsent(topic, this::open);
       LoopInbox inbox = inboxes.computeIfAbsent(s.context(), LoopInbox::new);
-      st.ready.future().compose(x -> {
-        if (st.contains(s) || st.replaying.containsKey(s)) {
-          return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0));
-        }
-        // pending from now on: an unsubscribe meanwhile removes the marker (and keeps the topic open)
-        Object marker = new Object();
+      boolean repeat = st.contains(s) || st.replaying.containsKey(s);
+      // Pending from now on, while the topic opens too: an unsubscribe or close meanwhile removes the
+      // marker, and the subscription then never goes live.
+      Object marker = repeat ? null : new Object();
+      if (!repeat) {
         st.replaying.put(s, marker);
+      }
+      st.ready.future().transform(opened -> {
+        if (!repeat && st.replaying.get(s) != marker) {
+          // unsubscribed (or closed) while the topic opened, whether it opened or not: nothing starts
+          return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0, true));
+        }
+        if (opened.failed()) {
+          return Future.failedFuture(opened.cause());
+        }
+        if (repeat) {
+          return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0, true));
+        }
         return presence.joined(s, topic).transform(joined -> {
           if (st.replaying.get(s) != marker) {
-            presence.left(s, topic); // unsubscribed or closed while being recorded: undo the record
-            return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0));
+            // unsubscribed or closed while being recorded: undo the record, unless subscribed again since
+            TopicState now = topics.get(topic);
+            if (now == null || !(now.contains(s) || now.replaying.containsKey(s))) {
+              presence.left(s, topic);
+            }
+            return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0, true));
           }
           if (sinceOffset == null || !st.epoch.equals(sinceEpoch) || sinceOffset > st.last) {
             st.replaying.remove(s);
@@ -132,7 +151,8 @@ public final class TopicHub {
           return replay(st, s, inbox, sinceOffset, marker, answer);
         });
       }).onComplete(ar -> {
-        if (ar.failed() && st.replaying.remove(s) != null) {
+        if (ar.failed() && marker != null && st.replaying.get(s) == marker) {
+          st.replaying.remove(s);
           presence.left(s, topic);
         }
         if (ar.failed() && st.subscriberCount == 0 && st.replaying.isEmpty()) {
@@ -326,6 +346,13 @@ public final class TopicHub {
     }
   }
 
+  /** Whether this node holds the topic open (local subscribers, pending or replaying ones); for tests and diagnostics. */
+  public Future<Boolean> isOpen(String topic) {
+    Promise<Boolean> p = Promise.promise();
+    hub.runOnContext(v -> p.complete(topics.containsKey(topic)));
+    return p.future();
+  }
+
   public void unsubscribe(Subscriber s, String topic) {
     hub.runOnContext(v -> {
       TopicState st = topics.get(topic);
@@ -349,6 +376,9 @@ public final class TopicHub {
       st.epoch = epoch;
       return st.consumer.completion();
     }).compose(x -> vertx.executeBlocking(() -> ring(topic).tailSequence(), false)).onComplete(ar -> {
+      if (st.ready.future().isComplete()) {
+        return; // closed while opening (its last subscriber left first)
+      }
       if (ar.failed()) {
         LOG.warn("topic " + topic + " could not be opened: " + ar.cause().getMessage());
         st.ready.fail(ar.cause());
@@ -370,6 +400,8 @@ public final class TopicHub {
     if (topics.get(st.topic) == st) {
       topics.remove(st.topic);
     }
+    // closed while opening: whoever waits for it goes on (a pending subscribe finds its marker gone)
+    st.ready.tryFail("topic closed while opening");
     st.consumer.unregister();
     if (st.gapTimer >= 0) {
       vertx.cancelTimer(st.gapTimer);

@@ -55,7 +55,7 @@ final class SessionKeeper {
           .onComplete(ar -> {
             if (ar.failed()) {
               subscriptions.release(topic);
-            } else {
+            } else if (!ar.result().repeat()) {
               subscriptions.startsAt(topic, ar.result().recovered() ? pos.offset() : ar.result().offset(),
                   ar.result().epoch());
               save();

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,6 +136,39 @@ class SubscribeRaceTest {
       assertEquals(3, again.at("/result/offset").asLong(), again.toString());
       pub.call("topic.publish", WsClient.params().put("topic", topic).put("data", 4));
       assertEquals(4, event(sub, topic).get("offset").asLong(), "no replay of 1..3 to a live subscriber");
+    }
+  }
+
+  @Test
+  void aSubscribeAndAnUnsubscribeInOneSegmentLeaveNoTopicOpen() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      String topic = "chat:open-race-" + System.nanoTime();
+      try (RawWs raw = new RawWs(node.port(), "/ws?token=" + Tokens.user("racer" + i, "chat:*"))) {
+        raw.read(WsClient.WAIT); // connected
+        // both land in one read while the topic is still opening on this node
+        raw.sendBatch(RawWs.TEXT, List.of(
+            ("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic + "\"}}").getBytes(StandardCharsets.UTF_8),
+            ("{\"id\":2,\"method\":\"topic.unsubscribe\",\"params\":{\"topic\":\"" + topic + "\"}}").getBytes(StandardCharsets.UTF_8)));
+        int answered = 0;
+        while (answered < 2) {
+          RawWs.Frame frame = raw.read(WsClient.WAIT);
+          assertTrue(frame != null, "both requests answered; got " + answered + " answers");
+          if (frame.opcode() != RawWs.TEXT) {
+            continue;
+          }
+          JsonNode f = JSON.readTree(frame.text());
+          if (f.has("id")) {
+            answered++;
+          }
+        }
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (node.context().topics().isOpen(topic).await()) {
+        if (System.nanoTime() > deadline) {
+          fail("topic " + topic + " stays open with nobody subscribed");
+        }
+        Thread.sleep(20); // the close runs on the hub after the socket's cleanup: poll, bounded
+      }
     }
   }
 
