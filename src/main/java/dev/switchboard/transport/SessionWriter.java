@@ -70,9 +70,8 @@ final class SessionWriter {
     Map<SessionKeeper, HazelcastJsonValue> written = new LinkedHashMap<>();
     pending.forEach((k, fixed) -> {
       try {
-        HazelcastJsonValue v = fixed != null ? fixed : k.encode();
-        batch.put(k.sessionId(), v);
-        written.put(k, v);
+        batch.put(k.sessionId(), fixed != null ? fixed : k.encode());
+        written.put(k, fixed); // a live session is encoded again when retried: its newest state
       } catch (RuntimeException e) {
         LOG.warn("session could not be encoded: " + e);
       }
@@ -93,6 +92,17 @@ final class SessionWriter {
       if (ar.failed()) {
         // Nothing is dropped: what failed goes again (after a pause), unless newer state or the
         // session's end came meanwhile.
+        if (++failures > MAX_RETRIES) {
+          // Hazelcast has been unreachable for a while: give these up rather than hold closed
+          // connections' state without bound; positions saved before stay (a resume may repeat).
+          LOG.warn("session writes failed " + failures + " times in a row; dropping " + written.size()
+              + " writes and " + removals.size() + " removals: " + ar.cause().getMessage());
+          failures = 0;
+          if (!pending.isEmpty() || !ended.isEmpty()) {
+            schedule();
+          }
+          return;
+        }
         LOG.warn("session write failed, retrying in " + RETRY_MS + " ms: " + ar.cause().getMessage());
         if (saved.failed()) {
           written.forEach((k, v) -> {
@@ -110,6 +120,7 @@ final class SessionWriter {
         context.owner().setTimer(RETRY_MS, t -> context.runOnContext(v -> flush()));
         return;
       }
+      failures = 0;
       if (!pending.isEmpty() || !ended.isEmpty()) {
         schedule();
       }
@@ -124,6 +135,8 @@ final class SessionWriter {
     }
   }
 
-  /** Pause before a failed batch goes again (Hazelcast unreachable or busy). */
+  /** Pause before a failed batch goes again (Hazelcast unreachable or busy), and how often. */
   static final long RETRY_MS = 1000;
+  static final int MAX_RETRIES = 30;
+  private int failures;
 }

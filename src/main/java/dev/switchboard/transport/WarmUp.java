@@ -120,7 +120,7 @@ public final class WarmUp {
     final int port;
     final int round;
     final long deadline;
-    final List<WebSocket> sockets = new ArrayList<>();
+    final List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger received = new AtomicInteger();
     final Promise<Void> allReceived = Promise.promise();
     long expected;
@@ -145,16 +145,11 @@ public final class WarmUp {
       }
       long left = Math.max(1, deadline - System.currentTimeMillis());
       return Future.join(opened).transform(ar -> {
-        for (Future<WebSocket> f : opened) {
-          if (f.succeeded()) {
-            sockets.add(f.result());
-          }
-        }
         if (ar.failed()) {
           return Future.failedFuture(ar.cause());
         }
         int id = 100;
-        for (WebSocket ws : sockets) {
+        for (WebSocket ws : new ArrayList<>(sockets)) {
           for (int k = 0; k < PUBLISHES_PER_CONNECTION; k++) {
             ws.writeTextMessage(new JsonObject().put("id", id++).put("method", "topic.publish")
                 .put("params", new JsonObject().put("topic", TOPIC).put("data", new JsonObject().put("k", k))).encode());
@@ -163,7 +158,7 @@ public final class WarmUp {
         return allReceived.future();
       }).timeout(left, java.util.concurrent.TimeUnit.MILLISECONDS).eventually(() -> {
         List<Future<Void>> closed = new ArrayList<>();
-        for (WebSocket ws : sockets) {
+        for (WebSocket ws : new ArrayList<>(sockets)) {
           closed.add(ws.close((short) 1000).otherwiseEmpty());
         }
         return Future.join(closed);
@@ -188,6 +183,7 @@ public final class WarmUp {
           .addHeader(HEADER, SECRET);
       Promise<WebSocket> subscribed = Promise.promise();
       client.connect(options).onFailure(subscribed::tryFail).onSuccess(ws -> {
+        sockets.add(ws); // closed with 1000 at the end of the round, whatever happens to it before
         ws.textMessageHandler(text -> {
           if (text.startsWith("{\"type\":\"connected\"")) {
             ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + TOPIC + "\"}}");
