@@ -182,22 +182,22 @@ public final class WarmUp {
       WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)
           .addHeader(HEADER, SECRET);
       Promise<WebSocket> subscribed = Promise.promise();
-      client.connect(options).onFailure(subscribed::tryFail).onSuccess(ws -> {
-        sockets.add(ws); // closed with 1000 at the end of the round, whatever happens to it before
-        ws.textMessageHandler(text -> {
-          if (text.startsWith("{\"type\":\"connected\"")) {
-            ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + TOPIC + "\"}}");
-          } else if (text.startsWith("{\"type\":\"result\",\"id\":1,")) {
-            subscribed.tryComplete(ws);
-          } else if (text.startsWith("{\"type\":\"event\"") && received.incrementAndGet() == expected) {
-            allReceived.tryComplete();
-          } else if (text.startsWith("{\"type\":\"error\"")) {
-            subscribed.tryFail(text.length() > 200 ? text.substring(0, 200) : text);
-          }
-        });
-        ws.exceptionHandler(subscribed::tryFail);
-        ws.closeHandler(v -> subscribed.tryFail("closed"));
+      // handlers before the connect: the `connected` frame can arrive with the 101
+      io.vertx.core.http.ClientWebSocket ws = client.webSocket();
+      ws.textMessageHandler(text -> {
+        if (text.startsWith("{\"type\":\"connected\"")) {
+          ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + TOPIC + "\"}}");
+        } else if (text.startsWith("{\"type\":\"result\",\"id\":1,")) {
+          subscribed.tryComplete(ws);
+        } else if (text.startsWith("{\"type\":\"event\"") && received.incrementAndGet() == expected) {
+          allReceived.tryComplete();
+        } else if (text.startsWith("{\"type\":\"error\"")) {
+          subscribed.tryFail(text.length() > 200 ? text.substring(0, 200) : text);
+        }
       });
+      ws.exceptionHandler(subscribed::tryFail);
+      ws.closeHandler(v -> subscribed.tryFail("closed"));
+      ws.connect(options).onFailure(subscribed::tryFail).onSuccess(sockets::add); // closed with 1000 at the round's end
       return subscribed.future();
     }
   }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -77,13 +78,13 @@ public final class WsClient implements AutoCloseable {
     }
     CompletableFuture<Object> result = new CompletableFuture<>();
     boolean cbor = subprotocol != null && subprotocol.endsWith("cbor");
-    client.connect(o).onComplete(ar -> {
-      if (ar.failed()) {
-        result.complete(ar.cause());
-        return;
-      }
-      result.complete(Attached.on(ar.result()));
-    });
+    // Handlers go on before the connect: a frame that arrives with the 101 (the node's `connected`)
+    // is then never delivered to a socket without a handler. (Attaching them in the connect
+    // callback lost it now and then: Vert.x resumes the socket on its own event loop, which can
+    // run before a callback on another thread.)
+    ClientWebSocket socket = client.webSocket();
+    Attached attached = Attached.on(socket);
+    socket.connect(o).onComplete(ar -> result.complete(ar.failed() ? ar.cause() : attached));
     Object r;
     try {
       r = result.get(15, TimeUnit.SECONDS);
@@ -102,7 +103,7 @@ public final class WsClient implements AutoCloseable {
     return new Upgrade(new WsClient(client, (Attached) r, cbor), 101, "", null);
   }
 
-  /** Handlers attached on the event loop as soon as the upgrade completes, so no early frame is lost. */
+  /** The handlers of a socket, attached before it connects, so that no early frame is lost. */
   private record Attached(WebSocket ws, LinkedBlockingQueue<JsonNode> frames, CompletableFuture<Short> closed) {
     static Attached on(WebSocket ws) {
       Attached a = new Attached(ws, new LinkedBlockingQueue<>(), new CompletableFuture<>());
