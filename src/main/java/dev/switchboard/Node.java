@@ -294,7 +294,9 @@ public final class Node {
     Future.join(gateways.stream().map(g -> g.drain(drainMs)).toList())
         .timeout(drainMs + 2000, TimeUnit.MILLISECONDS)
         .onComplete(ar -> drained.complete());
+    long settleMs = dev.switchboard.transport.GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L + 2000;
     stopping = drained.future()
+        .compose(v -> Future.join(gateways.stream().map(g -> g.settled(settleMs)).toList()).otherwiseEmpty())
         .compose(v -> context.vertx().close())
         .onFailure(err -> LOG.warn("node " + nodeId() + " did not close cleanly: " + err.getMessage()));
     return stopping;

@@ -73,6 +73,8 @@ final class Connection implements Client, Subscriber {
   private long pings;
   private long ackPing;
   private long ackPingSentNanos;
+  /** The close code of the close frame this node sent (null: none sent). */
+  private CloseCode closeSent;
   /** An acknowledgement ping younger than this, unanswered at a close, is not taken as a stalled reader. */
   private static final long ACK_GRACE_NANOS = 1_000_000_000L;
   private static final long ACK_EVERY_NANOS = dev.switchboard.cluster.Sessions.SAVE_EVERY_MS * 1_000_000L;
@@ -188,6 +190,10 @@ final class Connection implements Client, Subscriber {
       onPong(frame.binaryData());
     } else if (frame.type() == WebSocketFrameType.CLOSE && !closing) {
       settle();
+    } else if (frame.type() == WebSocketFrameType.CLOSE && closeSent != null && closeSent != CloseCode.INTERNAL) {
+      // The client answered our close frame: it read every frame before it, and nothing of ours
+      // is written after it. Everything written counts (a drain resumes exactly elsewhere).
+      subscriptions.allWrittenReceived();
     }
     if (!closing) {
       reassembly.frame(frame); // pings, pongs and close frames only count as liveness
@@ -501,6 +507,7 @@ final class Connection implements Client, Subscriber {
       settle(); // (a failed delivery closes with 1011: what it was writing is not known to be sent)
     }
     closing = true;
+    closeSent = code;
     node.metrics().close(code);
     try {
       ws.close(code.code(), code.reason());

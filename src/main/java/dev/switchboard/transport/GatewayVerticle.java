@@ -27,7 +27,7 @@ import java.util.Set;
  */
 public final class GatewayVerticle extends VerticleBase {
   /** How long a closing handshake may take before the TCP connection is dropped. */
-  static final int CLOSING_TIMEOUT_SECONDS = 5;
+  public static final int CLOSING_TIMEOUT_SECONDS = 5;
 
   private final NodeContext node;
   private final Set<Connection> connections = new HashSet<>();
@@ -193,6 +193,25 @@ public final class GatewayVerticle extends VerticleBase {
         }
       }
     });
+    return done.future();
+  }
+
+  /**
+   * After a drain: completes once every connection of this verticle is gone (their close handlers
+   * ran, so each wrote its session's last positions) and those writes have landed, or after
+   * {@code timeoutMs}. The node leaves the cluster only then, so a client that moves to another
+   * node resumes from its exact last positions rather than from the write before.
+   */
+  public Future<Void> settled(long timeoutMs) {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    context.runOnContext(v -> vertx.setPeriodic(20, id -> {
+      boolean quiet = connections.isEmpty() && (sessionWriter == null || sessionWriter.idle());
+      if (quiet || System.currentTimeMillis() >= deadline) {
+        vertx.cancelTimer(id);
+        done.tryComplete();
+      }
+    }));
     return done.future();
   }
 

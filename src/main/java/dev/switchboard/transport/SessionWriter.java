@@ -135,6 +135,11 @@ final class SessionWriter {
     }
   }
 
+  /** Nothing waiting and nothing in flight (loop-confined, like the rest). */
+  boolean idle() {
+    return !inFlight && !scheduled && pending.isEmpty() && ended.isEmpty();
+  }
+
   /** Pause before a failed batch goes again (Hazelcast unreachable or busy), and how often. */
   static final long RETRY_MS = 1000;
   static final int MAX_RETRIES = 30;
