@@ -29,6 +29,16 @@ public final class Subscriptions {
     String writtenEpoch;
     long markedOffset;
     String markedEpoch;
+
+    /** Makes (offset, epoch) what a resume continues from; false when it already was (or is unknown). */
+    boolean commit(long toOffset, String toEpoch) {
+      if (toEpoch == null || toOffset == offset && toEpoch.equals(epoch)) {
+        return false;
+      }
+      offset = toOffset;
+      epoch = toEpoch;
+      return true;
+    }
   }
 
   /** Events were written since the last {@link #mark}. */
@@ -99,11 +109,7 @@ public final class Subscriptions {
    */
   public synchronized void acknowledged() {
     for (Cursor c : topics.values()) {
-      if (c.markedEpoch != null && (c.markedOffset != c.offset || !c.markedEpoch.equals(c.epoch))) {
-        c.offset = c.markedOffset;
-        c.epoch = c.markedEpoch;
-        changed = true;
-      }
+      changed |= c.commit(c.markedOffset, c.markedEpoch);
     }
   }
 
@@ -113,11 +119,7 @@ public final class Subscriptions {
    */
   public synchronized void allWrittenReceived() {
     for (Cursor c : topics.values()) {
-      if (c.writtenEpoch != null && (c.writtenOffset != c.offset || !c.writtenEpoch.equals(c.epoch))) {
-        c.offset = c.writtenOffset;
-        c.epoch = c.writtenEpoch;
-        changed = true;
-      }
+      changed |= c.commit(c.writtenOffset, c.writtenEpoch);
     }
   }
 
