@@ -69,15 +69,9 @@ final class Connection implements Client, Subscriber {
 
   private long lastInboundNanos = System.nanoTime();
   private long nextPingNanos;
-  /** Pings sent; the one whose pong will acknowledge the marked positions (0: none asked). */
-  private long pings;
-  private long ackPing;
-  private long ackPingSentNanos;
+  private final ReadAcks acks;
   /** The close code of the close frame this node sent (null: none sent). */
   private CloseCode closeSent;
-  /** An acknowledgement ping younger than this, unanswered at a close, is not taken as a stalled reader. */
-  private static final long ACK_GRACE_NANOS = 1_000_000_000L;
-  private static final long ACK_EVERY_NANOS = dev.switchboard.cluster.Sessions.SAVE_EVERY_MS * 1_000_000L;
   private boolean expiringSent;
   private volatile boolean closing;
   private boolean flushQueued;
@@ -106,9 +100,7 @@ final class Connection implements Client, Subscriber {
     this.hardMessageBytes = node.config().limits().maxFrameBytes();
     this.outboundLimit = node.config().limits().outboundQueueBytes();
     this.nextPingNanos = lastInboundNanos + node.config().limits().heartbeatMs() * 1_000_000L;
-    // the first acknowledgement within 2 s, at a random moment: connections opened together do not
-    // all ask (and save their sessions) in the same tick ever after
-    this.ackPingSentNanos = lastInboundNanos - java.util.concurrent.ThreadLocalRandom.current().nextLong(ACK_EVERY_NANOS);
+    this.acks = new ReadAcks(lastInboundNanos);
     this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
     ChannelHandlerContext encoder = channel.pipeline().context(io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder.class);
@@ -402,34 +394,19 @@ final class Connection implements Client, Subscriber {
     }
     session.tick(nowMs);
     long heartbeatNanos = node.config().limits().heartbeatMs() * 1_000_000L;
-    // Acknowledgements are asked as often as positions are saved (Sessions.SAVE_EVERY_MS): more would
-    // cost a ping and a pong per connection for nothing a session keeps.
-    boolean ask = ackPing == 0 && nowNanos - ackPingSentNanos >= ACK_EVERY_NANOS && subscriptions.mark();
+    boolean ask = acks.due(nowNanos) && subscriptions.mark();
     if (ask || nowNanos >= nextPingNanos) {
       nextPingNanos = nowNanos + heartbeatNanos;
-      long id = ++pings;
-      if (ask) {
-        ackPing = id;
-        ackPingSentNanos = nowNanos;
-      }
+      long id = acks.nextPing(ask, nowNanos);
       // Written after the events it acknowledges, on the same stream: its pong proves they were read.
       // Straight to the channel like the events, so it goes out in the same write as any of this turn.
       writeFrame(channel.alloc().buffer(10).writeByte(0x89).writeByte(8).writeLong(id), 0);
     }
   }
 
-  /**
-   * The pong of the acknowledgement ping, or of any later ping (it proves as much), acknowledges the
-   * marked positions. An ack that is never answered stays outstanding: no new positions are marked,
-   * and a close does not count anything unacknowledged as read (see {@link #settle}).
-   */
   private void onPong(Buffer payload) {
-    if (ackPing != 0 && payload.length() == 8) {
-      long id = payload.getLong(0);
-      if (id >= ackPing && id <= pings) {
-        ackPing = 0;
-        subscriptions.acknowledged();
-      }
+    if (payload.length() == 8 && acks.pong(payload.getLong(0))) {
+      subscriptions.acknowledged();
     }
   }
 
@@ -447,7 +424,7 @@ final class Connection implements Client, Subscriber {
     if (!ch.isActive() || pending == null || flushQueued || pending.current() != null) {
       return;
     }
-    if (ackPing != 0 && System.nanoTime() - ackPingSentNanos > ACK_GRACE_NANOS) {
+    if (acks.stalled(System.nanoTime())) {
       return; // a client that stopped reading: what its TCP stack holds may never have been read
     }
     if (ch instanceof EpollSocketChannel epoll) {
