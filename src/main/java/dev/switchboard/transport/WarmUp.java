@@ -73,12 +73,12 @@ public final class WarmUp {
     long deadline = started + budgetMs;
     WebSocketClient client = node.vertx().createWebSocketClient(new WebSocketClientOptions()
         .setMaxConnections(CONNECTIONS * 2).setConnectTimeout(2000));
-    Round[] done = {null};
+    Setup setup = new Setup(client, issuer, auth, node.nodeId(), port, deadline);
     Future<Void> all = Future.succeededFuture();
     for (int r = 0; r < ROUNDS; r++) {
       int round = r;
       all = all.compose(v -> System.currentTimeMillis() >= deadline ? Future.succeededFuture()
-          : new Round(node.vertx(), client, issuer, auth, node.nodeId(), port, round, deadline).run());
+          : new Round(setup, round).run());
     }
     return all.otherwise(err -> {
       LOG.warn("warm-up ended early: " + err.getMessage());
@@ -110,40 +110,32 @@ public final class WarmUp {
     return idle.future();
   }
 
+  /** What every round shares ({@code issuer} null: anonymous connections). */
+  private record Setup(WebSocketClient client, TokenIssuer issuer, SwitchboardConfig.AuthOptions auth, String nodeId,
+                       int port, long deadline) {
+  }
+
   /** One round: connect and subscribe all, publish from all, await every delivery, close all. */
   private static final class Round {
-    final Vertx vertx;
-    final WebSocketClient client;
-    final TokenIssuer issuer;
-    final SwitchboardConfig.AuthOptions auth;
-    final String nodeId;
-    final int port;
+    /** Every connection gets every publication of every connection. */
+    static final long EXPECTED = (long) CONNECTIONS * CONNECTIONS * PUBLISHES_PER_CONNECTION;
+    final Setup setup;
     final int round;
-    final long deadline;
     final List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger received = new AtomicInteger();
     final Promise<Void> allReceived = Promise.promise();
-    long expected;
 
-    Round(Vertx vertx, WebSocketClient client, TokenIssuer issuer, SwitchboardConfig.AuthOptions auth, String nodeId,
-          int port, int round, long deadline) {
-      this.vertx = vertx;
-      this.client = client;
-      this.issuer = issuer;
-      this.auth = auth;
-      this.nodeId = nodeId;
-      this.port = port;
+    Round(Setup setup, int round) {
+      this.setup = setup;
       this.round = round;
-      this.deadline = deadline;
     }
 
     Future<Void> run() {
-      expected = (long) CONNECTIONS * CONNECTIONS * PUBLISHES_PER_CONNECTION;
       List<Future<WebSocket>> opened = new ArrayList<>();
       for (int i = 0; i < CONNECTIONS; i++) {
         opened.add(open(i));
       }
-      long left = Math.max(1, deadline - System.currentTimeMillis());
+      long left = Math.max(1, setup.deadline() - System.currentTimeMillis());
       return Future.join(opened).transform(ar -> {
         if (ar.failed()) {
           return Future.failedFuture(ar.cause());
@@ -166,9 +158,10 @@ public final class WarmUp {
     }
 
     private Future<WebSocket> open(int i) {
-      String user = "sb-warmup-" + nodeId + "-" + round + "-" + i;
+      String user = "sb-warmup-" + setup.nodeId() + "-" + round + "-" + i;
       String uri = "/ws";
-      if (issuer != null) {
+      SwitchboardConfig.AuthOptions auth = setup.auth();
+      if (setup.issuer() != null) {
         JsonObject claims = new JsonObject().put("sub", user)
             .put("subs", new JsonArray().add("sb-warmup:*")).put("pubs", new JsonArray().add("sb-warmup:*"));
         if (!auth.issuer().isEmpty()) {
@@ -177,19 +170,19 @@ public final class WarmUp {
         if (!auth.audience().isEmpty()) {
           claims.put("aud", auth.audience());
         }
-        uri += "?token=" + issuer.issue(claims, 300);
+        uri += "?token=" + setup.issuer().issue(claims, 300);
       }
-      WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)
+      WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(setup.port()).setURI(uri)
           .addHeader(HEADER, SECRET);
       Promise<WebSocket> subscribed = Promise.promise();
       // handlers before the connect: the `connected` frame can arrive with the 101
-      io.vertx.core.http.ClientWebSocket ws = client.webSocket();
+      io.vertx.core.http.ClientWebSocket ws = setup.client().webSocket();
       ws.textMessageHandler(text -> {
         if (text.startsWith("{\"type\":\"connected\"")) {
           ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + TOPIC + "\"}}");
         } else if (text.startsWith("{\"type\":\"result\",\"id\":1,")) {
           subscribed.tryComplete(ws);
-        } else if (text.startsWith("{\"type\":\"event\"") && received.incrementAndGet() == expected) {
+        } else if (text.startsWith("{\"type\":\"event\"") && received.incrementAndGet() == EXPECTED) {
           allReceived.tryComplete();
         } else if (text.startsWith("{\"type\":\"error\"")) {
           subscribed.tryFail(text.length() > 200 ? text.substring(0, 200) : text);
