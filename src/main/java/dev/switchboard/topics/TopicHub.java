@@ -54,15 +54,15 @@ public final class TopicHub {
   public record History(List<TopicEvent> events, long offset, String epoch, long oldest) {
   }
 
-  private final Vertx vertx;
+  final Vertx vertx;
   private final HazelcastInstance hz;
   private final Namespaces namespaces;
-  private final Context hub;
-  private final Map<String, TopicState> topics = new HashMap<>();
+  final Context hub;
+  final Map<String, TopicState> topics = new HashMap<>();
   /** One inbox per event loop with subscribers (hub-confined map; the inboxes are shared with their loops). */
   private final Map<Context, LoopInbox> inboxes = new HashMap<>();
   private final TopicLog log;
-  private final PresenceRelay presence;
+  final PresenceRelay presence;
   public TopicHub(Vertx vertx, HazelcastInstance hz, Namespaces namespaces) {
     this.vertx = vertx;
     this.hz = hz;
@@ -211,7 +211,7 @@ public final class TopicHub {
       }
       Subscribed r = new Subscribed(st.last, st.epoch, true, (int) Math.min(Integer.MAX_VALUE, st.last - after));
       inbox.run(() -> answer.accept(r));
-      Replay replay = new Replay(st, s, inbox, after, events);
+      Replay replay = new Replay(this, st, s, inbox, after, events);
       st.replaying.put(s, replay);
       replay.step();
       return Future.succeededFuture(r);
@@ -224,127 +224,6 @@ public final class TopicHub {
   /** How often a replay looks again at a congested subscriber. */
   static final long REPLAY_WAIT_MS = 20;
 
-  /** One subscriber's replay in progress; every step runs on the hub's context. */
-  private final class Replay {
-    final TopicState st;
-    final Subscriber s;
-    final LoopInbox inbox;
-    final String epoch;
-    final java.util.ArrayDeque<TopicEvent> queue = new java.util.ArrayDeque<>();
-    long handed;
-    boolean reading;
-
-    Replay(TopicState st, Subscriber s, LoopInbox inbox, long after, List<TopicEvent> first) {
-      this.st = st;
-      this.s = s;
-      this.inbox = inbox;
-      this.epoch = st.epoch;
-      this.handed = after;
-      queue.addAll(first);
-    }
-
-    void step() {
-      if (st.replaying.get(s) != this || topics.get(st.topic) != st || s.isClosing()) {
-        drop(); // unsubscribed or gone meanwhile
-        return;
-      }
-      if (!epoch.equals(st.epoch)) {
-        finish(); // the history was lost meanwhile: follow the new epoch live
-        return;
-      }
-      if (handed >= st.last) {
-        finish();
-        return;
-      }
-      if (s.congested()) {
-        vertx.setTimer(REPLAY_WAIT_MS, t -> step());
-        return;
-      }
-      List<TopicEvent> chunk = new ArrayList<>();
-      int bytes = 0;
-      while (!queue.isEmpty() && (chunk.isEmpty() || bytes < REPLAY_CHUNK_BYTES)) {
-        TopicEvent e = queue.peek();
-        if (e.offset > st.last) {
-          break; // not delivered live here yet: it comes live once the replay is done
-        }
-        queue.poll();
-        if (e.offset <= handed) {
-          e.release();
-          continue;
-        }
-        bytes += e.jsonFrame().readableBytes();
-        if (s.binary()) {
-          e.cborFrame();
-        }
-        chunk.add(e);
-        handed = e.offset;
-      }
-      if (!chunk.isEmpty()) {
-        inbox.run(() -> {
-          try {
-            for (TopicEvent e : chunk) {
-              LoopInbox.deliver(s, e, e.sharedFrame(s.binary()), 1);
-            }
-          } finally {
-            chunk.forEach(TopicEvent::release); // read for this subscriber alone
-            hub.runOnContext(v -> step()); // once written: the next chunk sees the queue it made
-          }
-        });
-        return;
-      }
-      if (handed >= st.last) {
-        finish();
-        return;
-      }
-      if (reading) {
-        return;
-      }
-      reading = true;
-      read(st.topic, epoch, handed, REPLAY_BATCH).onComplete(ar -> {
-        reading = false;
-        if (ar.succeeded() && ar.result().isEmpty()) {
-          // nothing readable yet (the history was replaced meanwhile): look again later, no spin
-          vertx.setTimer(REPLAY_WAIT_MS * 10, t -> step());
-          return;
-        } else if (ar.succeeded()) {
-          queue.addAll(ar.result());
-        } else if (ar.failed() && unwrap(ar.cause()) instanceof StaleSequenceException stale) {
-          // publications outran the replay and overwrote what it had not read yet
-          long head = stale.getHeadSeq();
-          LOG.warn("topic " + st.topic + ": replay lost offsets " + (handed + 1) + ".." + head + " to history overwrite");
-          handed = Math.max(handed, head);
-        } else if (ar.failed()) {
-          LOG.warn("topic " + st.topic + ": replay read failed: " + ar.cause().getMessage());
-          vertx.setTimer(REPLAY_WAIT_MS * 10, t -> step());
-          return;
-        }
-        step();
-      });
-    }
-
-    /** Caught up: live delivery from the next offset on (the hub is single-threaded, so none is missed). */
-    private void finish() {
-      release();
-      st.replaying.remove(s);
-      st.add(s);
-    }
-
-    private void drop() {
-      release();
-      if (st.replaying.get(s) == this) {
-        st.replaying.remove(s);
-        presence.left(s, st.topic); // its unsubscribe will not find it here any more
-        if (st.subscriberCount == 0 && st.replaying.isEmpty() && topics.get(st.topic) == st) {
-          close(st);
-        }
-      }
-    }
-
-    private void release() {
-      queue.forEach(TopicEvent::release);
-      queue.clear();
-    }
-  }
 
   /** Whether this node holds the topic open (local subscribers, pending or replaying ones); for tests and diagnostics. */
   public Future<Boolean> isOpen(String topic) {
@@ -396,7 +275,7 @@ public final class TopicHub {
     return st;
   }
 
-  private void close(TopicState st) {
+  void close(TopicState st) {
     if (topics.get(st.topic) == st) {
       topics.remove(st.topic);
     }
@@ -558,7 +437,7 @@ public final class TopicHub {
   }
 
   /** Events from offset {@code after}+1, at most {@code max}, as available now. */
-  private Future<List<TopicEvent>> read(String topic, String epoch, long after, int max) {
+  Future<List<TopicEvent>> read(String topic, String epoch, long after, int max) {
     return fromStage(ring(topic).readManyAsync(after, 0, max, null)).map(rs -> {
       List<TopicEvent> out = new ArrayList<>(rs.size());
       for (int i = 0; i < rs.size(); i++) {
@@ -579,7 +458,7 @@ public final class TopicHub {
     return HzFutures.on(hub, stage);
   }
 
-  private static Throwable unwrap(Throwable t) {
+  static Throwable unwrap(Throwable t) {
     return HzFutures.unwrap(t);
   }
 

@@ -1,0 +1,134 @@
+package dev.switchboard.topics;
+
+import com.hazelcast.ringbuffer.StaleSequenceException;
+
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** One subscriber's replay in progress; every step runs on the hub's context. */
+final class Replay {
+  private static final Logger LOG = LoggerFactory.getLogger(Replay.class);
+  final TopicHub owner;
+  final TopicState st;
+  final Subscriber s;
+  final LoopInbox inbox;
+  final String epoch;
+  final java.util.ArrayDeque<TopicEvent> queue = new java.util.ArrayDeque<>();
+  long handed;
+  boolean reading;
+
+  Replay(TopicHub owner, TopicState st, Subscriber s, LoopInbox inbox, long after, List<TopicEvent> first) {
+    this.owner = owner;
+    this.st = st;
+    this.s = s;
+    this.inbox = inbox;
+    this.epoch = st.epoch;
+    this.handed = after;
+    queue.addAll(first);
+  }
+
+  void step() {
+    if (st.replaying.get(s) != this || owner.topics.get(st.topic) != st || s.isClosing()) {
+      drop(); // unsubscribed or gone meanwhile
+      return;
+    }
+    if (!epoch.equals(st.epoch)) {
+      finish(); // the history was lost meanwhile: follow the new epoch live
+      return;
+    }
+    if (handed >= st.last) {
+      finish();
+      return;
+    }
+    if (s.congested()) {
+      owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS, t -> step());
+      return;
+    }
+    List<TopicEvent> chunk = new ArrayList<>();
+    int bytes = 0;
+    while (!queue.isEmpty() && (chunk.isEmpty() || bytes < TopicHub.REPLAY_CHUNK_BYTES)) {
+      TopicEvent e = queue.peek();
+      if (e.offset > st.last) {
+        break; // not delivered live here yet: it comes live once the replay is done
+      }
+      queue.poll();
+      if (e.offset <= handed) {
+        e.release();
+        continue;
+      }
+      bytes += e.jsonFrame().readableBytes();
+      if (s.binary()) {
+        e.cborFrame();
+      }
+      chunk.add(e);
+      handed = e.offset;
+    }
+    if (!chunk.isEmpty()) {
+      inbox.run(() -> {
+        try {
+          for (TopicEvent e : chunk) {
+            LoopInbox.deliver(s, e, e.sharedFrame(s.binary()), 1);
+          }
+        } finally {
+          chunk.forEach(TopicEvent::release); // read for this subscriber alone
+          owner.hub.runOnContext(v -> step()); // once written: the next chunk sees the queue it made
+        }
+      });
+      return;
+    }
+    if (handed >= st.last) {
+      finish();
+      return;
+    }
+    if (reading) {
+      return;
+    }
+    reading = true;
+    owner.read(st.topic, epoch, handed, TopicHub.REPLAY_BATCH).onComplete(ar -> {
+      reading = false;
+      if (ar.succeeded() && ar.result().isEmpty()) {
+        // nothing readable yet (the history was replaced meanwhile): look again later, no spin
+        owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS * 10, t -> step());
+        return;
+      } else if (ar.succeeded()) {
+        queue.addAll(ar.result());
+      } else if (ar.failed() && TopicHub.unwrap(ar.cause()) instanceof StaleSequenceException stale) {
+        // publications outran the replay and overwrote what it had not read yet
+        long head = stale.getHeadSeq();
+        LOG.warn("topic " + st.topic + ": replay lost offsets " + (handed + 1) + ".." + head + " to history overwrite");
+        handed = Math.max(handed, head);
+      } else if (ar.failed()) {
+        LOG.warn("topic " + st.topic + ": replay read failed: " + ar.cause().getMessage());
+        owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS * 10, t -> step());
+        return;
+      }
+      step();
+    });
+  }
+
+  /** Caught up: live delivery from the next offset on (the hub is single-threaded, so none is missed). */
+  private void finish() {
+    release();
+    st.replaying.remove(s);
+    st.add(s);
+  }
+
+  private void drop() {
+    release();
+    if (st.replaying.get(s) == this) {
+      st.replaying.remove(s);
+      owner.presence.left(s, st.topic); // its unsubscribe will not find it here any more
+      if (st.subscriberCount == 0 && st.replaying.isEmpty() && owner.topics.get(st.topic) == st) {
+        owner.close(st);
+      }
+    }
+  }
+
+  private void release() {
+    queue.forEach(TopicEvent::release);
+    queue.clear();
+  }
+}
