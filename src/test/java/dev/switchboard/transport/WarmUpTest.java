@@ -1,7 +1,7 @@
 package dev.switchboard.transport;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.Node;
-import dev.switchboard.testsupport.Http;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
@@ -31,8 +31,12 @@ class WarmUpTest {
       Map<String, List<String>> members = node.context().directory().members(WarmUp.TOPIC)
           .toCompletionStage().toCompletableFuture().get();
       assertTrue(members.isEmpty(), "and its presence records: " + members);
-      // a client from the same address connects as usual
-      try (WsClient c = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("after", "chat:*"), Map.of(), null).ok()) {
+      // the rounds did run: every publication of every round is in the warm-up topic's history
+      try (WsClient c = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("after", "sb-warmup:*"), Map.of(), null).ok()) {
+        JsonNode history = c.call("topic.history", WsClient.params().put("topic", WarmUp.TOPIC).put("limit", 1));
+        assertEquals((long) WarmUp.ROUNDS * WarmUp.CONNECTIONS * WarmUp.PUBLISHES_PER_CONNECTION,
+            history.at("/result/offset").asLong(), history.toString());
+        // and a client from the same address connects as usual (the warm-up was not charged to its rate)
         assertEquals("result", c.call("system.ping", WsClient.params()).get("type").asText());
       }
     } finally {
