@@ -239,13 +239,9 @@ public final class Node {
       InterfacesConfig ifaces = net.getInterfaces();
       ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
     }
-    return hz;
+    return dev.switchboard.cluster.DeviceRegistry.register(hz);
   }
 
-  /**
-   * One Ringbuffer configuration per namespace (capacity = history size, time-to-live, one
-   * synchronous backup: async backups lose acknowledged events on failover).
-   */
   /**
    * Sessions live for {@code session_ttl} after their last write: a map-wide time-to-live, so that
    * batched writes ({@code setAll}, which takes none of its own) get it too.
@@ -257,6 +253,10 @@ public final class Node {
         .setTimeToLiveSeconds(ttlMs <= 0 ? 0 : (int) Math.max(1, (ttlMs + 999) / 1000)));
   }
 
+  /**
+   * One Ringbuffer configuration per namespace (capacity = history size, time-to-live, one
+   * synchronous backup: async backups lose acknowledged events on failover).
+   */
   static void historyConfig(Config hz, Namespaces namespaces) {
     for (Namespaces.Options ns : namespaces.all()) {
       String pattern = Addresses.historyPattern(Namespaces.DEFAULT.equals(ns.name()) ? "" : ns.name() + ":");
