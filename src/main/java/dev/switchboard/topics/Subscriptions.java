@@ -43,6 +43,13 @@ public final class Subscriptions {
 
   /** Events were written since the last {@link #mark}. */
   private boolean advanced;
+  /**
+   * The topic of the last {@link #delivered} and its cursor: the hub passes the same String object
+   * for every event of a topic, so an identity check saves the hash-map walk (the subscriber's map,
+   * node and key string: cache misses, once per subscriber per event) on the fan-out path.
+   */
+  private String lastTopic;
+  private Cursor lastCursor;
 
   public Subscriptions(Subscriber subscriber, int max) {
     this.subscriber = subscriber;
@@ -71,13 +78,22 @@ public final class Subscriptions {
     if (topics.remove(topic) == null) {
       return false;
     }
+    lastTopic = null;
+    lastCursor = null;
     changed = true;
     return true;
   }
 
   /** Records the position of an event written to the socket (it counts once acknowledged). */
   public synchronized void delivered(String topic, long offset, String epoch) {
-    Cursor c = topics.get(topic);
+    Cursor c;
+    if (topic == lastTopic) {
+      c = lastCursor;
+    } else {
+      c = topics.get(topic);
+      lastTopic = c == null ? null : topic;
+      lastCursor = c;
+    }
     if (c != null) {
       c.writtenOffset = offset;
       c.writtenEpoch = epoch;
@@ -149,6 +165,8 @@ public final class Subscriptions {
   public synchronized List<String> clear() {
     List<String> out = List.copyOf(topics.keySet());
     topics.clear();
+    lastTopic = null;
+    lastCursor = null;
     return out;
   }
 
