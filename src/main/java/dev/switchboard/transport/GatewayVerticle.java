@@ -32,7 +32,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final NodeContext node;
   private final Set<Connection> connections = new HashSet<>();
   /** Sockets written without a flush during this loop turn (see {@link #flushLater}). */
-  private final List<Connection> unflushed = new ArrayList<>();
+  private final List<Outbound> unflushed = new ArrayList<>();
   private HttpServer server;
   private long tickTimer = -1;
   static final long TICK_MS = 100;
@@ -115,11 +115,11 @@ public final class GatewayVerticle extends VerticleBase {
    * Defers a socket's flush to the end of the current loop turn: a burst of publications costs one
    * flush (one write syscall) per socket instead of one per frame.
    */
-  void flushLater(Connection c) {
+  void flushLater(Outbound o) {
     if (unflushed.isEmpty()) {
       context.runOnContext(v -> flushAll());
     }
-    unflushed.add(c);
+    unflushed.add(o);
   }
 
   /** Counts outbound frames; reported to the metrics once per loop turn. */
@@ -140,13 +140,13 @@ public final class GatewayVerticle extends VerticleBase {
     reportOut();
     // Take the batch first: a flush may close a slow consumer, and nothing a flush triggers may
     // leave this list non-empty without a flush scheduled (that would stall every socket here).
-    List<Connection> batch = new ArrayList<>(unflushed);
+    List<Outbound> batch = new ArrayList<>(unflushed);
     unflushed.clear();
-    for (Connection c : batch) {
+    for (Outbound o : batch) {
       try {
-        c.flush();
+        o.flush();
       } catch (RuntimeException e) {
-        c.close(CloseCode.INTERNAL);
+        o.connection().close(CloseCode.INTERNAL);
       }
     }
   }
