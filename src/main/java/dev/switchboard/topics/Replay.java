@@ -87,7 +87,7 @@ final class Replay {
       return;
     }
     reading = true;
-    owner.read(st.topic, epoch, handed, TopicHub.REPLAY_BATCH).onComplete(ar -> {
+    owner.log.read(st.topic, epoch, handed, TopicHub.REPLAY_BATCH).onComplete(ar -> {
       reading = false;
       if (ar.succeeded() && ar.result().isEmpty()) {
         // nothing readable yet (the history was replaced meanwhile): look again later, no spin

@@ -10,6 +10,7 @@ import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.HzFutures;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.protocol.Json;
+import dev.switchboard.topics.TopicHub.History;
 import dev.switchboard.topics.TopicHub.Position;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -23,10 +24,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The write side of topics on this node: appends publications to the topic's Ringbuffer in order
- * (one batch in flight per topic), publishes them with their offsets, and knows each topic's
- * epoch (a new one when offsets go backwards: the history was lost and started over). Confined to
- * the hub's context.
+ * Topic histories as this node uses them: appends publications to the topic's Ringbuffer in order
+ * (one batch in flight per topic), publishes them with their offsets, reads them back (history
+ * pages, replays, gap fills), and knows each topic's epoch (a new one when offsets go backwards:
+ * the history was lost and started over). Confined to the hub's context.
  */
 final class TopicLog {
   /** Most publications appended in one Hazelcast call. */
@@ -157,6 +158,38 @@ final class TopicLog {
   /** Forgets the cached epoch (another epoch was seen on the bus). */
   void forgetEpoch(String topic) {
     epochCache.remove(topic);
+  }
+
+  /** A page of history (see {@link TopicHub#history}), its bounds read on a worker. */
+  Future<History> history(String topic, long after, int limit) {
+    Promise<History> done = Promise.promise();
+    hub.runOnContext(v -> epoch(topic).compose(epoch -> vertx.executeBlocking(() -> {
+      com.hazelcast.ringbuffer.Ringbuffer<String> r = ring(topic);
+      return new long[] {r.headSequence(), r.tailSequence()};
+    }, false).compose(ht -> {
+      long latest = ht[1] + 1;
+      long from = Math.max(after < 0 ? latest - limit : after, ht[0]);
+      int n = (int) Math.max(0, Math.min(limit, latest - from));
+      Future<List<TopicEvent>> events = n == 0 ? Future.succeededFuture(List.of()) : read(topic, epoch, from, n);
+      return events.map(list -> new History(list, latest, epoch, ht[0] + 1));
+    })).onComplete(done));
+    return done.future();
+  }
+
+  /** Events from offset {@code after}+1, at most {@code max}, as available now. */
+  Future<List<TopicEvent>> read(String topic, String epoch, long after, int max) {
+    return fromStage(ring(topic).readManyAsync(after, 0, max, null)).map(rs -> {
+      List<TopicEvent> out = new ArrayList<>(rs.size());
+      for (int i = 0; i < rs.size(); i++) {
+        out.add(new TopicEvent(topic, rs.getSequence(i) + 1, epoch, rs.get(i)));
+      }
+      return out;
+    });
+  }
+
+  /** The sequence of the newest item in the topic's history (its offset - 1): a blocking call, run on a worker. */
+  Future<Long> tail(String topic) {
+    return vertx.executeBlocking(() -> ring(topic).tailSequence(), false);
   }
 
   private com.hazelcast.ringbuffer.Ringbuffer<String> ring(String topic) {
