@@ -47,22 +47,31 @@ final class Replay {
       owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS, t -> step());
       return;
     }
+    // A chunk fits the room the subscriber has left under its outbound limit (and the chunk size),
+    // so a replay alone never makes it a slow consumer, however large the events are against the
+    // limit. An event that does not fit waits until the client has read enough.
+    long room = s.room();
+    long budget = Math.min(TopicHub.REPLAY_CHUNK_BYTES, room);
     List<TopicEvent> chunk = new ArrayList<>();
-    int bytes = 0;
-    while (!queue.isEmpty() && (chunk.isEmpty() || bytes < TopicHub.REPLAY_CHUNK_BYTES)) {
+    long bytes = 0;
+    boolean full = false;
+    while (!queue.isEmpty()) {
       TopicEvent e = queue.peek();
       if (e.offset > st.last) {
         break; // not delivered live here yet: it comes live once the replay is done
       }
-      queue.poll();
       if (e.offset <= handed) {
-        e.release();
+        queue.poll().release();
         continue;
       }
-      bytes += e.jsonFrame().readableBytes();
-      if (s.binary()) {
-        e.cborFrame();
+      e.jsonFrame();
+      int size = e.sharedFrame(s.binary()).readableBytes(); // builds the CBOR frame for a binary subscriber
+      if (chunk.isEmpty() ? size > room : bytes + size > budget) {
+        full = true;
+        break;
       }
+      queue.poll();
+      bytes += size;
       chunk.add(e);
       handed = e.offset;
     }
@@ -77,6 +86,10 @@ final class Replay {
           owner.hub.runOnContext(v -> step()); // once written: the next chunk sees the queue it made
         }
       });
+      return;
+    }
+    if (full) {
+      owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS, t -> step()); // the next event needs more room
       return;
     }
     if (handed >= st.last) {

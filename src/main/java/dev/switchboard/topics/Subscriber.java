@@ -28,6 +28,13 @@ public interface Subscriber {
   /** True while its outbound queue is too full to take a replay's next chunk (may be read off its loop). */
   boolean congested();
 
+  /**
+   * How many more bytes its outbound queue takes before it passes the outbound limit (and is closed
+   * as a slow consumer); unbounded while nothing is unsent, since then only the kernel's refusal of
+   * the frames being written is judged. 0 once closing. May be read off its loop.
+   */
+  long room();
+
   /** True once closing or closed (may be read off its loop). */
   boolean isClosing();
 

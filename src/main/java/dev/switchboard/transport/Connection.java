@@ -45,7 +45,6 @@ final class Connection implements Client, Subscriber {
   /** The close code of the close frame this node sent (null: none sent). */
   private CloseCode closeSent;
   private volatile boolean closing;
-  /** Bytes handed to Vert.x whose write has not completed yet (queued in Vert.x or in the channel). */
   private final SessionKeeper session;
 
   private final Reassembly reassembly;
@@ -205,6 +204,11 @@ final class Connection implements Client, Subscriber {
   @Override
   public boolean congested() {
     return closing || outbound.congested();
+  }
+
+  @Override
+  public long room() {
+    return closing ? 0 : outbound.room();
   }
 
   @Override

@@ -105,6 +105,12 @@ final class Outbound {
     return pendingBytes() > limit / 2;
   }
 
+  /** What the queue takes before it passes the limit; unbounded while nothing is unsent (see Subscriber#room). */
+  long room() {
+    long pending = pendingBytes();
+    return pending == 0 ? Long.MAX_VALUE : Math.max(0, limit - pending);
+  }
+
   /** Bytes written to the socket but not yet taken by the kernel. */
   private long pendingBytes() {
     ChannelOutboundBuffer out = channel.channel().unsafe().outboundBuffer();

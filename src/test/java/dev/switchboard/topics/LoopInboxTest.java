@@ -89,6 +89,11 @@ class LoopInboxTest {
     }
 
     @Override
+    public long room() {
+      return Long.MAX_VALUE;
+    }
+
+    @Override
     public boolean isClosing() {
       return false;
     }
