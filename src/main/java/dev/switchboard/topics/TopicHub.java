@@ -28,15 +28,15 @@ import java.util.Map;
  */
 public final class TopicHub {
   private static final Logger LOG = LoggerFactory.getLogger(TopicHub.class);
-  /** Most publications appended in one Hazelcast call. */
-  static final int APPEND_BATCH = 256;
 
   /** A topic position. */
   public record Position(long offset, String epoch) {
   }
 
-  /** What {@code topic.subscribe} answers. */
-  /** {@code repeat}: the topic was already followed (or being subscribed): nothing starts, no position moves. */
+  /**
+   * What {@code topic.subscribe} answers. {@code repeat}: the topic was already followed (or being
+   * subscribed): nothing starts, no position moves.
+   */
   public record Subscribed(long offset, String epoch, boolean recovered, int missed, boolean repeat) {
     Subscribed(long offset, String epoch, boolean recovered, int missed) {
       this(offset, epoch, recovered, missed, false);
