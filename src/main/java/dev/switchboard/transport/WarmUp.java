@@ -45,6 +45,21 @@ public final class WarmUp {
   static final int ROUNDS = 5;
   static final int CONNECTIONS = 200;
   static final int PUBLISHES_PER_CONNECTION = 10;
+  /**
+   * Publications the last round then makes one at a time, {@link #PACED_EVERY_MS} apart (about 2 s).
+   * A burst reaches each loop as a few coalesced batches, so the per-publication code (the loop
+   * inbox's batch, the end-of-turn flush, the append) runs a few hundred times at most, and on two
+   * cores it is still in C1's lower tiers when the burst ends; real traffic is one batch per
+   * publication. Paced, they run as they will live - and for longer than one acknowledgement period,
+   * so that the connections' pings, pongs and session saves run too.
+   */
+  static final int PACED_PUBLISHES = 1000;
+  static final int PACED_EVERY_MS = 2;
+
+  /** Every publication the warm-up makes. */
+  static long publications() {
+    return (long) ROUNDS * CONNECTIONS * PUBLISHES_PER_CONNECTION + PACED_PUBLISHES;
+  }
 
   private WarmUp() {
   }
@@ -73,57 +88,111 @@ public final class WarmUp {
     long deadline = started + budgetMs;
     WebSocketClient client = node.vertx().createWebSocketClient(new WebSocketClientOptions()
         .setMaxConnections(CONNECTIONS * 2).setConnectTimeout(2000));
-    Setup setup = new Setup(client, issuer, auth, node.nodeId(), port, deadline);
+    Setup setup = new Setup(node.vertx(), client, issuer, auth, node.nodeId(), port, deadline);
     Future<Void> all = Future.succeededFuture();
     for (int r = 0; r < ROUNDS; r++) {
       int round = r;
+      // each round after the compilers caught up with the last: while C2's queue is long, HotSpot
+      // raises the thresholds for queueing more, so methods made hot meanwhile are only queued
+      // when they run again once it is short - in the next round rather than under real traffic
       all = all.compose(v -> System.currentTimeMillis() >= deadline ? Future.succeededFuture()
-          : new Round(setup, round).run());
+          : new Round(setup, round).run().compose(x -> compiled(node.vertx(), deadline)));
     }
     return all.otherwise(err -> {
       LOG.warn("warm-up ended early: " + err.getMessage());
       return null;
     }).compose(v -> client.close().otherwiseEmpty())
-        .compose(v -> compiled(node.vertx(), deadline))
         .onComplete(v -> LOG.info("warm-up done in " + (System.currentTimeMillis() - started) + " ms"));
   }
 
   /**
-   * Waits (polling, never blocking a thread) until the JIT compilers have caught up with what the
-   * rounds made hot: less than 5 % of a compiler thread busy over the last 250 ms, or the deadline.
+   * Waits until the JIT compilers have caught up with what the rounds made hot: both compile queues
+   * empty on two polls in a row (HotSpot's {@code Compiler.queue}, read off the event loop), or the
+   * deadline. Why the queue and not the compile time: the rounds leave hundreds of C2 compiles
+   * queued, and a quiet 250 ms between two of them used to end the wait early; those compiles then
+   * ran during the node's first real traffic (C2 took half its CPU in the first fan-out). On a JVM
+   * without that command: until compile time grows by less than 5 % of a thread over 250 ms.
    */
   private static Future<Void> compiled(Vertx vertx, long deadline) {
-    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
-      return Future.succeededFuture();
-    }
     Promise<Void> idle = Promise.promise();
-    long[] last = {jit.getTotalCompilationTime()};
-    vertx.setPeriodic(250, id -> {
-      long now = jit.getTotalCompilationTime();
-      if (now - last[0] < 12 || System.currentTimeMillis() >= deadline) {
+    int[] emptyPolls = {0};
+    long[] lastTime = {-1};
+    java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    vertx.setPeriodic(100, id -> vertx.executeBlocking(CompileQueue::pending, false).onComplete(ar -> {
+      boolean done;
+      if (ar.succeeded() && ar.result() >= 0) {
+        emptyPolls[0] = ar.result() == 0 ? emptyPolls[0] + 1 : 0;
+        done = emptyPolls[0] >= 2;
+      } else if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
+        long now = jit.getTotalCompilationTime();
+        done = lastTime[0] >= 0 && now - lastTime[0] < 5;
+        lastTime[0] = now;
+      } else {
+        done = true;
+      }
+      if (done || System.currentTimeMillis() >= deadline) {
         vertx.cancelTimer(id);
         idle.tryComplete();
       }
-      last[0] = now;
-    });
+    }));
     return idle.future();
   }
 
-  /** What every round shares ({@code issuer} null: anonymous connections). */
-  private record Setup(WebSocketClient client, TokenIssuer issuer, SwitchboardConfig.AuthOptions auth, String nodeId,
-                       int port, long deadline) {
+  /** HotSpot's compile queues, read through the DiagnosticCommand MBean ({@code jcmd PID Compiler.queue}). */
+  static final class CompileQueue {
+    private CompileQueue() {
+    }
+
+    /** How many methods wait in the C1 and C2 queues; -1 where the JVM cannot tell. Blocking (about 0.1 ms). */
+    static int pending() {
+      try {
+        Object text = java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
+            new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue",
+            new Object[] {new String[0]}, new String[] {String[].class.getName()});
+        return text instanceof String ? count((String) text) : -1;
+      } catch (Exception | LinkageError e) {
+        return -1;
+      }
+    }
+
+    /** Counts the entries below the "compile queue:" headings (a queue with none says "Empty"). */
+    static int count(String text) {
+      int n = 0;
+      boolean inQueue = false;
+      boolean sawQueue = false;
+      for (String line : text.split("\n")) {
+        String t = line.trim();
+        if (t.endsWith("compile queue:")) {
+          inQueue = true;
+          sawQueue = true;
+        } else if (t.endsWith(":")) {
+          inQueue = false; // another section ("Current compiles:")
+        } else if (inQueue && !t.isEmpty() && !t.equals("Empty")) {
+          n++;
+        }
+      }
+      return sawQueue ? n : -1;
+    }
   }
 
-  /** One round: connect and subscribe all, publish from all, await every delivery, close all. */
+  /** What every round shares ({@code issuer} null: anonymous connections). */
+  private record Setup(Vertx vertx, WebSocketClient client, TokenIssuer issuer, SwitchboardConfig.AuthOptions auth,
+                       String nodeId, int port, long deadline) {
+  }
+
+  /** One round: connect and subscribe all, publish from all, await every delivery (the last round then
+   * publishes paced, see {@link #PACED_PUBLISHES}), close all. */
   private static final class Round {
     /** Every connection gets every publication of every connection. */
     static final long EXPECTED = (long) CONNECTIONS * CONNECTIONS * PUBLISHES_PER_CONNECTION;
+    /** ... and, in the last round, every paced one. */
+    static final long EXPECTED_PACED = EXPECTED + (long) CONNECTIONS * PACED_PUBLISHES;
     final Setup setup;
     final int round;
     final List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
-    final AtomicInteger received = new AtomicInteger();
+    final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
     final Promise<Void> allReceived = Promise.promise();
+    final Promise<Void> pacedReceived = Promise.promise();
 
     Round(Setup setup, int round) {
       this.setup = setup;
@@ -148,13 +217,34 @@ public final class WarmUp {
           }
         }
         return allReceived.future();
-      }).timeout(left, java.util.concurrent.TimeUnit.MILLISECONDS).eventually(() -> {
+      }).compose(v -> round == ROUNDS - 1 ? paced() : Future.succeededFuture())
+          .timeout(left, java.util.concurrent.TimeUnit.MILLISECONDS).eventually(() -> {
         List<Future<Void>> closed = new ArrayList<>();
         for (WebSocket ws : new ArrayList<>(sockets)) {
           closed.add(ws.close((short) 1000).otherwiseEmpty());
         }
         return Future.join(closed);
       });
+    }
+
+    /**
+     * {@link #PACED_PUBLISHES} publications one at a time, each from the next connection in turn (well
+     * within the per-connection request rate); every connection receives them.
+     */
+    private Future<Void> paced() {
+      List<WebSocket> publishers = new ArrayList<>(sockets);
+      int[] sent = {0};
+      setup.vertx().setPeriodic(PACED_EVERY_MS, id -> {
+        if (sent[0] >= PACED_PUBLISHES || System.currentTimeMillis() >= setup.deadline()) {
+          setup.vertx().cancelTimer(id);
+          return;
+        }
+        WebSocket publisher = publishers.get(sent[0] % publishers.size());
+        sent[0]++;
+        publisher.writeTextMessage("{\"id\":" + (1_000_000 + sent[0]) + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\""
+            + TOPIC + "\",\"data\":{\"n\":" + sent[0] + "}}}");
+      });
+      return pacedReceived.future();
     }
 
     private Future<WebSocket> open(int i) {
@@ -182,8 +272,13 @@ public final class WarmUp {
           ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + TOPIC + "\"}}");
         } else if (text.startsWith("{\"type\":\"result\",\"id\":1,")) {
           subscribed.tryComplete(ws);
-        } else if (text.startsWith("{\"type\":\"event\"") && received.incrementAndGet() == EXPECTED) {
-          allReceived.tryComplete();
+        } else if (text.startsWith("{\"type\":\"event\"")) {
+          long n = received.incrementAndGet();
+          if (n == EXPECTED) {
+            allReceived.tryComplete();
+          } else if (n == EXPECTED_PACED) {
+            pacedReceived.tryComplete();
+          }
         } else if (text.startsWith("{\"type\":\"error\"")) {
           subscribed.tryFail(text.length() > 200 ? text.substring(0, 200) : text);
         }

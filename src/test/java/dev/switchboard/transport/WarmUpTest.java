@@ -34,7 +34,7 @@ class WarmUpTest {
       // the rounds did run: every publication of every round is in the warm-up topic's history
       try (WsClient c = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("after", "sb-warmup:*"), Map.of(), null).ok()) {
         JsonNode history = c.call("topic.history", WsClient.params().put("topic", WarmUp.TOPIC).put("limit", 1));
-        assertEquals((long) WarmUp.ROUNDS * WarmUp.CONNECTIONS * WarmUp.PUBLISHES_PER_CONNECTION,
+        assertEquals(WarmUp.publications(),
             history.at("/result/offset").asLong(), history.toString());
         // and a client from the same address connects as usual (the warm-up was not charged to its rate)
         assertEquals("result", c.call("system.ping", WsClient.params()).get("type").asText());
