@@ -47,14 +47,15 @@ final class Replay {
       owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS, t -> step());
       return;
     }
-    // A chunk fits the room the subscriber has left under its outbound limit (and the chunk size),
-    // so a replay alone never makes it a slow consumer, however large the events are against the
-    // limit. An event that does not fit waits until the client has read enough.
-    long room = s.room();
-    long budget = Math.min(TopicHub.REPLAY_CHUNK_BYTES, room);
+    // A chunk is one event, plus more while they fit the room the subscriber has left under its
+    // outbound limit (and the chunk size). Not congested means at most half the limit is unsent, so
+    // a replay alone never makes it a slow consumer unless one event is larger than half the limit
+    // (possible only with a limit below twice the message size): that one is judged like a live
+    // event, rather than held back for a moment when nothing at all is unsent, which a client with
+    // other live topics might never have.
+    long budget = Math.min(TopicHub.REPLAY_CHUNK_BYTES, s.room());
     List<TopicEvent> chunk = new ArrayList<>();
     long bytes = 0;
-    boolean full = false;
     while (!queue.isEmpty()) {
       TopicEvent e = queue.peek();
       if (e.offset > st.last) {
@@ -66,8 +67,7 @@ final class Replay {
       }
       e.jsonFrame();
       int size = e.sharedFrame(s.binary()).readableBytes(); // builds the CBOR frame for a binary subscriber
-      if (chunk.isEmpty() ? size > room : bytes + size > budget) {
-        full = true;
+      if (!chunk.isEmpty() && bytes + size > budget) {
         break;
       }
       queue.poll();
@@ -86,10 +86,6 @@ final class Replay {
           owner.hub.runOnContext(v -> step()); // once written: the next chunk sees the queue it made
         }
       });
-      return;
-    }
-    if (full) {
-      owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS, t -> step()); // the next event needs more room
       return;
     }
     if (handed >= st.last) {
