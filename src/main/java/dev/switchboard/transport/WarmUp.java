@@ -111,30 +111,44 @@ public final class WarmUp {
    * deadline. Why the queue and not the compile time: the rounds leave hundreds of C2 compiles
    * queued, and a quiet 250 ms between two of them used to end the wait early; those compiles then
    * ran during the node's first real traffic (C2 took half its CPU in the first fan-out). On a JVM
-   * without that command: until compile time grows by less than 5 % of a thread over 250 ms.
+   * without that command: until compile time grows by less than 5 % of a thread between two 100 ms polls.
    */
   private static Future<Void> compiled(Vertx vertx, long deadline) {
     Promise<Void> idle = Promise.promise();
     int[] emptyPolls = {0};
     long[] lastTime = {-1};
+    boolean[] polling = {false};
     java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    vertx.setPeriodic(100, id -> vertx.executeBlocking(CompileQueue::pending, false).onComplete(ar -> {
-      boolean done;
-      if (ar.succeeded() && ar.result() >= 0) {
-        emptyPolls[0] = ar.result() == 0 ? emptyPolls[0] + 1 : 0;
-        done = emptyPolls[0] >= 2;
-      } else if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
-        long now = jit.getTotalCompilationTime();
-        done = lastTime[0] >= 0 && now - lastTime[0] < 5;
-        lastTime[0] = now;
-      } else {
-        done = true;
-      }
-      if (done || System.currentTimeMillis() >= deadline) {
+    vertx.setPeriodic(100, id -> {
+      // the deadline is checked here, not only when a poll answers: a busy worker pool must not hold the start
+      if (System.currentTimeMillis() >= deadline || idle.future().isComplete()) {
         vertx.cancelTimer(id);
         idle.tryComplete();
+        return;
       }
-    }));
+      if (polling[0]) {
+        return; // the last poll is still queued: one at a time
+      }
+      polling[0] = true;
+      vertx.executeBlocking(CompileQueue::pending, false).onComplete(ar -> {
+        polling[0] = false;
+        boolean done;
+        if (ar.succeeded() && ar.result() >= 0) {
+          emptyPolls[0] = ar.result() == 0 ? emptyPolls[0] + 1 : 0;
+          done = emptyPolls[0] >= 2;
+        } else if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
+          long now = jit.getTotalCompilationTime();
+          done = lastTime[0] >= 0 && now - lastTime[0] < 5;
+          lastTime[0] = now;
+        } else {
+          done = true;
+        }
+        if (done) {
+          vertx.cancelTimer(id);
+          idle.tryComplete();
+        }
+      });
+    });
     return idle.future();
   }
 
