@@ -38,12 +38,8 @@ public final class Policy {
   /**
    * Gates before the token is even looked at. On success a node connection slot is reserved:
    * the caller must {@link #releaseConnection()} it when the upgrade fails or the socket closes.
+   * {@code ownWarmUp}: the node's own warm-up connection (see WarmUp), not charged to the per-IP rate.
    */
-  public Rejection admitUpgrade(String ip, String origin) {
-    return admitUpgrade(ip, origin, false);
-  }
-
-  /** {@code ownWarmUp}: the node's own warm-up connection (see WarmUp): not charged to the per-IP rate. */
   public Rejection admitUpgrade(String ip, String origin, boolean ownWarmUp) {
     if (draining.getAsBoolean()) {
       return Rejection.of(503, ErrorCode.UNAVAILABLE, "node is draining; connect to another node");

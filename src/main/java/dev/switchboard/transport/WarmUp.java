@@ -226,8 +226,7 @@ public final class WarmUp {
         int id = 100;
         for (WebSocket ws : new ArrayList<>(sockets)) {
           for (int k = 0; k < PUBLISHES_PER_CONNECTION; k++) {
-            ws.writeTextMessage(new JsonObject().put("id", id++).put("method", "topic.publish")
-                .put("params", new JsonObject().put("topic", TOPIC).put("data", new JsonObject().put("k", k))).encode());
+            ws.writeTextMessage(publish(id++, k));
           }
         }
         return allReceived.future();
@@ -255,10 +254,15 @@ public final class WarmUp {
         }
         WebSocket publisher = publishers.get(sent[0] % publishers.size());
         sent[0]++;
-        publisher.writeTextMessage("{\"id\":" + (1_000_000 + sent[0]) + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\""
-            + TOPIC + "\",\"data\":{\"n\":" + sent[0] + "}}}");
+        publisher.writeTextMessage(publish(1_000_000 + sent[0], sent[0]));
       });
       return pacedReceived.future();
+    }
+
+    /** A {@code topic.publish} request to the warm-up topic. */
+    private static String publish(int id, int k) {
+      return "{\"id\":" + id + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\"" + TOPIC
+          + "\",\"data\":{\"k\":" + k + "}}}";
     }
 
     private Future<WebSocket> open(int i) {
