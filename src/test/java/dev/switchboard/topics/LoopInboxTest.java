@@ -33,8 +33,8 @@ class LoopInboxTest {
   }
 
   @AfterAll
-  static void down() {
-    vertx.close().await();
+  static void down() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
   /** Records what the inbox hands it, on the loop. */

@@ -163,7 +163,8 @@ class SubscribeRaceTest {
         }
       }
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (node.context().topics().isOpen(topic).await()) {
+      while (node.context().topics().isOpen(topic).toCompletionStage().toCompletableFuture()
+          .get(5, java.util.concurrent.TimeUnit.SECONDS)) {
         if (System.nanoTime() > deadline) {
           fail("topic " + topic + " stays open with nobody subscribed");
         }

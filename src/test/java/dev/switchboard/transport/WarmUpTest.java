@@ -19,17 +19,17 @@ class WarmUpTest {
 
   @Test
   void aNodeWarmsUpBeforeItIsReadyAndLeavesNoConnectionDeviceOrPresenceBehind() throws Exception {
-    // a tight per-IP connect rate: the warm-up's 600 loopback connections must not be charged to it
+    // a tight per-IP connect rate: the warm-up's 1,000 loopback connections must not be charged to it
     Node node = TestNode.start(Map.of("SB_NODE_WARMUP_MS", "20000", "SB_CONNECT_RATE_PER_IP", "5"));
     Vertx vertx = Vertx.vertx();
     try {
       assertTrue(node.context().ready(), "ready once started, warm-up done");
       assertEquals(0, node.context().local().size(), "every warm-up connection is closed");
       List<?> devices = node.context().directory().devicesOf("sb-warmup-" + node.nodeId() + "-0-0")
-          .toCompletionStage().toCompletableFuture().get();
+          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertTrue(devices.isEmpty(), "its device entries are gone");
       Map<String, List<String>> members = node.context().directory().members(WarmUp.TOPIC)
-          .toCompletionStage().toCompletableFuture().get();
+          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
       assertTrue(members.isEmpty(), "and its presence records: " + members);
       // the rounds did run: every publication of every round is in the warm-up topic's history
       try (WsClient c = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("after", "sb-warmup:*"), Map.of(), null).ok()) {
