@@ -75,6 +75,7 @@ public final class Node {
   private final NodeContext context;
   private final List<GatewayVerticle> gateways;
   private final int port;
+  private volatile dev.switchboard.transport.WarmUp.Report warmUp;
   private volatile Future<Void> stopping;
 
   private Node(NodeContext context, List<GatewayVerticle> gateways) {
@@ -85,6 +86,11 @@ public final class Node {
 
   public NodeContext context() {
     return context;
+  }
+
+  /** What the start-up warm-up did (null until it is over). */
+  public dev.switchboard.transport.WarmUp.Report warmUp() {
+    return warmUp;
   }
 
   public int port() {
@@ -180,8 +186,15 @@ public final class Node {
             return g;
           }, new DeploymentOptions().setInstances(loops))
           .map(id -> new Node(ctx, gateways))
-          .compose(n -> dev.switchboard.transport.WarmUp.run(ctx, n.port(), life.warmupMs())
-              .onComplete(v -> ctx.warming(false)).map(n))
+          .compose(n -> {
+            // takes part in the cross rounds of nodes that join later (they ask announced nodes only: done warming up)
+            dev.switchboard.transport.WarmUp.serve(ctx, n.port(), life.warmupMs());
+            return dev.switchboard.transport.WarmUp.run(ctx, n.port(), life.warmupMs())
+                .onComplete(v -> ctx.warming(false)).map(report -> {
+                  n.warmUp = report;
+                  return n;
+                });
+          })
           .compose(n -> n.announce().map(n)))
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });

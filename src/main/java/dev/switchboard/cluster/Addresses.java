@@ -56,6 +56,15 @@ public final class Addresses {
   }
 
   /**
+   * A node's part in another node's start-up warm-up (sent, never published): JsonObject
+   * {@code {"ms": budget}}; reply {@code {"received": n}} once its cross round is over, or a failure
+   * (503) when it does not take part. See {@code WarmUp.serve}.
+   */
+  public static String warmup(String nodeId) {
+    return "sb.node." + nodeId + ".warmup";
+  }
+
+  /**
    * Hazelcast IMap of live devices: key {@code user + US + device}, value JSON
    * {@code {"user","device","node","member","conn","at"}}; indexed by user and member. One entry per
    * (user, device): a newer connection replaces the entry and closes the older one (4009).

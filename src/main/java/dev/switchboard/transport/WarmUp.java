@@ -2,10 +2,12 @@ package dev.switchboard.transport;
 
 import dev.switchboard.NodeContext;
 import dev.switchboard.auth.TokenIssuer;
+import dev.switchboard.cluster.Addresses;
 import dev.switchboard.config.SwitchboardConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -19,7 +21,6 @@ import java.security.MessageDigest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs the node's hot paths over loopback before it reports ready: a few rounds of WebSocket
@@ -55,6 +56,11 @@ public final class WarmUp {
    */
   static final int PACED_PUBLISHES = 1000;
   static final int PACED_EVERY_MS = 2;
+  /** The cross round's topic, and what each side does in it (see {@link #cross}). */
+  static final String CROSS_TOPIC = "sb-warmup:cross";
+  static final Plan CROSS = new Plan(CROSS_TOPIC, "x", 100, 0, 1500, PACED_EVERY_MS, 2);
+  /** The most time a node gives another node's cross round. */
+  static final long CROSS_MAX_MS = 10_000;
 
   /** Every publication the warm-up makes. */
   static long publications() {
@@ -69,40 +75,154 @@ public final class WarmUp {
         SECRET.getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * What a warm-up did: the local rounds it completed and, when it ran one, its cross round: the
+   * other node, and the events the connections on each side received (each side expects
+   * {@link #CROSS}{@code .allEvents()}); {@code peer} null: no cross round.
+   */
+  public record Report(int rounds, String peer, long receivedHere, long receivedThere, long ms) {
+    static final Report NONE = new Report(0, null, 0, 0, 0);
+  }
+
   /** Runs the rounds; never fails (a warm-up that goes wrong is logged and the node starts anyway). */
-  public static Future<Void> run(NodeContext node, int port, long budgetMs) {
+  public static Future<Report> run(NodeContext node, int port, long budgetMs) {
     if (budgetMs <= 0) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(Report.NONE);
     }
     SwitchboardConfig.AuthOptions auth = node.config().auth();
-    TokenIssuer issuer;
-    if (!auth.secret().isEmpty()) {
-      issuer = new TokenIssuer(node.vertx(), auth);
-    } else if (!auth.required()) {
-      issuer = null;
-    } else {
+    if (!canConnect(auth)) {
       LOG.info("warm-up skipped: no token can be minted here (no SB_JWT_SECRET)");
-      return Future.succeededFuture();
+      return Future.succeededFuture(Report.NONE);
     }
     long started = System.currentTimeMillis();
     long deadline = started + budgetMs;
-    WebSocketClient client = node.vertx().createWebSocketClient(new WebSocketClientOptions()
-        .setMaxConnections(CONNECTIONS * 2).setConnectTimeout(2000));
-    Setup setup = new Setup(node.vertx(), client, issuer, auth, node.nodeId(), port, deadline);
+    Setup setup = setup(node, port, deadline);
     Future<Void> all = Future.succeededFuture();
+    int[] rounds = {0};
+    Report[] cross = {Report.NONE};
     for (int r = 0; r < ROUNDS; r++) {
-      int round = r;
+      Plan plan = new Plan(TOPIC, String.valueOf(r), CONNECTIONS, PUBLISHES_PER_CONNECTION,
+          r == ROUNDS - 1 ? PACED_PUBLISHES : 0, PACED_EVERY_MS, 1);
       // each round after the compilers caught up with the last: while C2's queue is long, HotSpot
       // raises the thresholds for queueing more, so methods made hot meanwhile are only queued
       // when they run again once it is short - in the next round rather than under real traffic
       all = all.compose(v -> System.currentTimeMillis() >= deadline ? Future.succeededFuture()
-          : new Round(setup, round).run().compose(x -> compiled(node.vertx(), deadline)));
+          : new Round(setup, plan).run(Future.succeededFuture(), Promise.promise())
+              .compose(x -> compiled(node.vertx(), deadline)).onSuccess(x -> rounds[0]++));
     }
-    return all.otherwise(err -> {
-      LOG.warn("warm-up ended early: " + err.getMessage());
-      return null;
-    }).compose(v -> client.close().otherwiseEmpty())
-        .onComplete(v -> LOG.info("warm-up done in " + (System.currentTimeMillis() - started) + " ms"));
+    return all.compose(v -> System.currentTimeMillis() >= deadline ? Future.succeededFuture()
+            : cross(node, setup).compose(c -> {
+              cross[0] = c;
+              return compiled(node.vertx(), deadline);
+            }))
+        .otherwise(err -> {
+          LOG.warn("warm-up ended early: " + err.getMessage());
+          return null;
+        }).compose(v -> setup.client().close().otherwiseEmpty()).map(v -> {
+          Report report = new Report(rounds[0], cross[0].peer(), cross[0].receivedHere(), cross[0].receivedThere(),
+              System.currentTimeMillis() - started);
+          LOG.info("warm-up done in " + report.ms() + " ms: " + report.rounds() + " of " + ROUNDS + " rounds"
+              + (report.peer() == null ? "" : ", cross round with node " + report.peer() + ": "
+              + report.receivedHere() + " and " + report.receivedThere() + " of " + CROSS.allEvents() + " events"));
+          return report;
+        });
+  }
+
+  private static boolean canConnect(SwitchboardConfig.AuthOptions auth) {
+    return !auth.secret().isEmpty() || !auth.required();
+  }
+
+  private static Setup setup(NodeContext node, int port, long deadline) {
+    SwitchboardConfig.AuthOptions auth = node.config().auth();
+    TokenIssuer issuer = auth.secret().isEmpty() ? null : new TokenIssuer(node.vertx(), auth);
+    WebSocketClient client = node.vertx().createWebSocketClient(new WebSocketClientOptions()
+        .setMaxConnections(CONNECTIONS * 2).setConnectTimeout(2000));
+    return new Setup(node.vertx(), client, issuer, auth, node.nodeId(), port, deadline);
+  }
+
+  // ------------------------------------------------------------------ the cross round
+
+  /**
+   * The cross round: {@link #CROSS} on this node and, at the same time, on one other node of the
+   * cluster (asked over {@link Addresses#warmup}), both on {@link #CROSS_TOPIC}. Each side's
+   * connections receive both sides' publications, so both nodes run the paths a lone node never
+   * does: the clustered event bus out and in, Hazelcast's remote and backup operations (ring appends,
+   * device entries, sessions and presence owned by the other member). Without it the node that started
+   * first compiled those paths under its first real cross-node traffic: two nodes spent about half
+   * their CPU in C2 then. The other node publishes as soon as it is subscribed; this one waits for
+   * the first of those events (so both sides are subscribed) before it publishes. Skipped when no
+   * other node is announced, or when the other node does not take part (busy, draining, older).
+   */
+  private static Future<Report> cross(NodeContext node, Setup setup) {
+    if (node.directory() == null) {
+      return Future.succeededFuture(Report.NONE);
+    }
+    return node.directory().nodes().compose(nodes -> {
+      List<String> peers = new ArrayList<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        String id = nodes.getJsonObject(i).getString("node_id");
+        if (id != null && !id.equals(node.nodeId())) {
+          peers.add(id);
+        }
+      }
+      if (peers.isEmpty()) {
+        return Future.succeededFuture(Report.NONE);
+      }
+      String peer = peers.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(peers.size()));
+      Round round = new Round(setup, CROSS);
+      Promise<Void> subscribed = Promise.promise();
+      Future<Void> mine = round.run(round.firstEvent.future(), subscribed);
+      Future<Long> theirs = subscribed.future().compose(v -> {
+        long left = Math.max(1, setup.deadline() - System.currentTimeMillis());
+        return node.vertx().eventBus().<JsonObject>request(Addresses.warmup(peer), new JsonObject().put("ms", left),
+            new DeliveryOptions().setSendTimeout(left + 1000));
+      }).map(m -> m.body().getLong("received", 0L)).onFailure(err -> {
+        // the other side is not taking part: this side stops waiting for its events
+        round.firstEvent.tryFail(err);
+        round.allReceived.tryFail(err);
+      });
+      return Future.join(mine, theirs).transform(ar -> {
+        if (ar.failed()) {
+          LOG.info("warm-up: cross round with node " + peer + " incomplete: " + ar.cause().getMessage());
+        }
+        return Future.succeededFuture(new Report(0, peer, round.received.get(),
+            theirs.succeeded() ? theirs.result() : 0, 0));
+      });
+    });
+  }
+
+  /**
+   * Takes part in other nodes' cross rounds: on {@link Addresses#warmup}(this node) a request
+   * {@code {"ms": budget}} runs {@link #CROSS} here (one at a time, not while draining, at most
+   * {@link #CROSS_MAX_MS}), waits for the compilers, and replies {@code {"received": n}}; it fails
+   * (code 503) when busy, draining or unable to connect. Only on nodes whose own warm-up is on.
+   */
+  public static void serve(NodeContext node, int port, long budgetMs) {
+    if (budgetMs <= 0 || !canConnect(node.config().auth())) {
+      return;
+    }
+    java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+    node.vertx().eventBus().<JsonObject>consumer(Addresses.warmup(node.nodeId()), m -> {
+      if (node.draining() || !busy.compareAndSet(false, true)) {
+        m.fail(503, "not taking part now");
+        return;
+      }
+      long budget = Math.max(1, Math.min(CROSS_MAX_MS, m.body() == null ? 0 : m.body().getLong("ms", 0L)));
+      long deadline = System.currentTimeMillis() + budget;
+      Setup setup = setup(node, port, deadline);
+      Round round = new Round(setup, CROSS);
+      round.run(Future.succeededFuture(), Promise.promise())
+          .compose(v -> compiled(node.vertx(), deadline))
+          .eventually(() -> setup.client().close().otherwiseEmpty())
+          .onComplete(ar -> {
+            busy.set(false);
+            if (ar.succeeded()) {
+              m.reply(new JsonObject().put("received", round.received.get()));
+            } else {
+              m.fail(503, "cross round incomplete");
+            }
+          });
+    });
   }
 
   /**
@@ -194,28 +314,43 @@ public final class WarmUp {
                        String nodeId, int port, long deadline) {
   }
 
-  /** One round: connect and subscribe all, publish from all, await every delivery (the last round then
-   * publishes paced, see {@link #PACED_PUBLISHES}), close all. */
-  private static final class Round {
-    /** Every connection gets every publication of every connection. */
-    static final long EXPECTED = (long) CONNECTIONS * CONNECTIONS * PUBLISHES_PER_CONNECTION;
-    /** ... and, in the last round, every paced one. */
-    static final long EXPECTED_PACED = EXPECTED + (long) CONNECTIONS * PACED_PUBLISHES;
-    final Setup setup;
-    final int round;
-    final List<WebSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
-    final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
-    final Promise<Void> allReceived = Promise.promise();
-    final Promise<Void> pacedReceived = Promise.promise();
-
-    Round(Setup setup, int round) {
-      this.setup = setup;
-      this.round = round;
+  /**
+   * What one round does: {@code connections} subscribe to {@code topic}; each publishes {@code burst}
+   * at once; then {@code paced} publications go out one at a time, {@code everyMs} apart, from the
+   * connections in turn. {@code sides}: how many nodes make the paced ones (1, or 2 in a cross round),
+   * so that every connection expects {@code connections * burst + paced * sides} events.
+   */
+  record Plan(String topic, String name, int connections, int burst, int paced, int everyMs, int sides) {
+    long burstEvents() {
+      return (long) connections * connections * burst;
     }
 
-    Future<Void> run() {
+    long allEvents() {
+      return burstEvents() + (long) connections * paced * sides;
+    }
+  }
+
+  /** One round: connect and subscribe all, publish the burst from all, await every delivery, publish paced
+   * (once {@code pacedStart} completes), await every delivery again, close all with 1000. */
+  private static final class Round {
+    final Setup setup;
+    final Plan plan;
+    final List<WebSocket> sockets = new ArrayList<>(); // guarded by itself
+    boolean over; // guarded by sockets
+    final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    final Promise<Void> firstEvent = Promise.promise();
+    final Promise<Void> burstReceived = Promise.promise();
+    final Promise<Void> allReceived = Promise.promise();
+
+    Round(Setup setup, Plan plan) {
+      this.setup = setup;
+      this.plan = plan;
+    }
+
+    /** Runs the round; {@code subscribed} completes once every connection is subscribed. */
+    Future<Void> run(Future<Void> pacedStart, Promise<Void> subscribed) {
       List<Future<WebSocket>> opened = new ArrayList<>();
-      for (int i = 0; i < CONNECTIONS; i++) {
+      for (int i = 0; i < plan.connections(); i++) {
         opened.add(open(i));
       }
       long left = Math.max(1, setup.deadline() - System.currentTimeMillis());
@@ -223,50 +358,64 @@ public final class WarmUp {
         if (ar.failed()) {
           return Future.failedFuture(ar.cause());
         }
+        subscribed.tryComplete();
+        if (plan.burst() == 0) {
+          return Future.succeededFuture();
+        }
         int id = 100;
-        for (WebSocket ws : new ArrayList<>(sockets)) {
-          for (int k = 0; k < PUBLISHES_PER_CONNECTION; k++) {
-            ws.writeTextMessage(publish(id++, k));
+        for (WebSocket ws : snapshot()) {
+          for (int k = 0; k < plan.burst(); k++) {
+            ws.writeTextMessage(publish(plan.topic(), id++, k));
           }
         }
-        return allReceived.future();
-      }).compose(v -> round == ROUNDS - 1 ? paced() : Future.succeededFuture())
+        return burstReceived.future();
+      }).compose(v -> plan.paced() == 0 ? Future.succeededFuture() : pacedStart.compose(x -> paced()))
           .timeout(left, java.util.concurrent.TimeUnit.MILLISECONDS).eventually(() -> {
+        subscribed.tryFail("warm-up round ended");
+        List<WebSocket> open;
+        synchronized (sockets) {
+          over = true; // one that connects from now on is closed as it connects
+          open = new ArrayList<>(sockets);
+        }
         List<Future<Void>> closed = new ArrayList<>();
-        for (WebSocket ws : new ArrayList<>(sockets)) {
+        for (WebSocket ws : open) {
           closed.add(ws.close((short) 1000).otherwiseEmpty());
         }
         return Future.join(closed);
       });
     }
 
-    /**
-     * {@link #PACED_PUBLISHES} publications one at a time, each from the next connection in turn (well
-     * within the per-connection request rate); every connection receives them.
-     */
+    /** {@code paced} publications one at a time, each from the next connection in turn (well within the
+     * per-connection request rate); every connection receives them, and those of the other side. */
     private Future<Void> paced() {
-      List<WebSocket> publishers = new ArrayList<>(sockets);
+      List<WebSocket> publishers = snapshot();
       int[] sent = {0};
-      setup.vertx().setPeriodic(PACED_EVERY_MS, id -> {
-        if (sent[0] >= PACED_PUBLISHES || System.currentTimeMillis() >= setup.deadline()) {
+      setup.vertx().setPeriodic(plan.everyMs(), id -> {
+        if (sent[0] >= plan.paced() || System.currentTimeMillis() >= setup.deadline()) {
           setup.vertx().cancelTimer(id);
           return;
         }
         WebSocket publisher = publishers.get(sent[0] % publishers.size());
         sent[0]++;
-        publisher.writeTextMessage(publish(1_000_000 + sent[0], sent[0]));
+        publisher.writeTextMessage(publish(plan.topic(), 1_000_000 + sent[0], sent[0]));
       });
-      return pacedReceived.future();
+      return allReceived.future();
     }
 
-    /** A {@code topic.publish} request to the warm-up topic. */
-    private static String publish(int id, int k) {
-      return "{\"id\":" + id + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\"" + TOPIC
+    private List<WebSocket> snapshot() {
+      synchronized (sockets) {
+        return new ArrayList<>(sockets);
+      }
+    }
+
+    /** A {@code topic.publish} request. */
+    private static String publish(String topic, int id, int k) {
+      return "{\"id\":" + id + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\"" + topic
           + "\",\"data\":{\"k\":" + k + "}}}";
     }
 
     private Future<WebSocket> open(int i) {
-      String user = "sb-warmup-" + setup.nodeId() + "-" + round + "-" + i;
+      String user = "sb-warmup-" + setup.nodeId() + "-" + plan.name() + "-" + i;
       String uri = "/ws";
       SwitchboardConfig.AuthOptions auth = setup.auth();
       if (setup.issuer() != null) {
@@ -283,19 +432,23 @@ public final class WarmUp {
       WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(setup.port()).setURI(uri)
           .addHeader(HEADER, SECRET);
       Promise<WebSocket> subscribed = Promise.promise();
+      long burstEvents = plan.burstEvents();
+      long allEvents = plan.allEvents();
       // handlers before the connect: the `connected` frame can arrive with the 101
       io.vertx.core.http.ClientWebSocket ws = setup.client().webSocket();
       ws.textMessageHandler(text -> {
         if (text.startsWith("{\"type\":\"connected\"")) {
-          ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + TOPIC + "\"}}");
+          ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + plan.topic() + "\"}}");
         } else if (text.startsWith("{\"type\":\"result\",\"id\":1,")) {
           subscribed.tryComplete(ws);
         } else if (text.startsWith("{\"type\":\"event\"")) {
+          firstEvent.tryComplete();
           long n = received.incrementAndGet();
-          if (n == EXPECTED) {
+          if (n == burstEvents) {
+            burstReceived.tryComplete();
+          }
+          if (n == allEvents) {
             allReceived.tryComplete();
-          } else if (n == EXPECTED_PACED) {
-            pacedReceived.tryComplete();
           }
         } else if (text.startsWith("{\"type\":\"error\"")) {
           subscribed.tryFail(text.length() > 200 ? text.substring(0, 200) : text);
@@ -303,8 +456,19 @@ public final class WarmUp {
       });
       ws.exceptionHandler(subscribed::tryFail);
       ws.closeHandler(v -> subscribed.tryFail("closed"));
-      ws.connect(options).onFailure(subscribed::tryFail).onSuccess(sockets::add); // closed with 1000 at the round's end
+      ws.connect(options).onFailure(subscribed::tryFail).onSuccess(this::keep); // closed with 1000 at the round's end
       return subscribed.future();
+    }
+
+    /** Keeps a connection for the round's end, or closes it now when the round is already over (timed out). */
+    private void keep(WebSocket ws) {
+      synchronized (sockets) {
+        if (!over) {
+          sockets.add(ws);
+          return;
+        }
+      }
+      ws.close((short) 1000);
     }
   }
 }

@@ -44,4 +44,38 @@ class WarmUpTest {
       vertx.close();
     }
   }
+
+  @Test
+  void aJoiningNodeRunsACrossRoundWithAnAnnouncedNodeAndNeitherKeepsItsConnectionsDevicesOrPresence() throws Exception {
+    int p1 = TestNode.freePort();
+    int p2 = TestNode.freePort();
+    String members = "127.0.0.1:" + p1 + ",127.0.0.1:" + p2;
+    // the first node's own warm-up is cut short at once (1 ms), but it takes part in others' cross rounds
+    Node first = TestNode.start(Map.of("SB_NODE_WARMUP_MS", "1", "SB_NODE_ID", "warm-a",
+        "SB_CLUSTER_PORT", String.valueOf(p1), "SB_CLUSTER_MEMBERS", members));
+    Node joining = null;
+    try {
+      joining = TestNode.start(Map.of("SB_NODE_WARMUP_MS", "30000", "SB_NODE_ID", "warm-b",
+          "SB_CLUSTER_PORT", String.valueOf(p2), "SB_CLUSTER_MEMBERS", members));
+      WarmUp.Report report = joining.warmUp();
+      assertEquals(WarmUp.ROUNDS, report.rounds(), report.toString());
+      assertEquals("warm-a", report.peer(), report.toString());
+      // every connection on each side received every publication of both sides (each side publishes paced
+      // only once subscribed): the clustered bus both ways
+      assertEquals(2L * WarmUp.CROSS.paced() * WarmUp.CROSS.connections(), WarmUp.CROSS.allEvents());
+      assertEquals(WarmUp.CROSS.allEvents(), report.receivedHere(), report.toString());
+      assertEquals(WarmUp.CROSS.allEvents(), report.receivedThere(), report.toString());
+      for (Node n : List.of(first, joining)) {
+        assertEquals(0, n.context().local().size(), n.nodeId() + ": every warm-up connection is closed");
+        List<?> devices = n.context().directory().devicesOf("sb-warmup-" + n.nodeId() + "-x-0")
+            .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(devices.isEmpty(), n.nodeId() + ": its cross round's device entries are gone");
+      }
+      Map<String, List<String>> present = joining.context().directory().members(WarmUp.CROSS_TOPIC)
+          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertTrue(present.isEmpty(), "and its presence records: " + present);
+    } finally {
+      TestNode.stop(joining, first);
+    }
+  }
 }
