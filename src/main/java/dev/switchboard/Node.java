@@ -187,9 +187,10 @@ public final class Node {
           }, new DeploymentOptions().setInstances(loops))
           .map(id -> new Node(ctx, gateways))
           .compose(n -> {
-            // takes part in the cross rounds of nodes that join later (they ask announced nodes only: done warming up)
-            dev.switchboard.transport.WarmUp.serve(ctx, n.port(), life.warmupMs());
-            return dev.switchboard.transport.WarmUp.run(ctx, n.port(), life.warmupMs())
+            // takes part in the cross rounds of nodes that join later (they ask announced nodes only:
+            // registered before this one announces itself, after its own warm-up)
+            return dev.switchboard.transport.WarmUp.serve(ctx, n.port(), life.warmupMs()).otherwiseEmpty()
+                .compose(x -> dev.switchboard.transport.WarmUp.run(ctx, n.port(), life.warmupMs()))
                 .onComplete(v -> ctx.warming(false)).map(report -> {
                   n.warmUp = report;
                   return n;

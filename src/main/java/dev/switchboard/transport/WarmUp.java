@@ -59,8 +59,11 @@ public final class WarmUp {
   /** The cross round's topic, and what each side does in it (see {@link #cross}). */
   static final String CROSS_TOPIC = "sb-warmup:cross";
   static final Plan CROSS = new Plan(CROSS_TOPIC, "x", 100, 0, 1500, PACED_EVERY_MS, 2);
-  /** The most time a node gives another node's cross round. */
+  /** The most time a node gives another node's cross round, and the least it starts one with. */
   static final long CROSS_MAX_MS = 10_000;
+  static final long CROSS_MIN_MS = 4_000;
+  /** A round's nonce: publications carry it, and only those with the round's own count. */
+  private static final java.util.regex.Pattern NONCE = java.util.regex.Pattern.compile("[A-Za-z0-9]{8,32}");
 
   /** Every publication the warm-up makes. */
   static long publications() {
@@ -76,9 +79,9 @@ public final class WarmUp {
   }
 
   /**
-   * What a warm-up did: the local rounds it completed and, when it ran one, its cross round: the
-   * other node, and the events the connections on each side received (each side expects
-   * {@link #CROSS}{@code .allEvents()}); {@code peer} null: no cross round.
+   * What a warm-up did: the local rounds it completed and its cross round: the node it asked
+   * ({@code null}: none), and the events of the round the connections on each side received (each
+   * side expects {@link #CROSS}{@code .allEvents()}; 0 on the other side when it did not take part).
    */
   public record Report(int rounds, String peer, long receivedHere, long receivedThere, long ms) {
     static final Report NONE = new Report(0, null, 0, 0, 0);
@@ -107,10 +110,10 @@ public final class WarmUp {
       // raises the thresholds for queueing more, so methods made hot meanwhile are only queued
       // when they run again once it is short - in the next round rather than under real traffic
       all = all.compose(v -> System.currentTimeMillis() >= deadline ? Future.succeededFuture()
-          : new Round(setup, plan).run(Future.succeededFuture(), Promise.promise())
+          : new Round(setup, plan, SwitchboardConfig.randomId(12)).run(Future.succeededFuture(), Promise.promise())
               .compose(x -> compiled(node.vertx(), deadline)).onSuccess(x -> rounds[0]++));
     }
-    return all.compose(v -> System.currentTimeMillis() >= deadline ? Future.succeededFuture()
+    return all.compose(v -> deadline - System.currentTimeMillis() < CROSS_MIN_MS + 1000 ? Future.succeededFuture()
             : cross(node, setup).compose(c -> {
               cross[0] = c;
               return compiled(node.vertx(), deadline);
@@ -169,13 +172,16 @@ public final class WarmUp {
         return Future.succeededFuture(Report.NONE);
       }
       String peer = peers.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(peers.size()));
-      Round round = new Round(setup, CROSS);
+      Round round = new Round(setup, CROSS, SwitchboardConfig.randomId(16));
       Promise<Void> subscribed = Promise.promise();
       Future<Void> mine = round.run(round.firstEvent.future(), subscribed);
       Future<Long> theirs = subscribed.future().compose(v -> {
-        long left = Math.max(1, setup.deadline() - System.currentTimeMillis());
-        return node.vertx().eventBus().<JsonObject>request(Addresses.warmup(peer), new JsonObject().put("ms", left),
-            new DeliveryOptions().setSendTimeout(left + 1000));
+        // the other side gets what is left but a margin, so that its answer (after its compiles) is
+        // here before this side's deadline: the warm-up never holds the start past node.warmup_ms
+        long left = setup.deadline() - System.currentTimeMillis();
+        return node.vertx().eventBus().<JsonObject>request(Addresses.warmup(peer),
+            new JsonObject().put("ms", left - 500).put("nonce", round.nonce),
+            new DeliveryOptions().setSendTimeout(Math.max(1, left)));
       }).map(m -> m.body().getLong("received", 0L)).onFailure(err -> {
         // the other side is not taking part: this side stops waiting for its events
         round.firstEvent.tryFail(err);
@@ -193,36 +199,57 @@ public final class WarmUp {
 
   /**
    * Takes part in other nodes' cross rounds: on {@link Addresses#warmup}(this node) a request
-   * {@code {"ms": budget}} runs {@link #CROSS} here (one at a time, not while draining, at most
-   * {@link #CROSS_MAX_MS}), waits for the compilers, and replies {@code {"received": n}}; it fails
-   * (code 503) when busy, draining or unable to connect. Only on nodes whose own warm-up is on.
+   * {@code {"ms": budget, "nonce": id}} runs {@link #CROSS} here under that nonce (one at a time, not
+   * while draining, for at most {@code ms} and at most {@link #CROSS_MAX_MS}; refused below
+   * {@link #CROSS_MIN_MS}), waits for the compilers within that time, and replies
+   * {@code {"received": n}}. Fails with 400 for a malformed request, 503 when busy, draining or
+   * the round did not complete. Only on nodes whose own warm-up is on; completes once registered.
    */
-  public static void serve(NodeContext node, int port, long budgetMs) {
+  public static Future<Void> serve(NodeContext node, int port, long budgetMs) {
     if (budgetMs <= 0 || !canConnect(node.config().auth())) {
-      return;
+      return Future.succeededFuture();
     }
     java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
-    node.vertx().eventBus().<JsonObject>consumer(Addresses.warmup(node.nodeId()), m -> {
-      if (node.draining() || !busy.compareAndSet(false, true)) {
+    return node.vertx().eventBus().consumer(Addresses.warmup(node.nodeId()), m -> {
+      Object ms = m.body() instanceof JsonObject ? ((JsonObject) m.body()).getValue("ms") : null;
+      Object nonce = m.body() instanceof JsonObject ? ((JsonObject) m.body()).getValue("nonce") : null;
+      if (!(ms instanceof Number) || !(nonce instanceof String) || !NONCE.matcher((String) nonce).matches()) {
+        m.fail(400, "expected {\"ms\": number, \"nonce\": id}");
+        return;
+      }
+      long budget = Math.min(CROSS_MAX_MS, ((Number) ms).longValue());
+      if (budget < CROSS_MIN_MS || node.draining() || !busy.compareAndSet(false, true)) {
         m.fail(503, "not taking part now");
         return;
       }
-      long budget = Math.max(1, Math.min(CROSS_MAX_MS, m.body() == null ? 0 : m.body().getLong("ms", 0L)));
-      long deadline = System.currentTimeMillis() + budget;
-      Setup setup = setup(node, port, deadline);
-      Round round = new Round(setup, CROSS);
-      round.run(Future.succeededFuture(), Promise.promise())
-          .compose(v -> compiled(node.vertx(), deadline))
-          .eventually(() -> setup.client().close().otherwiseEmpty())
-          .onComplete(ar -> {
-            busy.set(false);
-            if (ar.succeeded()) {
-              m.reply(new JsonObject().put("received", round.received.get()));
-            } else {
-              m.fail(503, "cross round incomplete");
-            }
-          });
-    });
+      Future<Void> done;
+      Round round;
+      Setup setup = null;
+      try {
+        long deadline = System.currentTimeMillis() + budget;
+        setup = setup(node, port, deadline);
+        round = new Round(setup, CROSS, (String) nonce);
+        done = round.run(Future.succeededFuture(), Promise.promise())
+            .compose(v -> compiled(node.vertx(), deadline));
+      } catch (RuntimeException e) {
+        busy.set(false);
+        if (setup != null) {
+          setup.client().close();
+        }
+        LOG.warn("warm-up: could not run a cross round: " + e);
+        m.fail(503, "not taking part now");
+        return;
+      }
+      WebSocketClient client = setup.client();
+      done.eventually(() -> client.close().otherwiseEmpty()).onComplete(ar -> {
+        busy.set(false);
+        if (ar.succeeded()) {
+          m.reply(new JsonObject().put("received", round.received.get()));
+        } else {
+          m.fail(503, "cross round incomplete");
+        }
+      });
+    }).completion();
   }
 
   /**
@@ -335,6 +362,9 @@ public final class WarmUp {
   private static final class Round {
     final Setup setup;
     final Plan plan;
+    /** Carried by this round's publications; only those are counted (others may share the topic). */
+    final String nonce;
+    private final String mark;
     final List<WebSocket> sockets = new ArrayList<>(); // guarded by itself
     boolean over; // guarded by sockets
     final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
@@ -342,9 +372,14 @@ public final class WarmUp {
     final Promise<Void> burstReceived = Promise.promise();
     final Promise<Void> allReceived = Promise.promise();
 
-    Round(Setup setup, Plan plan) {
+    /** A paced timer still running, or -1; cancelled when the round ends. */
+    private volatile long pacer = -1;
+
+    Round(Setup setup, Plan plan, String nonce) {
       this.setup = setup;
       this.plan = plan;
+      this.nonce = nonce;
+      this.mark = "\"r\":\"" + nonce + "\"";
     }
 
     /** Runs the round; {@code subscribed} completes once every connection is subscribed. */
@@ -365,13 +400,16 @@ public final class WarmUp {
         int id = 100;
         for (WebSocket ws : snapshot()) {
           for (int k = 0; k < plan.burst(); k++) {
-            ws.writeTextMessage(publish(plan.topic(), id++, k));
+            ws.writeTextMessage(publish(id++, k));
           }
         }
         return burstReceived.future();
       }).compose(v -> plan.paced() == 0 ? Future.succeededFuture() : pacedStart.compose(x -> paced()))
           .timeout(left, java.util.concurrent.TimeUnit.MILLISECONDS).eventually(() -> {
         subscribed.tryFail("warm-up round ended");
+        if (pacer >= 0) {
+          setup.vertx().cancelTimer(pacer);
+        }
         List<WebSocket> open;
         synchronized (sockets) {
           over = true; // one that connects from now on is closed as it connects
@@ -390,14 +428,14 @@ public final class WarmUp {
     private Future<Void> paced() {
       List<WebSocket> publishers = snapshot();
       int[] sent = {0};
-      setup.vertx().setPeriodic(plan.everyMs(), id -> {
+      pacer = setup.vertx().setPeriodic(plan.everyMs(), id -> {
         if (sent[0] >= plan.paced() || System.currentTimeMillis() >= setup.deadline()) {
           setup.vertx().cancelTimer(id);
           return;
         }
         WebSocket publisher = publishers.get(sent[0] % publishers.size());
         sent[0]++;
-        publisher.writeTextMessage(publish(plan.topic(), 1_000_000 + sent[0], sent[0]));
+        publisher.writeTextMessage(publish(1_000_000 + sent[0], sent[0]));
       });
       return allReceived.future();
     }
@@ -408,10 +446,10 @@ public final class WarmUp {
       }
     }
 
-    /** A {@code topic.publish} request. */
-    private static String publish(String topic, int id, int k) {
-      return "{\"id\":" + id + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\"" + topic
-          + "\",\"data\":{\"k\":" + k + "}}}";
+    /** A {@code topic.publish} request of this round (its data carries the nonce). */
+    private String publish(int id, int k) {
+      return "{\"id\":" + id + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\"" + plan.topic()
+          + "\",\"data\":{\"k\":" + k + "," + mark + "}}}";
     }
 
     private Future<WebSocket> open(int i) {
@@ -441,7 +479,7 @@ public final class WarmUp {
           ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + plan.topic() + "\"}}");
         } else if (text.startsWith("{\"type\":\"result\",\"id\":1,")) {
           subscribed.tryComplete(ws);
-        } else if (text.startsWith("{\"type\":\"event\"")) {
+        } else if (text.startsWith("{\"type\":\"event\"") && text.contains(mark)) {
           firstEvent.tryComplete();
           long n = received.incrementAndGet();
           if (n == burstEvents) {

@@ -46,7 +46,7 @@ class WarmUpTest {
   }
 
   @Test
-  void aJoiningNodeRunsACrossRoundWithAnAnnouncedNodeAndNeitherKeepsItsConnectionsDevicesOrPresence() throws Exception {
+  void aJoiningNodeRunsACrossRoundWithAnAnnouncedNodeAndNeitherKeepsItsConnectionsOrDevices() throws Exception {
     int p1 = TestNode.freePort();
     int p2 = TestNode.freePort();
     String members = "127.0.0.1:" + p1 + ",127.0.0.1:" + p2;
@@ -60,22 +60,59 @@ class WarmUpTest {
       WarmUp.Report report = joining.warmUp();
       assertEquals(WarmUp.ROUNDS, report.rounds(), report.toString());
       assertEquals("warm-a", report.peer(), report.toString());
-      // every connection on each side received every publication of both sides (each side publishes paced
-      // only once subscribed): the clustered bus both ways
+      // every connection on each side received every publication of both sides (each side publishes
+      // only once subscribed, the joining one only once it has seen the other's): the bus both ways
       assertEquals(2L * WarmUp.CROSS.paced() * WarmUp.CROSS.connections(), WarmUp.CROSS.allEvents());
       assertEquals(WarmUp.CROSS.allEvents(), report.receivedHere(), report.toString());
       assertEquals(WarmUp.CROSS.allEvents(), report.receivedThere(), report.toString());
       for (Node n : List.of(first, joining)) {
         assertEquals(0, n.context().local().size(), n.nodeId() + ": every warm-up connection is closed");
-        List<?> devices = n.context().directory().devicesOf("sb-warmup-" + n.nodeId() + "-x-0")
-            .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertTrue(devices.isEmpty(), n.nodeId() + ": its cross round's device entries are gone");
+        noDevicesLeft(n, "sb-warmup-" + n.nodeId() + "-x-", WarmUp.CROSS.connections());
       }
-      Map<String, List<String>> present = joining.context().directory().members(WarmUp.CROSS_TOPIC)
-          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
-      assertTrue(present.isEmpty(), "and its presence records: " + present);
     } finally {
       TestNode.stop(joining, first);
+    }
+  }
+
+  @Test
+  void aJoiningNodeWhoseOnlyPeerTakesNoPartGoesReadyWithoutWaitingForItsBudget() throws Exception {
+    int p1 = TestNode.freePort();
+    int p2 = TestNode.freePort();
+    String members = "127.0.0.1:" + p1 + ",127.0.0.1:" + p2;
+    // warm-up off: this node does not serve cross rounds (no handler for its address)
+    Node first = TestNode.start(Map.of("SB_NODE_WARMUP_MS", "0", "SB_NODE_ID", "cold-a",
+        "SB_CLUSTER_PORT", String.valueOf(p1), "SB_CLUSTER_MEMBERS", members));
+    Node joining = null;
+    try {
+      joining = TestNode.start(Map.of("SB_NODE_WARMUP_MS", "60000", "SB_NODE_ID", "cold-b",
+          "SB_CLUSTER_PORT", String.valueOf(p2), "SB_CLUSTER_MEMBERS", members));
+      WarmUp.Report report = joining.warmUp();
+      assertEquals(WarmUp.ROUNDS, report.rounds(), report.toString());
+      assertEquals("cold-a", report.peer(), report.toString());
+      assertEquals(0, report.receivedThere(), report.toString());
+      assertEquals(0, report.receivedHere(), "the other node published nothing: " + report);
+      // the refusal ended the round at once: not held to the 60 s budget
+      assertTrue(report.ms() < 45_000, report.toString());
+      assertEquals(0, joining.context().local().size(), "every warm-up connection is closed");
+      noDevicesLeft(joining, "sb-warmup-cold-b-x-", WarmUp.CROSS.connections());
+    } finally {
+      TestNode.stop(joining, first);
+    }
+  }
+
+  /** The device entries of users {@code prefix}0..n-1 are gone (they are removed as the closes land). */
+  private static void noDevicesLeft(Node n, String prefix, int count) throws Exception {
+    long deadline = System.currentTimeMillis() + 10_000;
+    for (int i = 0; i < count; i++) {
+      while (true) {
+        List<?> devices = n.context().directory().devicesOf(prefix + i)
+            .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        if (devices.isEmpty()) {
+          break;
+        }
+        assertTrue(System.currentTimeMillis() < deadline, prefix + i + " still has device entries: " + devices);
+        Thread.sleep(50);
+      }
     }
   }
 }
