@@ -32,7 +32,8 @@ public final class TopicSubscribe extends SimpleMethod {
     if (subs == null) {
       throw new SwitchboardException(ErrorCode.UNAVAILABLE, "topics are not available on this connection");
     }
-    if (!subs.reserve(topic)) {
+    Object reserved = subs.reserve(topic, null);
+    if (reserved == null) {
       throw SwitchboardException.rateLimited("too many subscriptions on this connection", 1000);
     }
     TopicHub hub = call.node().topics();
@@ -40,7 +41,7 @@ public final class TopicSubscribe extends SimpleMethod {
     hub.subscribe(subs.subscriber(), topic, sinceOffset, sinceEpoch, r -> call.reply().result(result(topic, r)))
         .onComplete(ar -> {
           if (ar.failed()) {
-            subs.release(topic);
+            subs.release(topic, reserved);
             call.reply().error(new SwitchboardException(ErrorCode.UNAVAILABLE, "topic is unavailable, retry"));
             return;
           }
@@ -48,9 +49,10 @@ public final class TopicSubscribe extends SimpleMethod {
             return; // already followed: its position is the first subscription's
           }
           // recovered: the replay runs on from sinceOffset, and the position moves as it is delivered
-          subs.startsAt(topic, ar.result().recovered() && sinceOffset != null ? sinceOffset : ar.result().offset(),
-              ar.result().epoch());
-          call.client().subscriptionsChanged();
+          if (subs.startsAt(topic, reserved, ar.result().recovered() && sinceOffset != null ? sinceOffset
+              : ar.result().offset(), ar.result().epoch())) {
+            call.client().subscriptionsChanged();
+          }
         });
   }
 

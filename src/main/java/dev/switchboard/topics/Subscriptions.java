@@ -29,6 +29,8 @@ public final class Subscriptions {
     String writtenEpoch;
     long markedOffset;
     String markedEpoch;
+    /** (offset, epoch) is a resumed session's stored position, kept until the subscribe says where it starts. */
+    boolean seeded;
 
     /** Makes (offset, epoch) what a resume continues from; false when it already was (or is unknown). */
     boolean commit(long toOffset, String toEpoch) {
@@ -37,6 +39,7 @@ public final class Subscriptions {
       }
       offset = toOffset;
       epoch = toEpoch;
+      seeded = false;
       return true;
     }
   }
@@ -60,17 +63,29 @@ public final class Subscriptions {
     return subscriber;
   }
 
-  /** Records a subscription; false when the connection is at its limit (a repeat is fine). */
-  public synchronized boolean reserve(String topic) {
-    if (topics.containsKey(topic)) {
-      return true;
+  /**
+   * Records a subscription and returns its handle (the existing one for a repeat), or null when the
+   * connection is at its limit. {@code from}: a resumed session's stored position, which the session
+   * keeps (a save meanwhile writes it, not "no position") until {@link #startsAt} says where the
+   * subscription starts.
+   */
+  public synchronized Object reserve(String topic, Position from) {
+    Cursor have = topics.get(topic);
+    if (have != null) {
+      return have;
     }
     if (topics.size() >= max) {
-      return false;
+      return null;
     }
-    topics.put(topic, new Cursor());
+    Cursor c = new Cursor();
+    if (from != null && from.epoch() != null) {
+      c.offset = from.offset();
+      c.epoch = from.epoch();
+      c.seeded = true;
+    }
+    topics.put(topic, c);
     changed = true;
-    return true;
+    return c;
   }
 
   /** Forgets a subscription; true when it existed. */
@@ -82,6 +97,11 @@ public final class Subscriptions {
     lastCursor = null;
     changed = true;
     return true;
+  }
+
+  /** Forgets the subscription {@code handle} stands for, not a later one of the same topic; true when it did. */
+  public synchronized boolean release(String topic, Object handle) {
+    return topics.get(topic) == handle && release(topic);
   }
 
   /** Records the position of an event written to the socket (it counts once acknowledged). */
@@ -139,14 +159,21 @@ public final class Subscriptions {
     }
   }
 
-  /** Records where a subscription starts (the subscribe result), unless events already moved it. */
-  public synchronized void startsAt(String topic, long offset, String epoch) {
+  /**
+   * Records where the subscription {@code handle} stands for starts (the subscribe result), unless
+   * acknowledged events already moved it; true when it did. A late answer for a subscription that was
+   * released (and maybe made again) since changes nothing.
+   */
+  public synchronized boolean startsAt(String topic, Object handle, long offset, String epoch) {
     Cursor c = topics.get(topic);
-    if (c != null && c.epoch == null) {
-      c.offset = offset;
-      c.epoch = epoch;
-      changed = true;
+    if (c == null || c != handle || !(c.epoch == null || c.seeded)) {
+      return false;
     }
+    c.offset = offset;
+    c.epoch = epoch;
+    c.seeded = false;
+    changed = true;
+    return true;
   }
 
   /** A copy of the positions, and whether they changed since the last snapshot. */

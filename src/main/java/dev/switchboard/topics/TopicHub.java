@@ -185,8 +185,8 @@ public final class TopicHub {
     return log.read(st.topic, st.epoch, after, REPLAY_BATCH).transform(ar -> {
       List<TopicEvent> events = ar.succeeded() ? ar.result() : List.of();
       if (st.replaying.get(s) != marker) {
-        events.forEach(TopicEvent::release); // unsubscribed (or closed) meanwhile
-        return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0));
+        events.forEach(TopicEvent::release); // unsubscribed (or closed) meanwhile: nothing started
+        return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0, true));
       }
       if (ar.failed() && !(unwrap(ar.cause()) instanceof StaleSequenceException)) {
         return Future.failedFuture(ar.cause()); // the caller drops the pending entry and the presence record

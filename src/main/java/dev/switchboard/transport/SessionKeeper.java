@@ -22,6 +22,8 @@ final class SessionKeeper {
   private final SessionWriter writer;
   private long lastSaveMs;
   private boolean ended;
+  /** The close-time state was taken: the connection's state is being dropped, and is never written again. */
+  private boolean closed;
 
   SessionKeeper(NodeContext node, Context context, SessionWriter writer, Connection connection,
                 Subscriptions subscriptions) {
@@ -48,26 +50,41 @@ final class SessionKeeper {
           false, true);
     }
     resume.topics().forEach((topic, pos) -> {
-      if (!TopicAcl.canSubscribe(connection.principal(), topic) || !subscriptions.reserve(topic)) {
+      if (!TopicAcl.canSubscribe(connection.principal(), topic)) {
+        return;
+      }
+      // seeded with the stored position: a save before this subscription answers keeps it
+      Object reserved = subscriptions.reserve(topic, pos);
+      if (reserved == null) {
         return;
       }
       node.topics().subscribe(connection, topic, pos == null ? null : pos.offset(), pos == null ? null : pos.epoch(), r -> { })
-          .onComplete(ar -> {
+          .onComplete(ar -> onLoop(() -> {
             if (ar.failed()) {
-              subscriptions.release(topic);
-            } else if (!ar.result().repeat()) {
-              subscriptions.startsAt(topic, ar.result().recovered() ? pos.offset() : ar.result().offset(),
-                  ar.result().epoch());
+              // the client was told resumed:true: rather than drop the topic without a word, end the
+              // connection (1011) with the stored position kept, so its next resume tries again
+              connection.close(dev.switchboard.protocol.CloseCode.INTERNAL);
+            } else if (!ar.result().repeat() && subscriptions.startsAt(topic, reserved,
+                ar.result().recovered() ? pos.offset() : ar.result().offset(), ar.result().epoch())) {
               save();
             }
-          });
+          }));
     });
+  }
+
+  /** The hub answers on its own thread; the session's writer and state belong to the connection's loop. */
+  private void onLoop(Runnable r) {
+    if (Io.onContext(context)) {
+      r.run();
+    } else {
+      context.runOnContext(v -> r.run());
+    }
   }
 
   /** Writes the session with its loop's next batch (see {@link SessionWriter}). */
   void save() {
-    if (!node.sessions().enabled() || ended) {
-      return;
+    if (!node.sessions().enabled() || ended || closed) {
+      return; // after close: a late subscribe answer or operation change would write the emptied state
     }
     lastSaveMs = System.currentTimeMillis();
     writer.save(this);
@@ -106,9 +123,10 @@ final class SessionKeeper {
    * taken now: the connection drops its subscriptions right after.
    */
   void saveAtClose() {
-    if (!node.sessions().enabled() || ended) {
+    if (!node.sessions().enabled() || ended || closed) {
       return;
     }
+    closed = true;
     if (subscriptions.size() > 0 || lastSaveMs > 0 || !operations().isEmpty()) {
       lastSaveMs = System.currentTimeMillis();
       writer.save(this, encode());

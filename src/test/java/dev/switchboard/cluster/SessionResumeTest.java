@@ -155,6 +155,57 @@ class SessionResumeTest {
   }
 
   @Test
+  void aResumeDroppedBeforeItsTopicsAnsweredKeepsEveryStoredPosition() {
+    // Many topics, so that the resumed connection closes while some of their subscriptions are still
+    // opening: its close-time save must keep their stored positions, not "no position" (a later resume
+    // would then go live from the latest offset and skip what was missed).
+    int n = 60;
+    String prefix = "chat:seed-" + System.nanoTime() + "-";
+    try (WsClient pub = connect(1, "pub", null)) {
+      WsClient first = connect(0, "lee", null);
+      String session = first.connected().get("session_id").asText();
+      for (int i = 0; i < n; i++) {
+        assertEquals("result", first.call("topic.subscribe", WsClient.params().put("topic", prefix + i))
+            .get("type").asText());
+      }
+      for (int i = 0; i < n; i++) {
+        publish(pub, prefix + i, 1, 1);
+      }
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      while (seen.size() < n) {
+        seen.add(first.await(f -> "event".equals(f.path("type").asText()), Duration.ofSeconds(10)).get("topic").asText());
+      }
+      first.socket().close((short) 1001); // read everything, then a drop (not a clean end)
+      first.awaitClose(Duration.ofSeconds(10));
+      first.close();
+      for (int i = 0; i < n; i++) {
+        publish(pub, prefix + i, 2, 2); // missed while away
+      }
+      // resumed, and dropped again as soon as the node says so, while its topics are being restored
+      WsClient second = connect(1, "lee", session);
+      assertTrue(second.connected().get("resumed").asBoolean(), second.connected().toString());
+      second.socket().close((short) 1001);
+      second.awaitClose(Duration.ofSeconds(10));
+      java.util.Set<String> got = new java.util.HashSet<>();
+      for (JsonNode f : second.drain()) {
+        if ("event".equals(f.path("type").asText()) && f.path("offset").asLong() == 2) {
+          got.add(f.get("topic").asText());
+        }
+      }
+      second.close();
+      // every offset-2 event the second connection did not get comes with the third
+      try (WsClient third = connect(0, "lee", session)) {
+        assertTrue(third.connected().get("resumed").asBoolean(), third.connected().toString());
+        while (got.size() < n) {
+          JsonNode e = third.await(f -> "event".equals(f.path("type").asText()), Duration.ofSeconds(10));
+          assertEquals(2, e.get("offset").asLong(), e.toString());
+          got.add(e.get("topic").asText());
+        }
+      }
+    }
+  }
+
+  @Test
   void aCleanCloseEndsTheSessionAndAnotherUserCannotResumeIt() {
     WsClient c = connect(0, "lee", null);
     String session = c.connected().get("session_id").asText();
