@@ -27,25 +27,24 @@ public final class Dispatcher {
   }
 
   /**
+   * The message already took its token from the connection's request rate limit (see Requests).
+   *
    * @param doc     the parsed message
-   * @param bucket  the connection's request bucket
+   * @param refused the rate limit's refusal (the request is answered with it), or null
    * @param ids     generator of server-side ids for requests without one
-   * @return true when the request was refused by the rate limiter (the caller counts strikes)
    */
-  public boolean dispatch(Client client, JsonNode doc, TokenBucket bucket, Supplier<JsonNode> ids) {
+  public void dispatch(Client client, JsonNode doc, SwitchboardException refused, Supplier<JsonNode> ids) {
     Request request;
     try {
       request = Request.parse(doc, ids);
     } catch (Request.InvalidEnvelope e) {
-      sendError(client, e.id(), e);
-      return false;
+      sendError(client, e.id(), refused != null ? refused : e);
+      return;
     }
     ReplySink reply = new ReplySink(client, request.id());
-    try {
-      node.policy().admitRequest(bucket);
-    } catch (SwitchboardException e) {
-      fail(reply, e);
-      return true;
+    if (refused != null) {
+      fail(reply, refused);
+      return;
     }
     try {
       Method method = node.methods().get(request.method());
@@ -61,7 +60,6 @@ public final class Dispatcher {
       LOG.error("method " + request.method() + " failed on connection " + client.connectionId(), e);
       fail(reply, new SwitchboardException(ErrorCode.INTERNAL, "internal error"));
     }
-    return false;
   }
 
   /** An error for a message that never became a request (bad size, bad document, bad envelope). */

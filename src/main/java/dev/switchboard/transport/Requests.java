@@ -42,8 +42,36 @@ final class Requests implements Reassembly.Sink {
   @Override
   public void tooLarge(int size) {
     node.metrics().frameIn(size);
-    dispatcher.sendError(connection, null, new SwitchboardException(ErrorCode.MESSAGE_TOO_LARGE,
-        "message exceeds " + maxMessageBytes + " bytes"));
+    unusable(admit(), new SwitchboardException(ErrorCode.MESSAGE_TOO_LARGE, "message exceeds " + maxMessageBytes + " bytes"));
+  }
+
+  /**
+   * Every inbound message takes a token from the connection's request bucket, whatever it turns out
+   * to be: a stream of oversized, undecodable or malformed messages is limited like requests are.
+   * Returns the refusal (RATE_LIMITED), or null when admitted.
+   */
+  private SwitchboardException admit() {
+    try {
+      node.policy().admitRequest(bucket);
+      return null;
+    } catch (SwitchboardException refused) {
+      return refused;
+    }
+  }
+
+  /** Answers a message that never became a request: the refusal if it was refused, else what is wrong with it. */
+  private void unusable(SwitchboardException refused, SwitchboardException wrong) {
+    dispatcher.sendError(connection, null, refused != null ? refused : wrong);
+    strike(refused != null);
+  }
+
+  private void strike(boolean limited) {
+    if (!limited) {
+      strikes = 0;
+    } else if (++strikes >= node.policy().maxRequestStrikes()) {
+      // A client that keeps sending while being told to back off is flooding.
+      connection.close(CloseCode.SLOW_CONSUMER);
+    }
   }
 
   @Override
@@ -63,8 +91,9 @@ final class Requests implements Reassembly.Sink {
       connection.close(CloseCode.INVALID_UTF8); // RFC 6455 section 8.1: a text message must be valid UTF-8
       return;
     }
+    SwitchboardException refused = admit();
     if (binary != codec.binary()) {
-      dispatcher.sendError(connection, null, new SwitchboardException(ErrorCode.INVALID_REQUEST,
+      unusable(refused, new SwitchboardException(ErrorCode.INVALID_REQUEST,
           codec.binary() ? "this connection speaks CBOR in binary frames" : "this connection speaks JSON in text frames"));
       return;
     }
@@ -72,16 +101,12 @@ final class Requests implements Reassembly.Sink {
     try {
       doc = codec.decode(message);
     } catch (SwitchboardException e) {
-      dispatcher.sendError(connection, null, e);
+      unusable(refused, e);
       return;
     }
-    boolean limited = dispatcher.dispatch(connection, doc, bucket, this::nextId);
-    if (!limited) {
-      strikes = 0;
-    } else if (++strikes >= node.policy().maxRequestStrikes()) {
-      // A client that keeps sending while being told to back off is flooding.
-      connection.close(CloseCode.SLOW_CONSUMER);
-    }
+    // a refused request is still answered under its own id, as its one terminal frame
+    dispatcher.dispatch(connection, doc, refused, this::nextId);
+    strike(refused != null);
   }
 
   private JsonNode nextId() {

@@ -92,6 +92,31 @@ class RateLimitTest {
   }
 
   @Test
+  void messagesThatAreNotRequestsTakeTokensTooAndAFloodOfThemCloses4008() {
+    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("dana"))) {
+      for (int i = 0; i < 20; i++) {
+        c.send("not json " + i);
+      }
+      int limited = 0;
+      int invalid = 0;
+      for (int i = 0; i < 20; i++) {
+        JsonNode f = c.await(x -> "error".equals(x.path("type").asText()), WAIT);
+        if ("RATE_LIMITED".equals(f.at("/error/code").asText())) {
+          limited++;
+        } else {
+          invalid++;
+        }
+      }
+      assertEquals(5, invalid, "the burst's five tokens");
+      assertEquals(15, limited);
+      for (int i = 0; i < 200; i++) {
+        c.send("{");
+      }
+      assertEquals(4008, c.awaitClose(WAIT));
+    }
+  }
+
+  @Test
   void sustainedFloodingClosesWith4008() {
     try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("bob"))) {
       for (int i = 0; i < 200; i++) {
