@@ -18,6 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LocalConnections {
   private final Map<String, Client> byId = new ConcurrentHashMap<>();
+  /**
+   * Connections registered in the device registry but not open yet (between the registration and
+   * the 101), with the close asked for meanwhile (null: none): a newer connection of the same device
+   * can already be replacing them, and that close must not be lost. Bounded by the upgrades in flight.
+   */
+  private final Map<String, java.util.Optional<CloseCode>> opening = new ConcurrentHashMap<>();
   private final MessageConsumer<JsonObject> consumer;
 
   public LocalConnections(Vertx vertx, String nodeId) {
@@ -35,8 +41,21 @@ public final class LocalConnections {
     return consumer.completion();
   }
 
-  public void add(Client c) {
+  /** A connection id about to be registered; {@link #add} or {@link #forget} ends it. */
+  public void expect(String connectionId) {
+    opening.put(connectionId, java.util.Optional.empty());
+  }
+
+  /** The upgrade of an expected connection did not complete. */
+  public void forget(String connectionId) {
+    opening.remove(connectionId);
+  }
+
+  /** Adds an open connection; returns the close asked for while it was opening (it should close now), or null. */
+  public CloseCode add(Client c) {
     byId.put(c.connectionId(), c);
+    java.util.Optional<CloseCode> asked = opening.remove(c.connectionId());
+    return asked == null ? null : asked.orElse(null);
   }
 
   public void remove(Client c) {
@@ -48,7 +67,17 @@ public final class LocalConnections {
   }
 
   public void close(String connectionId, CloseCode code) {
-    Client c = connectionId == null ? null : byId.get(connectionId);
+    if (connectionId == null) {
+      return;
+    }
+    Client c = byId.get(connectionId);
+    if (c != null) {
+      c.close(code);
+      return;
+    }
+    // still opening: remembered, and it closes as soon as it is open
+    opening.computeIfPresent(connectionId, (id, asked) -> java.util.Optional.of(code));
+    c = byId.get(connectionId); // opened meanwhile (add ran between the two reads)
     if (c != null) {
       c.close(code);
     }

@@ -119,8 +119,19 @@ final class Upgrader {
     // One live connection per (user, device) across the cluster: register before the 101, so that
     // a client which saw its `connected` frame is already the newest, and a later connection of the
     // same device anywhere replaces it (4009), never the other way round.
+    node.local().expect(connectionId);
     node.directory().connected(owner.context(), principal.userId(), device, connectionId).onComplete(reg -> {
-      if (reg.succeeded() && reg.result() != null) {
+      if (reg.failed()) {
+        // unregistered, it would escape the one-connection-per-device rule both ways: refuse, the client retries
+        node.local().forget(connectionId);
+        node.policy().releaseUser(principal.userId());
+        node.policy().releaseConnection();
+        if (!req.response().ended() && !req.response().headWritten()) {
+          respond(req, Rejection.of(503, ErrorCode.UNAVAILABLE, "the device registry is unavailable, retry"));
+        }
+        return;
+      }
+      if (reg.result() != null) {
         node.closeRemote(reg.result().node(), reg.result().conn(), dev.switchboard.protocol.CloseCode.REPLACED);
       }
       Future<ServerWebSocket> upgraded;
@@ -131,6 +142,7 @@ final class Upgrader {
       }
       upgraded.onComplete(wsr -> {
         if (wsr.failed()) {
+          node.local().forget(connectionId);
           node.policy().releaseUser(principal.userId());
           node.policy().releaseConnection();
           node.directory().disconnected(owner.context(), principal.userId(), device, connectionId);
@@ -151,7 +163,7 @@ final class Upgrader {
     Connection c = new Connection(node, owner, ws, principal, connectionId,
         resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
     owner.add(c);
-    node.local().add(c);
+    dev.switchboard.protocol.CloseCode replaced = node.local().add(c);
     // Cleanup runs once, from whichever comes first: Vert.x's close handler, or the channel's own
     // close (Vert.x holds its close handler back while a close frame waits in its write queue,
     // which for a client that stopped reading is until that client goes away).
@@ -179,6 +191,10 @@ final class Upgrader {
     ws.closeHandler(v -> cleanup.run());
     ((io.vertx.core.internal.http.WebSocketInternal) ws).channelHandlerContext().channel().closeFuture()
         .addListener(f -> owner.context().runOnContext(v -> cleanup.run()));
+    if (replaced != null) {
+      c.close(replaced); // a newer connection of this device registered while this one was opening
+      return;
+    }
     c.start(resume);
   }
 

@@ -108,6 +108,41 @@ class UsersAndPresenceTest {
   }
 
   @Test
+  void twoConnectionsOfOneDeviceOpeningAtOnceOnTwoNodesLeaveExactlyOneOpen() throws Exception {
+    // The later registration closes the earlier connection even when that one is still between its
+    // registration and its 101 (the close used to find nothing to close, and both stayed open).
+    int pairs = 30;
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+    List<java.util.concurrent.Future<WsClient>> opened = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < pairs; i++) {
+        String user = "twin-" + i;
+        opened.add(pool.submit(() -> connect(0, user, "phone")));
+        opened.add(pool.submit(() -> connect(1, user, "phone")));
+      }
+      List<WsClient> clients = new java.util.ArrayList<>();
+      for (java.util.concurrent.Future<WsClient> f : opened) {
+        clients.add(f.get(30, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      try {
+        for (int i = 0; i < pairs; i++) {
+          WsClient a = clients.get(2 * i);
+          WsClient b = clients.get(2 * i + 1);
+          eventually("one of pair " + i + " closed", () -> a.isClosed() || b.isClosed());
+          WsClient survivor = a.isClosed() ? b : a;
+          assertEquals(4009, (a.isClosed() ? a : b).awaitClose(Duration.ofSeconds(1)), "pair " + i);
+          assertEquals("result", survivor.call("system.ping", null).get("type").asText(), "pair " + i);
+          assertTrue(!survivor.isClosed(), "pair " + i + ": exactly one closed");
+        }
+      } finally {
+        clients.forEach(WsClient::close);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void userSendReachesTheOtherDevicesOnOtherNodes() {
     try (WsClient a = connect(0, "erin", "laptop"); WsClient b = connect(1, "erin", "phone");
          WsClient c = connect(2, "erin", "tablet")) {

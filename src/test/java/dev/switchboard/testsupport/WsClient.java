@@ -46,11 +46,29 @@ public final class WsClient implements AutoCloseable {
     this.frames = a.frames;
     this.closed = a.closed;
     this.cbor = cbor;
+    this.connected = firstFrameOrClose();
+  }
+
+  /**
+   * The first frame (the node's {@code connected}), or null when the node closed the socket before
+   * sending any (a connection replaced with 4009 while it was opening); bounded by {@link #WAIT}.
+   */
+  private JsonNode firstFrameOrClose() {
+    long deadline = System.nanoTime() + WAIT.toNanos();
     try {
-      this.connected = next(WAIT);
-    } catch (AssertionError e) {
-      throw new AssertionError("no connected frame", e);
+      while (System.nanoTime() < deadline) {
+        JsonNode f = frames.poll(20, TimeUnit.MILLISECONDS);
+        if (f != null) {
+          return f;
+        }
+        if (closed.isDone() && frames.isEmpty()) {
+          return null;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
+    throw new AssertionError("no connected frame within " + WAIT);
   }
 
   /** Upgrade result: either a client or the refusal. */
@@ -127,7 +145,11 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** The {@code connected} frame; fails when the node closed the socket before sending it. */
   public JsonNode connected() {
+    if (connected == null) {
+      throw new AssertionError("closed before the connected frame, code " + closed.getNow(null));
+    }
     return connected;
   }
 
