@@ -27,7 +27,7 @@ import java.util.Set;
  */
 public final class TokenVerifier {
   public static final int MAX_TOKEN_CHARS = 8192;
-  public static final int MAX_SUB_CHARS = 256;
+  public static final int MAX_SUB_CHARS = dev.switchboard.protocol.Ids.MAX_USER_CHARS;
   private static final int MAX_GLOBS = 256;
 
   private final Vertx vertx;

@@ -8,6 +8,7 @@ import dev.switchboard.cluster.Sessions;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.FrameCodec;
+import dev.switchboard.protocol.Ids;
 import dev.switchboard.protocol.Json;
 import dev.switchboard.routing.Dispatcher;
 import io.vertx.core.Future;
@@ -29,7 +30,6 @@ import java.util.regex.Pattern;
  * status with a one-line JSON body, never a stack trace.
  */
 final class Upgrader {
-  private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9_.:@-]{1,128}");
   private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
   private final NodeContext node;
@@ -59,7 +59,7 @@ final class Upgrader {
     Map<String, List<String>> query = new QueryStringDecoder(req.uri()).parameters();
     String deviceParam = first(query, "device_id");
     String sessionParam = first(query, "session_id");
-    if ((deviceParam != null && !DEVICE_ID.matcher(deviceParam).matches())
+    if ((deviceParam != null && !Ids.isDeviceId(deviceParam))
         || (sessionParam != null && !SESSION_ID.matcher(sessionParam).matches())) {
       respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "invalid device_id or session_id"));
       return;
@@ -91,7 +91,7 @@ final class Upgrader {
         return;
       }
       Principal principal = ar.result();
-      if (deviceParam == null && principal.deviceId() != null && !DEVICE_ID.matcher(principal.deviceId()).matches()) {
+      if (deviceParam == null && principal.deviceId() != null && !Ids.isDeviceId(principal.deviceId())) {
         node.policy().releaseConnection();
         respond(req, Rejection.of(400, ErrorCode.INVALID_REQUEST, "invalid device_id"));
         return;
