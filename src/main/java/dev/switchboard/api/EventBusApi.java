@@ -1,73 +1,145 @@
 package dev.switchboard.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.NodeContext;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.DirectSender;
 import dev.switchboard.methods.TopicPresence;
 import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.Ids;
 import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.SwitchboardException;
+import dev.switchboard.routing.ParamSchema;
+import dev.switchboard.routing.Params;
 import dev.switchboard.topics.TopicNames;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
 import io.vertx.core.json.JsonObject;
+
+import java.util.function.Function;
 
 /**
  * The service API for JVM services that are members of the cluster: the same operations as the
  * HTTP API, as request/reply on the addresses in {@link Addresses}. Cluster members are trusted
- * (they could read Hazelcast directly), so no token is asked for here; bad input still fails
- * with 400 and a stable code. See docs/services.md.
+ * (they could read Hazelcast directly), so no token is asked for here; but their input is checked
+ * like a client's (same param rules, same size and depth limits), and every request gets a reply:
+ * bad input fails with 400 (413 when too large) and a stable code, anything unexpected with 500
+ * {@code INTERNAL}, never a silent timeout. See docs/services.md.
  */
 public final class EventBusApi {
-  private EventBusApi() {
+  private static final Logger LOG = LoggerFactory.getLogger(EventBusApi.class);
+
+  private static final ParamSchema.Param FROM =
+      ParamSchema.string("from").maxLength(Ids.MAX_USER_CHARS).pattern(Ids.NON_EMPTY);
+  private static final ParamSchema PUBLISH = ParamSchema.of(TopicNames.topicParam(),
+      ParamSchema.any("data").required(), FROM);
+  private static final ParamSchema SEND = ParamSchema.of(
+      ParamSchema.string("user").required().maxLength(Ids.MAX_USER_CHARS).pattern(Ids.NON_EMPTY),
+      ParamSchema.any("data").required(), ParamSchema.string("device_id").pattern(Ids.DEVICE_ID), FROM);
+  private static final ParamSchema PRESENCE = ParamSchema.of(TopicNames.topicParam());
+
+  private final NodeContext node;
+  /** The WebSocket side's parser settings: nesting depth bounded, duplicate keys refused. */
+  private final ObjectMapper strict;
+  private final int maxBytes;
+
+  private EventBusApi(NodeContext node) {
+    this.node = node;
+    this.maxBytes = node.config().limits().maxMessageBytes();
+    this.strict = Json.strictJson(node.config().limits().maxJsonDepth(), maxBytes);
   }
 
   public static Future<Void> register(NodeContext node) {
+    EventBusApi api = new EventBusApi(node);
     var bus = node.vertx().eventBus();
     return Future.all(
-        bus.<JsonObject>consumer(Addresses.API_PUBLISH, m -> publish(node, m)).completion(),
-        bus.<JsonObject>consumer(Addresses.API_SEND, m -> send(node, m)).completion(),
-        bus.<JsonObject>consumer(Addresses.API_PRESENCE, m -> presence(node, m)).completion()).mapEmpty();
+        bus.consumer(Addresses.API_PUBLISH, m -> api.serve(m, PUBLISH, api::publish)).completion(),
+        bus.consumer(Addresses.API_SEND, m -> api.serve(m, SEND, api::send)).completion(),
+        bus.consumer(Addresses.API_PRESENCE, m -> api.serve(m, PRESENCE, api::presence)).completion()).mapEmpty();
   }
 
-  private static void publish(NodeContext node, Message<JsonObject> m) {
-    JsonObject b = m.body();
-    String topic = b == null ? null : b.getString("topic");
-    if (topic == null || !TopicNames.NAME.matcher(topic).matches() || !b.containsKey("data")) {
-      m.fail(400, ErrorCode.INVALID_PARAMS.name());
-      return;
+  /** Checks the request, runs the operation, and answers: a reply, or a failure with a stable code. */
+  private void serve(Message<Object> m, ParamSchema schema, Function<Params, Future<JsonObject>> op) {
+    Future<JsonObject> answer;
+    try {
+      answer = op.apply(read(m.body(), schema));
+    } catch (RuntimeException e) {
+      answer = Future.failedFuture(e);
     }
-    node.topics().publish(topic, tree(b.getValue("data")), b.getString("from", "service"))
-        .onSuccess(p -> m.reply(new JsonObject().put("offset", p.offset()).put("epoch", p.epoch())))
-        .onFailure(err -> m.fail(503, ErrorCode.UNAVAILABLE.name()));
+    answer.onComplete(ar -> {
+      if (ar.succeeded()) {
+        m.reply(ar.result());
+      } else if (ar.cause() instanceof SwitchboardException e) {
+        m.fail(status(e.code()), e.code().name());
+      } else {
+        LOG.error("event-bus API request on " + m.address() + " failed", ar.cause());
+        m.fail(500, ErrorCode.INTERNAL.name());
+      }
+    });
   }
 
-  private static void send(NodeContext node, Message<JsonObject> m) {
-    JsonObject b = m.body();
-    String user = b == null ? null : b.getString("user");
-    if (user == null || user.isEmpty() || !b.containsKey("data")) {
-      m.fail(400, ErrorCode.INVALID_PARAMS.name());
-      return;
+  /**
+   * The body as a JSON tree, through the encoded form: this bounds its size and depth like a
+   * WebSocket message, and turns the JsonObject/JsonArray values of a locally delivered body (a
+   * copy, not a decoded one) into plain JSON rather than Java beans.
+   */
+  private Params read(Object body, ParamSchema schema) {
+    if (!(body instanceof JsonObject request)) {
+      throw SwitchboardException.invalidParams("", "the request must be a JsonObject");
     }
-    node.directs().send(user, b.getString("device_id"), null, tree(b.getValue("data")), b.getString("from", "service"), null)
-        .recover(err -> err instanceof DirectSender.NoSuchDevice ? Future.succeededFuture(0) : Future.failedFuture(err))
-        .onSuccess(n -> m.reply(new JsonObject().put("delivered", n)))
-        .onFailure(err -> m.fail(503, ErrorCode.UNAVAILABLE.name()));
-  }
-
-  private static void presence(NodeContext node, Message<JsonObject> m) {
-    String topic = m.body() == null ? null : m.body().getString("topic");
-    if (topic == null || !TopicNames.NAME.matcher(topic).matches()) {
-      m.fail(400, ErrorCode.INVALID_PARAMS.name());
-      return;
+    Buffer encoded = request.toBuffer();
+    if (encoded.length() > maxBytes) {
+      throw new SwitchboardException(ErrorCode.MESSAGE_TOO_LARGE, "request exceeds " + maxBytes + " bytes");
     }
-    node.directory().members(topic)
-        .onSuccess(members -> m.reply(new JsonObject(TopicPresence.result(members).toString())))
-        .onFailure(err -> m.fail(503, ErrorCode.UNAVAILABLE.name()));
+    JsonNode tree;
+    try {
+      tree = strict.readTree(encoded.getBytes());
+    } catch (java.io.IOException e) {
+      throw SwitchboardException.invalidParams("", "the request is not acceptable JSON");
+    }
+    return schema.validate((ObjectNode) tree);
   }
 
-  private static JsonNode tree(Object vertxJson) {
-    return Json.MAPPER.valueToTree(vertxJson instanceof JsonObject ? ((JsonObject) vertxJson).getMap()
-        : vertxJson instanceof io.vertx.core.json.JsonArray ? ((io.vertx.core.json.JsonArray) vertxJson).getList() : vertxJson);
+  private Future<JsonObject> publish(Params p) {
+    return node.topics().publish(p.string("topic"), p.node("data"), from(p))
+        .recover(EventBusApi::unavailable)
+        .map(pos -> new JsonObject().put("offset", pos.offset()).put("epoch", pos.epoch()));
+  }
+
+  private Future<JsonObject> send(Params p) {
+    return node.directs().send(p.string("user"), p.string("device_id"), null, p.node("data"), from(p), null)
+        .recover(err -> err instanceof DirectSender.NoSuchDevice ? Future.succeededFuture(0) : unavailable(err))
+        .map(n -> new JsonObject().put("delivered", n));
+  }
+
+  private Future<JsonObject> presence(Params p) {
+    return node.directory().members(p.string("topic"))
+        .recover(EventBusApi::unavailable)
+        .map(members -> new JsonObject(TopicPresence.result(members).toString()));
+  }
+
+  private static String from(Params p) {
+    return p.has("from") ? p.string("from") : "service";
+  }
+
+  private static <T> Future<T> unavailable(Throwable err) {
+    return Future.failedFuture(new SwitchboardException(ErrorCode.UNAVAILABLE, "temporarily unavailable, retry"));
+  }
+
+  /** The {@code ReplyException} failure code: the HTTP API's status for the same error. */
+  private static int status(ErrorCode code) {
+    return switch (code) {
+      case INVALID_PARAMS -> 400;
+      case FORBIDDEN -> 403;
+      case NOT_FOUND, UNKNOWN_OPERATION -> 404;
+      case MESSAGE_TOO_LARGE -> 413;
+      case UNAVAILABLE -> 503;
+      default -> 500;
+    };
   }
 }

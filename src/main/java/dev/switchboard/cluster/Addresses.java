@@ -90,7 +90,8 @@ public final class Addresses {
   /**
    * Service API on the event bus (every node consumes these; {@code request} reaches one of them).
    * Request {@code {"topic","data",["from"]}} → reply {@code {"offset","epoch"}}.
-   * Failures: {@code ReplyException} with failureCode 400 (bad input) or 503, message = error code.
+   * Failures: {@code ReplyException} with failureCode 400 (bad input), 413 (request over
+   * max_message_bytes), 500 (unexpected) or 503, message = error code. Input rules: docs/services.md.
    */
   public static final String API_PUBLISH = "sb.api.publish";
 
