@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.NodeContext;
+import dev.switchboard.auth.Principal;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.DirectSender;
 import dev.switchboard.methods.TopicPresence;
@@ -15,12 +16,15 @@ import dev.switchboard.routing.ParamSchema;
 import dev.switchboard.routing.Params;
 import dev.switchboard.topics.TopicNames;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -42,6 +46,10 @@ public final class EventBusApi {
       ParamSchema.string("user").required().maxLength(Ids.MAX_USER_CHARS).pattern(Ids.NON_EMPTY),
       ParamSchema.any("data").required(), ParamSchema.string("device_id").pattern(Ids.DEVICE_ID), FROM);
   private static final ParamSchema PRESENCE = ParamSchema.of(TopicNames.topicParam());
+  private static final ParamSchema CANCEL = ParamSchema.of(ParamSchema.string("op_id").required().maxLength(64));
+  /** Who cancels over the bus: a trusted cluster member, so the operation's owner is not checked (as over HTTP). */
+  private static final Principal SERVICE = new Principal("service", null, Set.of(Principal.ROLE_SERVICE),
+      List.of(), List.of(), 0, false);
 
   private final NodeContext node;
   /** The WebSocket side's parser settings: nesting depth bounded, duplicate keys refused. */
@@ -60,7 +68,8 @@ public final class EventBusApi {
     return Future.all(
         bus.consumer(Addresses.API_PUBLISH, m -> api.serve(m, PUBLISH, api::publish)).completion(),
         bus.consumer(Addresses.API_SEND, m -> api.serve(m, SEND, api::send)).completion(),
-        bus.consumer(Addresses.API_PRESENCE, m -> api.serve(m, PRESENCE, api::presence)).completion()).mapEmpty();
+        bus.consumer(Addresses.API_PRESENCE, m -> api.serve(m, PRESENCE, api::presence)).completion(),
+        bus.consumer(Addresses.API_CANCEL, m -> api.serve(m, CANCEL, api::cancel)).completion()).mapEmpty();
   }
 
   /** Checks the request, runs the operation, and answers: a reply, or a failure with a stable code. */
@@ -121,6 +130,13 @@ public final class EventBusApi {
     return node.directory().members(p.string("topic"))
         .recover(EventBusApi::unavailable)
         .map(members -> new JsonObject(TopicPresence.result(members).toString()));
+  }
+
+  private Future<JsonObject> cancel(Params p) {
+    return node.ops().cancel(Vertx.currentContext(), p.string("op_id"), SERVICE, false)
+        .recover(err -> err instanceof SwitchboardException e && e.code() == ErrorCode.UNKNOWN_OPERATION
+            ? Future.failedFuture(err) : unavailable(err))
+        .map(r -> new JsonObject().put("op_id", r.getString("op_id")).put("state", r.getString("state")));
   }
 
   private static String from(Params p) {

@@ -102,6 +102,13 @@ public final class Addresses {
   public static final String API_PRESENCE = "sb.api.presence";
 
   /**
+   * Request {@code {"op_id"}} → reply {@code {"op_id","state"}} (as {@code op.cancel}: any user's
+   * operation, on any node; a finished one answers its final state). Failure 404
+   * {@code UNKNOWN_OPERATION} for an unknown or forgotten id.
+   */
+  public static final String API_CANCEL = "sb.api.cancel";
+
+  /**
    * Work for an operation kind, sent (round-robin) to the workers that run it, on gateway nodes or
    * in external services. Request {@code {"op_id","user","method","params",
    * "attach":{"node","member","att","after_seq"}}} → reply {@code {"node","member"}}; failure 429

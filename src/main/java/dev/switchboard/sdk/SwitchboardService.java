@@ -7,7 +7,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * What a JVM service that joined the Switchboard cluster (clustered Vert.x on the same Hazelcast
- * cluster) uses to publish to topics and address users. Addresses and shapes: docs/services.md.
+ * cluster) uses to publish to topics, address users and cancel operations. Addresses and shapes:
+ * docs/services.md.
  *
  * <pre>
  *   SwitchboardService sb = new SwitchboardService(clusteredVertx);
@@ -20,6 +21,7 @@ public final class SwitchboardService {
   public static final String PUBLISH = "sb.api.publish";
   public static final String SEND = "sb.api.send";
   public static final String PRESENCE = "sb.api.presence";
+  public static final String CANCEL = "sb.api.cancel";
 
   private final Vertx vertx;
   private final DeliveryOptions options;
@@ -53,6 +55,14 @@ public final class SwitchboardService {
   /** The topic's members: {@code {members:[{user_id, devices}], count}}. */
   public Future<JsonObject> presence(String topic) {
     return call(PRESENCE, new JsonObject().put("topic", topic));
+  }
+
+  /**
+   * Cancels an operation (any user's, running on any node): completes with {@code {op_id, state}};
+   * fails with 404 {@code UNKNOWN_OPERATION} when the id is unknown or forgotten.
+   */
+  public Future<JsonObject> cancel(String opId) {
+    return call(CANCEL, new JsonObject().put("op_id", opId));
   }
 
   private Future<JsonObject> call(String address, JsonObject body) {

@@ -26,6 +26,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A JVM service that joins the cluster (not a gateway node) publishes and sends over the event bus. */
 class EventBusServiceTest {
@@ -149,6 +150,28 @@ class EventBusServiceTest {
     for (JsonNode ev : events) {
       assertEquals(tree(data.encode()), ev.get("data"), h.body());
     }
+  }
+
+  @Test
+  void aServiceCancelsARunningOperationOverTheBus() {
+    try (WsClient c = WsClient.connect(clients, nodes.get(0).port(), Tokens.user("olga"))) {
+      int id = c.request("demo.count", WsClient.params().put("to", 1000).put("interval_ms", 50));
+      String opId = c.await(x -> x.path("id").asInt(-1) == id, WsClient.WAIT).get("op_id").asText();
+      c.await(x -> x.path("id").asInt(-1) == id && "stream".equals(x.path("type").asText()), WsClient.WAIT);
+      SwitchboardService sb = new SwitchboardService(service); // a cluster member that is not a gateway
+      JsonObject r = TestNode.await(sb.cancel(opId));
+      assertEquals(opId, r.getString("op_id"));
+      assertTrue(List.of("running", "cancelled").contains(r.getString("state")), r.encode());
+      JsonNode terminal = c.await(x -> x.path("id").asInt(-1) == id && WsClient.isTerminal(x), WsClient.WAIT);
+      assertEquals("CANCELLED", terminal.at("/error/code").asText(), terminal.toString());
+    }
+    SwitchboardService sb = new SwitchboardService(service);
+    Throwable unknown = assertThrows(AssertionError.class, () -> TestNode.await(sb.cancel("op_nope"))).getCause();
+    assertEquals(404, assertInstanceOf(ReplyException.class, unknown).failureCode());
+    assertEquals("UNKNOWN_OPERATION", unknown.getMessage());
+    assertInvalid(Addresses.API_CANCEL, new JsonObject().put("op_id", 42));
+    assertInvalid(Addresses.API_CANCEL, new JsonObject());
+    assertInvalid(Addresses.API_CANCEL, new JsonObject().put("op_id", "o".repeat(65)));
   }
 
   static JsonNode tree(String json) {
