@@ -1,6 +1,7 @@
 package dev.switchboard.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.switchboard.NodeContext;
@@ -9,7 +10,11 @@ import dev.switchboard.auth.Principal;
 import dev.switchboard.cluster.DirectSender;
 import dev.switchboard.methods.TopicPresence;
 import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.Ids;
 import dev.switchboard.protocol.Json;
+import dev.switchboard.protocol.SwitchboardException;
+import dev.switchboard.routing.ParamSchema;
+import dev.switchboard.routing.Params;
 import dev.switchboard.topics.TopicNames;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
@@ -23,10 +28,18 @@ import io.vertx.ext.web.handler.BodyHandler;
  * role; bad input is 400 {@code INVALID_PARAMS}; bodies are JSON {@code {"code","message"}} on error.
  */
 public final class ServiceApi {
+  private static final ParamSchema PUBLISH = ParamSchema.of(TopicNames.topicParam(), ParamSchema.any("data").required());
+  private static final ParamSchema SEND = ParamSchema.of(ParamSchema.any("data").required(),
+      ParamSchema.string("device_id").pattern(Ids.DEVICE_ID));
+
   private final NodeContext node;
+  private final int maxDepth;
+  private final ObjectMapper strict;
 
   private ServiceApi(NodeContext node) {
     this.node = node;
+    this.maxDepth = node.config().limits().maxJsonDepth();
+    this.strict = Json.strictJson(maxDepth, node.config().limits().maxMessageBytes());
   }
 
   public static void mount(Router router, NodeContext node) {
@@ -66,49 +79,53 @@ public final class ServiceApi {
     });
   }
 
-  private JsonNode body(RoutingContext ctx) {
+  /**
+   * The body checked as a WebSocket request's params are: parsed with the same strict settings
+   * (duplicate keys refused, nesting within max_json_depth), then against the schema (types, null
+   * data, unknown fields: a misspelt {@code device_id} must not widen a send). Null once a 400 is sent.
+   */
+  private Params body(RoutingContext ctx, ParamSchema schema) {
+    JsonNode b;
     try {
-      JsonNode b = Json.MAPPER.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
-      return b != null && b.isObject() ? b : null;
+      b = strict.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
     } catch (Exception e) {
+      b = null;
+    }
+    if (b == null || !b.isObject()) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS,
+          "body must be a JSON object, without duplicate keys, nested at most " + maxDepth + " deep");
+      return null;
+    }
+    try {
+      return schema.validate((ObjectNode) b);
+    } catch (SwitchboardException e) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, e.getMessage());
       return null;
     }
   }
 
   private void publish(RoutingContext ctx) {
-    JsonNode b = body(ctx);
+    Params b = body(ctx, PUBLISH);
     if (b == null) {
-      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "body must be a JSON object {topic, data}");
-      return;
-    }
-    String topic = b.path("topic").textValue();
-    if (topic == null || !TopicNames.NAME.matcher(topic).matches()) {
-      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "topic is missing or invalid");
-      return;
-    }
-    if (!b.has("data") || b.get("data").isNull()) {
-      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "data is required");
       return;
     }
     Principal p = ctx.get("principal");
-    reply(ctx, node.topics().publish(topic, b.get("data"), p.userId())
+    reply(ctx, node.topics().publish(b.string("topic"), b.node("data"), p.userId())
         .map(pos -> Json.MAPPER.createObjectNode().put("offset", pos.offset()).put("epoch", pos.epoch())));
   }
 
   private void send(RoutingContext ctx) {
-    JsonNode b = body(ctx);
-    if (b == null || !b.has("data") || b.get("data").isNull()) {
-      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "body must be a JSON object {data, [device_id]}");
+    String user = ctx.pathParam("user");
+    if (!Ids.isUserId(user)) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "user_id must be 1-" + Ids.MAX_USER_CHARS + " characters");
       return;
     }
-    JsonNode device = b.get("device_id");
-    if (device != null && !device.isNull() && !device.isTextual()) {
-      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "device_id must be a string");
+    Params b = body(ctx, SEND);
+    if (b == null) {
       return;
     }
     Principal p = ctx.get("principal");
-    String deviceId = device == null || device.isNull() ? null : device.textValue();
-    node.directs().send(ctx.pathParam("user"), deviceId, null, b.get("data"), p.userId(), null).onComplete(ar -> {
+    node.directs().send(user, b.string("device_id"), null, b.node("data"), p.userId(), null).onComplete(ar -> {
       if (ar.succeeded()) {
         ok(ctx, Json.MAPPER.createObjectNode().put("delivered", ar.result()));
       } else if (ar.cause() instanceof DirectSender.NoSuchDevice) {

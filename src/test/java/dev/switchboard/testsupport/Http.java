@@ -25,4 +25,17 @@ public final class Http {
       throw new AssertionError("GET " + path + " failed", e);
     }
   }
+
+  public static HttpResponse<String> post(int port, String path, String body, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    try {
+      return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError("POST " + path + " failed", e);
+    }
+  }
 }
