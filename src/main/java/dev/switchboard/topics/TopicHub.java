@@ -60,7 +60,7 @@ public final class TopicHub {
     // The hub's own ordered context, off the event loops: while a loop writes a publication to its
     // thousand sockets, the hub already hands the next one to the other loops.
     this.hub = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
-    this.log = new TopicLog(vertx, hz, hub);
+    this.log = new TopicLog(vertx, hz, hub, topics);
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
   }
@@ -259,6 +259,9 @@ public final class TopicHub {
   void close(TopicState st) {
     if (topics.get(st.topic) == st) {
       topics.remove(st.topic);
+    }
+    if (st.initialized) {
+      log.known(st.topic, st.epoch, st.last); // what it delivered still tells a later append of a lost history
     }
     // closed while opening: whoever waits for it goes on (a pending subscribe finds its marker gone)
     st.ready.tryFail("topic closed while opening");

@@ -17,6 +17,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,10 +28,12 @@ import java.util.Map;
 /**
  * Topic histories as this node uses them: appends publications to the topic's Ringbuffer in order
  * (one batch in flight per topic), publishes them with their offsets, reads them back (history
- * pages, replays, gap fills), and knows each topic's epoch (a new one when offsets go backwards:
- * the history was lost and started over). Confined to the hub's context.
+ * pages, replays, gap fills), and knows each topic's epoch (a new one when an append's offsets are
+ * not above what this node already knew of the topic: the history was lost and started over).
+ * Confined to the hub's context, like the topic states it reads.
  */
 final class TopicLog {
+  private static final Logger LOG = LoggerFactory.getLogger(TopicLog.class);
   /** Most publications appended in one Hazelcast call. */
   static final int APPEND_BATCH = 256;
 
@@ -38,15 +42,18 @@ final class TopicLog {
   private final Context hub;
   private final IMap<PartitionAwareKey<String, String>, String> epochs;
   private final Map<String, Appender> appenders = new HashMap<>();
+  /** The hub's open topics (same context): what they delivered counts as known offsets. */
+  private final Map<String, TopicState> topics;
 
-  TopicLog(Vertx vertx, HazelcastInstance hz, Context hub) {
+  TopicLog(Vertx vertx, HazelcastInstance hz, Context hub, Map<String, TopicState> topics) {
     this.vertx = vertx;
     this.hz = hz;
     this.hub = hub;
+    this.topics = topics;
     this.epochs = hz.getMap(Addresses.EPOCHS);
   }
 
-  /** Epochs of topics this node used recently (bounded), with the highest offset it appended. */
+  /** Epochs of topics this node used recently (bounded), with the highest offset it knows under that epoch. */
   private final Map<String, EpochSeen> epochCache = new java.util.LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, EpochSeen> e) {
@@ -103,21 +110,16 @@ final class TopicLog {
     }
     List<String> items = new ArrayList<>(batch.size());
     batch.forEach(p -> items.add(p.item()));
-    epoch(topic).compose(cachedEpoch -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
+    boolean cached = epochCache.containsKey(topic);
+    epoch(topic).compose(used -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
         .compose(lastSeq -> {
           long first = lastSeq - batch.size() + 2; // offset = sequence + 1
-          EpochSeen seen = epochCache.get(topic);
-          if (seen != null && first <= seen.lastOffset()) {
-            // offsets went backwards: the history was lost (with its epoch entry) and started over
-            epochCache.remove(topic);
-            return freshEpoch(topic).map(e -> new Object[] {lastSeq, e});
-          }
-          return Future.succeededFuture(new Object[] {lastSeq, cachedEpoch});
+          return settle(topic, used, cached, first).map(e -> new Object[] {lastSeq, e});
         }).map(r -> {
       long lastSeq = (Long) r[0];
       String epoch = (String) r[1];
       long first = lastSeq - batch.size() + 2;
-      epochCache.put(topic, new EpochSeen(epoch, lastSeq + 1));
+      known(topic, epoch, lastSeq + 1);
       for (int i = 0; i < batch.size(); i++) {
         long offset = first + i;
         vertx.eventBus().publish(Addresses.topic(topic), items.get(i),
@@ -134,6 +136,61 @@ final class TopicLog {
     });
   }
 
+  /**
+   * The epoch of an append whose first offset is {@code first}, made under epoch {@code used}. The
+   * common case costs nothing: {@code used} is still the cached epoch and {@code first} lies above
+   * every offset this node knows of that epoch. Otherwise the map decides (once):
+   * <ul>
+   *   <li>{@code first} is not above the highest offset this node knows under {@code used} (what it
+   *   appended, what its open topic state delivered, the tail it read when it opened the topic):
+   *   offsets went backwards, so the history was lost and started over, and its epoch entry with it
+   *   (same partition). The knowledge is dropped and a fresh epoch taken (put if absent: whoever
+   *   notices first sets it, the others read it);</li>
+   *   <li>the cached epoch changed meanwhile (another epoch was seen on the bus): the map's;</li>
+   *   <li>{@code first} is 1 and {@code used} came from the cache: a history starts (a new topic, or
+   *   one whose loss nobody here could see), and its epoch is whatever the map holds for it now.</li>
+   * </ul>
+   */
+  private Future<String> settle(String topic, String used, boolean cached, long first) {
+    EpochSeen seen = epochCache.get(topic);
+    if (seen == null || !seen.epoch().equals(used)) {
+      return freshEpoch(topic);
+    }
+    if (first <= highestKnown(topic, seen)) {
+      LOG.warn("topic " + topic + ": offset " + first + " appended again, history was lost; taking a new epoch");
+      epochCache.remove(topic);
+      return freshEpoch(topic).onSuccess(e -> {
+        if (e.equals(used)) {
+          LOG.error("topic " + topic + ": history restarted but its epoch entry " + e + " survived");
+        }
+      });
+    }
+    if (first == 1 && cached) {
+      return freshEpoch(topic);
+    }
+    return Future.succeededFuture(used);
+  }
+
+  /** The highest offset this node knows of the topic's history under the cached epoch {@code seen}. */
+  private long highestKnown(String topic, EpochSeen seen) {
+    TopicState st = topics.get(topic);
+    long delivered = st != null && st.initialized && seen.epoch().equals(st.epoch) ? st.last : 0;
+    return Math.max(seen.lastOffset(), delivered);
+  }
+
+  /**
+   * This node knows of offset {@code offset} under {@code epoch} (appended it, or delivered it to
+   * subscribers): raises the cached highest offset when {@code epoch} is the cached epoch. It never
+   * caches an epoch: only the map and appends settled against it do.
+   */
+  void known(String topic, String epoch, long offset) {
+    EpochSeen seen = epochCache.get(topic);
+    if (seen != null && seen.epoch().equals(epoch) && seen.lastOffset() < offset) {
+      epochCache.put(topic, new EpochSeen(epoch, offset));
+    }
+  }
+
+  /** The cached epoch (cheap), else the map's. */
   Future<String> epoch(String topic) {
     EpochSeen cached = epochCache.get(topic);
     if (cached != null) {
