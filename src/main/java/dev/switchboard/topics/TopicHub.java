@@ -238,7 +238,10 @@ public final class TopicHub {
   private TopicState open(String topic) {
     TopicState st = new TopicState(topic);
     feed.listen(st);
-    log.epoch(topic).compose(epoch -> {
+    // The map's epoch, not the cached one: a cache entry may predate a loss this node did not see
+    // (the topic was not open here), and a `since` of the old epoch would then be "recovered" from
+    // the new history.
+    log.freshEpoch(topic).compose(epoch -> {
       st.epoch = epoch;
       return st.consumer.completion();
     }).compose(x -> log.tail(topic)).onComplete(ar -> {
