@@ -101,17 +101,26 @@ final class LiveFeed {
   /**
    * An event of another epoch: if it is the topic's epoch now, the history was lost and restarted;
    * follow it from its first offset (subscribers see the new epoch and know to reload). An event of
-   * an older epoch still in flight is dropped.
+   * an epoch that is no longer the topic's is dropped, and history is read after the last offset
+   * delivered: it may be a late one of the lost history, or a publication of the current history
+   * labelled with an epoch its node cached before the loss (a node without the topic open hears no
+   * event of the new epoch, and cannot tell a loss once the new history has passed what it knew);
+   * history holds the latter under the topic's epoch.
    */
   private void checkEpoch(TopicState st, String seen) {
     log.forgetEpoch(st.topic);
     log.freshEpoch(st.topic).onSuccess(current -> {
-      if (current.equals(seen) && !current.equals(st.epoch) && topics.get(st.topic) == st) {
+      if (topics.get(st.topic) != st) {
+        return;
+      }
+      if (current.equals(seen) && !current.equals(st.epoch)) {
         LOG.warn("topic " + st.topic + ": history was lost, new epoch " + current);
         st.epoch = current;
         st.last = 0;
         st.held.values().forEach(TopicEvent::release);
         st.held.clear();
+        fill(st);
+      } else if (current.equals(st.epoch) && st.initialized) {
         fill(st);
       }
     });

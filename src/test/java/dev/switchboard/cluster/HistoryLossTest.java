@@ -189,6 +189,7 @@ class HistoryLossTest {
           Duration.ofSeconds(60));
       String t = topicHeldElsewhere("chat:loss2-", survivor, nodeB);
       String other = topicHeldElsewhere("chat:loss2o-", survivor, nodeB);
+      String third = topicHeldElsewhere("chat:loss2t-", survivor, nodeB);
 
       String oldEpoch = subB.call("topic.subscribe", WsClient.params().put("topic", t)).get("result").get("epoch").asText();
       assertEquals(oldEpoch, subA.call("topic.subscribe", WsClient.params().put("topic", t)).get("result").get("epoch").asText());
@@ -208,7 +209,13 @@ class HistoryLossTest {
         assertEquals(k, r.get("offset").asLong());
         otherOld = r.get("epoch").asText();
       }
-      assertTrue(heldElsewhere(t, survivor, nodeB) && heldElsewhere(other, survivor, nodeB),
+      // a third topic node A publishes to, nobody subscribes: A caches its epoch and offset 3
+      for (int k = 1; k <= 3; k++) {
+        assertEquals(k, pubA.call("topic.publish", WsClient.params().put("topic", third).put("data", k))
+            .get("result").get("offset").asLong());
+      }
+      assertTrue(heldElsewhere(t, survivor, nodeB) && heldElsewhere(other, survivor, nodeB)
+              && heldElsewhere(third, survivor, nodeB),
           "the history partitions did not move to the survivors meanwhile");
 
       // both copies at once: one kill(1) for the two JVMs
@@ -242,6 +249,27 @@ class HistoryLossTest {
         assertEquals(otherNew, r.get("epoch").asText());
         assertEquals(1, r.get("offset").asLong());
       }
+
+      // The third topic's new history grows past what node A knows of it (offset 3) before A
+      // publishes again: A cannot tell, and labels its event with the epoch it cached. The
+      // subscriber on B still gets it, from history, under the topic's epoch.
+      String thirdNew = subB.call("topic.subscribe", WsClient.params().put("topic", third)).get("result")
+          .get("epoch").asText();
+      for (int k = 1; k <= 3; k++) {
+        JsonNode r = pubB.call("topic.publish", WsClient.params().put("topic", third).put("data", k)).get("result");
+        assertEquals(k, r.get("offset").asLong());
+        assertEquals(thirdNew, r.get("epoch").asText());
+      }
+      for (int k = 1; k <= 3; k++) {
+        assertEquals(k, event(subB, third, WsClient.WAIT).get("offset").asLong());
+      }
+      Thread.sleep(1500); // past the catch-up reads B's open scheduled (100 ms, 1 s): they would find it too
+      JsonNode fromA = pubA.call("topic.publish", WsClient.params().put("topic", third).put("data", 99)).get("result");
+      assertEquals(4, fromA.get("offset").asLong());
+      JsonNode fourth = event(subB, third, Duration.ofSeconds(15));
+      assertEquals(4, fourth.get("offset").asLong());
+      assertEquals(99, fourth.get("data").asInt());
+      assertEquals(thirdNew, fourth.get("epoch").asText());
     } finally {
       TestNode.stop(nodeB);
     }
