@@ -40,7 +40,23 @@ public final class AuthRefresh extends SimpleMethod {
         return;
       }
       call.client().principal(next);
-      call.reply().result(Json.MAPPER.createObjectNode().put("expires_at_ms", next.expiresAtMs()));
+      // rights included: topics the new token no longer allows are unsubscribed, and named in the result
+      com.fasterxml.jackson.databind.node.ObjectNode result = Json.MAPPER.createObjectNode()
+          .put("expires_at_ms", next.expiresAtMs());
+      com.fasterxml.jackson.databind.node.ArrayNode dropped = result.putArray("unsubscribed");
+      var subs = call.client().subscriptions();
+      if (subs != null) {
+        for (String topic : subs.topics()) {
+          if (!dev.switchboard.auth.TopicAcl.canSubscribe(next, topic) && subs.release(topic)) {
+            call.node().topics().unsubscribe(subs.subscriber(), topic);
+            dropped.add(topic);
+          }
+        }
+        if (!dropped.isEmpty()) {
+          call.client().subscriptionsChanged();
+        }
+      }
+      call.reply().result(result);
     });
   }
 }

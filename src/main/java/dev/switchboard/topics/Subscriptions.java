@@ -197,6 +197,11 @@ public final class Subscriptions {
     return out;
   }
 
+  /** The subscribed topics now (a copy). */
+  public synchronized List<String> topics() {
+    return List.copyOf(topics.keySet());
+  }
+
   public synchronized int size() {
     return topics.size();
   }

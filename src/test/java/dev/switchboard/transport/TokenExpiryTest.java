@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TokenExpiryTest {
   static final long EXPIRING_MS = 2000;
+  static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   static Node node;
   static Vertx vertx;
 
@@ -87,6 +89,26 @@ class TokenExpiryTest {
       JsonNode ping = c.call("system.ping", null);
       assertEquals("result", ping.get("type").asText());
       assertFalse(c.isClosed());
+    }
+  }
+
+  @Test
+  void refreshWithFewerRightsUnsubscribesTheTopicsItNoLongerAllowsAndNamesThem() {
+    String kept = "chat:kept-" + System.nanoTime();
+    String lost = "news:lost-" + System.nanoTime();
+    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("rita", "chat:*", "news:*"));
+         WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub", "chat:*", "news:*"))) {
+      for (String t : List.of(kept, lost)) {
+        assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", t)).get("type").asText());
+      }
+      JsonNode r = c.call("auth.refresh", WsClient.params().put("token", Tokens.user("rita", "chat:*")));
+      assertEquals("result", r.get("type").asText(), r.toString());
+      assertEquals(List.of(lost), JSON.convertValue(r.at("/result/unsubscribed"), List.class), r.toString());
+      // what it no longer may read stops; what it still may goes on
+      pub.call("topic.publish", WsClient.params().put("topic", lost).put("data", 1));
+      pub.call("topic.publish", WsClient.params().put("topic", kept).put("data", 2));
+      JsonNode e = c.await(f -> "event".equals(f.path("type").asText()), WsClient.WAIT);
+      assertEquals(kept, e.get("topic").asText(), "the first event after the refresh: " + e);
     }
   }
 
