@@ -181,10 +181,19 @@ final class LiveFeed {
           }
         }
       } else if (TopicHub.unwrap(ar.cause()) instanceof StaleSequenceException) {
-        // history no longer holds the gap: skip to the oldest event it has
+        // History no longer holds the gap: the live subscribers here cannot be given those events.
+        // Rather than skip them silently, they are closed as 4008: their `since` on reconnect
+        // answers recovered:false and they know to reload. The topic goes on from the oldest event
+        // history has (for subscribers that come after).
         long head = ((StaleSequenceException) TopicHub.unwrap(ar.cause())).getHeadSeq();
-        LOG.warn("topic " + st.topic + ": offsets " + (st.last + 1) + ".." + head + " left history before delivery");
+        LOG.warn("topic " + st.topic + ": offsets " + (st.last + 1) + ".." + head
+            + " left history before delivery; closing its " + st.subscriberCount + " subscriber(s) here (4008)");
         st.last = Math.max(st.last, head);
+        for (Subscriber[] group : st.byLoop.values()) {
+          for (Subscriber sub : group) {
+            sub.close(dev.switchboard.protocol.CloseCode.SLOW_CONSUMER);
+          }
+        }
       }
       drain(st);
     });

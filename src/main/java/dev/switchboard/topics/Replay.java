@@ -104,11 +104,16 @@ final class Replay {
         return;
       } else if (ar.succeeded()) {
         queue.addAll(ar.result());
-      } else if (ar.failed() && TopicHub.unwrap(ar.cause()) instanceof StaleSequenceException stale) {
-        // publications outran the replay and overwrote what it had not read yet
-        long head = stale.getHeadSeq();
-        LOG.warn("topic " + st.topic + ": replay lost offsets " + (handed + 1) + ".." + head + " to history overwrite");
-        handed = Math.max(handed, head);
+      } else if (ar.failed() && TopicHub.unwrap(ar.cause()) instanceof StaleSequenceException) {
+        // Publications outran the replay (a subscriber reading slower than the topic is published)
+        // and overwrote what it had not read yet. It was promised no gap: rather than skip, it is
+        // closed as the slow consumer it is (4008); its `since` on reconnect then answers
+        // recovered:false, and the client knows to reload.
+        LOG.warn("topic " + st.topic + ": replay to " + s.connectionId() + " overrun by history overwrite after offset "
+            + handed + "; closing it (4008)");
+        drop();
+        s.close(dev.switchboard.protocol.CloseCode.SLOW_CONSUMER);
+        return;
       } else if (ar.failed()) {
         LOG.warn("topic " + st.topic + ": replay read failed: " + ar.cause().getMessage());
         owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS * 10, t -> step());
