@@ -36,6 +36,12 @@ final class TopicLog {
   private static final Logger LOG = LoggerFactory.getLogger(TopicLog.class);
   /** Most publications appended in one Hazelcast call. */
   static final int APPEND_BATCH = 256;
+  /**
+   * Most publications of one topic waiting for their append on this node. The queue only grows while
+   * Hazelcast does not answer (a partition migrating, a member lost): beyond this, publications are
+   * refused (UNAVAILABLE, retryable) rather than held in memory at the full publish rate.
+   */
+  static final int MAX_QUEUED = 10_000;
 
   private final Vertx vertx;
   private final HazelcastInstance hz;
@@ -81,6 +87,11 @@ final class TopicLog {
     Promise<Position> done = Promise.promise();
     hub.runOnContext(v -> {
       Appender a = appenders.computeIfAbsent(topic, t -> new Appender());
+      if (a.queue.size() >= MAX_QUEUED) {
+        done.fail(new dev.switchboard.protocol.SwitchboardException(dev.switchboard.protocol.ErrorCode.UNAVAILABLE,
+            "the topic's history is not keeping up, retry"));
+        return;
+      }
       a.queue.add(new Pending(stored, done));
       if (!a.inFlight) {
         appendNext(topic, a);
