@@ -127,6 +127,9 @@ public final class EventBusApi {
   }
 
   private Future<JsonObject> presence(Params p) {
+    if (!node.topics().namespaces().of(p.string("topic")).presence()) { // as topic.presence
+      return Future.failedFuture(SwitchboardException.invalidParams("topic", "presence is not enabled for this topic's namespace"));
+    }
     return node.directory().members(p.string("topic"))
         .recover(EventBusApi::unavailable)
         .map(members -> new JsonObject(TopicPresence.result(members).toString()));

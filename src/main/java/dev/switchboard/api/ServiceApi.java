@@ -147,7 +147,9 @@ public final class ServiceApi {
 
   private void presence(RoutingContext ctx) {
     String topic = topic(ctx);
-    if (topic != null) {
+    if (topic != null && !node.topics().namespaces().of(topic).presence()) {
+      fail(ctx, 400, ErrorCode.INVALID_PARAMS, "presence is not enabled for this topic's namespace"); // as topic.presence
+    } else if (topic != null) {
       reply(ctx, node.directory().members(topic).map(TopicPresence::result));
     }
   }

@@ -223,5 +223,9 @@ class UsersAndPresenceTest {
     HttpResponse<String> bad = http(0, "POST", "/api/v1/publish", "{\"topic\":\"bad topic\",\"data\":1}", serviceToken());
     assertEquals(400, bad.statusCode());
     assertEquals("INVALID_PARAMS", json(bad.body()).get("code").asText());
+    // presence of a namespace that has none: refused as topic.presence refuses it, not an empty list
+    HttpResponse<String> noPresence = http(0, "GET", "/api/v1/topics/room:quiet/presence", null, serviceToken());
+    assertEquals(400, noPresence.statusCode(), noPresence.body());
+    assertEquals("INVALID_PARAMS", json(noPresence.body()).get("code").asText());
   }
 }
