@@ -35,7 +35,16 @@ public final class OpClients {
     boolean deduplicatedFirst;
     volatile String workerNode;
     volatile String workerMember;
+    /** The last frame written to the client. */
     volatile long lastSeq;
+    /**
+     * The last frame the client is known to have read (its session's position): frames count once
+     * acknowledged, like topic events (the connection's ping after them, and its pong), so a resume
+     * after a reset re-attaches before frames the client never read rather than after them.
+     */
+    volatile long ackedSeq;
+    /** What {@link #lastSeq} was when the connection last asked for an acknowledgement. */
+    long markedSeq;
 
     Attachment(String att, String opId, Client client, ReplySink sink, boolean deduplicated) {
       this.att = att;
@@ -49,6 +58,8 @@ public final class OpClients {
   private final Vertx vertx;
   private final String nodeId;
   private final Map<String, Attachment> atts = new ConcurrentHashMap<>();
+  /** The same attachments by connection: a connection's tick and session writes look at its own only. */
+  private final Map<Client, java.util.Set<Attachment>> byClient = new ConcurrentHashMap<>();
 
   public OpClients(Vertx vertx, String nodeId) {
     this.vertx = vertx;
@@ -58,40 +69,91 @@ public final class OpClients {
   Attachment add(String att, String opId, Client client, ReplySink sink, boolean deduplicated) {
     Attachment a = new Attachment(att, opId, client, sink, deduplicated);
     atts.put(att, a);
+    byClient.compute(client, (c, set) -> {
+      java.util.Set<Attachment> out = set != null ? set : ConcurrentHashMap.newKeySet();
+      out.add(a);
+      return out;
+    });
     return a;
   }
 
   void remove(String att) {
-    atts.remove(att);
+    Attachment a = atts.remove(att);
+    if (a != null) {
+      byClient.computeIfPresent(a.client, (c, set) -> {
+        set.remove(a);
+        return set.isEmpty() ? null : set;
+      });
+    }
+  }
+
+  /** The attachments of one connection (a snapshot). */
+  private java.util.Collection<Attachment> of(Client c) {
+    java.util.Set<Attachment> set = byClient.get(c);
+    return set == null ? List.of() : new ArrayList<>(set);
   }
 
   /** Operations this connection follows (for max_concurrent_ops). */
   public int countFor(Client c) {
-    int n = 0;
-    for (Attachment a : atts.values()) {
-      if (a.client == c) {
-        n++;
-      }
-    }
-    return n;
+    java.util.Set<Attachment> set = byClient.get(c);
+    return set == null ? 0 : set.size();
   }
 
-  /** The operations a connection follows, for its session: op id → {"seq": last delivered, "id": request id}. */
+  /**
+   * The connection asks the client to acknowledge what it was written so far (see Connection's ack
+   * ping); true when frames were written since the last mark. On the connection's loop.
+   */
+  public boolean mark(Client c) {
+    boolean moved = false;
+    for (Attachment a : of(c)) {
+      moved |= a.markedSeq != a.lastSeq;
+      a.markedSeq = a.lastSeq;
+    }
+    return moved;
+  }
+
+  /** The client answered the last mark's ping: what was written before it counts. True when a position moved. */
+  public boolean acknowledged(Client c) {
+    boolean moved = false;
+    for (Attachment a : of(c)) {
+      if (a.ackedSeq < a.markedSeq) {
+        a.ackedSeq = a.markedSeq;
+        moved = true;
+      }
+    }
+    return moved;
+  }
+
+  /** Everything written counts (a clean end, see Connection#settle). */
+  public void allWrittenReceived(Client c) {
+    for (Attachment a : of(c)) {
+      if (a.ackedSeq < a.lastSeq) {
+        a.ackedSeq = a.lastSeq;
+      }
+    }
+  }
+
+  /**
+   * The operations a connection follows, for its session: op id → {"seq": last acknowledged, "id":
+   * request id}. A resume re-attaches after that seq: frames written but not known to be read come again.
+   */
   public JsonObject sessionOps(Client c) {
     JsonObject out = new JsonObject();
-    for (Attachment a : atts.values()) {
-      if (a.client == c) {
-        JsonNode id = a.sink.id();
-        out.put(a.opId, new JsonObject().put("seq", a.lastSeq)
-            .put("id", id.isTextual() ? (Object) id.textValue() : (Object) id.longValue()));
-      }
+    for (Attachment a : of(c)) {
+      JsonNode id = a.sink.id();
+      out.put(a.opId, new JsonObject().put("seq", a.ackedSeq)
+          .put("id", id.isTextual() ? (Object) id.textValue() : (Object) id.longValue()));
     }
     return out;
   }
 
   /** A frame from a worker for some attachments here. */
   public void onFrame(Message<JsonObject> m) {
-    JsonObject b = m.body();
+    answerWhenDrained(m, deliver(m.body()), System.currentTimeMillis());
+  }
+
+  /** Writes a worker's frame to the attachments it names; returns the connections written to. */
+  List<Client> deliver(JsonObject b) {
     JsonObject frame = b.getJsonObject("frame");
     boolean terminal = OpFrames.terminal(frame);
     List<Client> written = new ArrayList<>();
@@ -108,14 +170,14 @@ public final class OpClients {
       }
       a.lastSeq = frame.getLong("seq", a.lastSeq);
       if (terminal) {
-        atts.remove(a.att);
+        remove(a.att);
         a.sink.terminal(f);
       } else {
         a.sink.frame(f);
       }
       written.add(a.client);
     }
-    answerWhenDrained(m, written, System.currentTimeMillis());
+    return written;
   }
 
   /** Answers the worker once none of the connections is congested (or they are gone). */
@@ -133,7 +195,7 @@ public final class OpClients {
   public void memberLost(String member) {
     for (Attachment a : new ArrayList<>(atts.values())) {
       if (member.equals(a.workerMember)) {
-        atts.remove(a.att);
+        remove(a.att);
         ObjectNode f = toTree(OpFrames.error(a.opId, a.lastSeq + 1, ErrorCode.NODE_LOST,
             "the node running the operation left the cluster"));
         f.set("id", a.sink.id());
@@ -144,13 +206,11 @@ public final class OpClients {
 
   /** A connection closed: its attachments go; the workers are told (they may become orphans). */
   public void closed(Client c) {
-    for (Attachment a : new ArrayList<>(atts.values())) {
-      if (a.client == c) {
-        atts.remove(a.att);
-        if (a.workerNode != null) {
-          vertx.eventBus().request(Addresses.opsNode(a.workerNode), new JsonObject().put("op", "detach")
-              .put("op_id", a.opId).put("node", nodeId).put("att", a.att));
-        }
+    for (Attachment a : of(c)) {
+      remove(a.att);
+      if (a.workerNode != null) {
+        vertx.eventBus().request(Addresses.opsNode(a.workerNode), new JsonObject().put("op", "detach")
+            .put("op_id", a.opId).put("node", nodeId).put("att", a.att));
       }
     }
   }

@@ -130,6 +130,8 @@ public final class Operations {
       a.workerNode = op.getString("node");
       a.workerMember = op.getString("member");
       a.lastSeq = afterSeq;
+      a.ackedSeq = afterSeq; // re-attached after what the client had acknowledged
+      a.markedSeq = afterSeq;
       JsonObject req = new JsonObject().put("op", "attach").put("op_id", opId).put("node", hub.nodeId())
           .put("member", hub.memberId()).put("att", att).put("after_seq", afterSeq);
       vertx.eventBus().<JsonObject>request(Addresses.opsNode(op.getString("node")), req,

@@ -69,7 +69,8 @@ final class Clocks {
     }
     session.tick(nowMs);
     long heartbeatNanos = node.config().limits().heartbeatMs() * 1_000_000L;
-    boolean ask = acks.due(nowNanos) && subscriptions.mark();
+    // both marked when due (no short cut): topic events and operation frames written so far
+    boolean ask = acks.due(nowNanos) && (subscriptions.mark() | opsMark());
     if (ask || nowNanos >= nextPingNanos) {
       nextPingNanos = nowNanos + heartbeatNanos;
       long id = acks.nextPing(ask, nowNanos);
@@ -82,6 +83,13 @@ final class Clocks {
   void pong(Buffer payload) {
     if (payload.length() == 8 && acks.pong(payload.getLong(0))) {
       subscriptions.acknowledged();
+      if (node.ops() != null && node.ops().hub().clients().acknowledged(connection)) {
+        connection.subscriptionsChanged(); // the session's operation positions moved
+      }
     }
+  }
+
+  private boolean opsMark() {
+    return node.ops() != null && node.ops().hub().clients().mark(connection);
   }
 }

@@ -129,7 +129,7 @@ final class Connection implements Client, Subscriber {
     } else if (frame.type() == WebSocketFrameType.CLOSE && closeSent != null && closeSent != CloseCode.INTERNAL) {
       // The client answered our close frame: it read every frame before it, and nothing of ours
       // is written after it. Everything written counts (a drain resumes exactly elsewhere).
-      subscriptions.allWrittenReceived();
+      allWrittenReceived();
     }
     if (!closing) {
       reassembly.frame(frame); // pings, pongs and close frames only count as liveness
@@ -243,7 +243,15 @@ final class Connection implements Client, Subscriber {
     if (!outbound.allAcknowledged()) {
       return;
     }
+    allWrittenReceived();
+  }
+
+  /** Everything written was read: topic positions and operation frames alike. */
+  private void allWrittenReceived() {
     subscriptions.allWrittenReceived();
+    if (node.ops() != null) {
+      node.ops().hub().clients().allWrittenReceived(this);
+    }
   }
 
   // ------------------------------------------------------------------ Client

@@ -1,0 +1,114 @@
+package dev.switchboard.operations;
+
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.routing.Client;
+import dev.switchboard.auth.Principal;
+import dev.switchboard.routing.ReplySink;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An operation's frames count for the connection's session only once the client acknowledged them
+ * (the same ping/pong cycle as topic events), so a resume after a reset re-attaches before frames
+ * the client never read.
+ */
+class OpClientsTest {
+  private final Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void down() {
+    vertx.close();
+  }
+
+  /** A connection as the bookkeeping sees it: what was sent to it. */
+  static final class Conn implements Client {
+    final List<ObjectNode> sent = new ArrayList<>();
+
+    @Override
+    public String connectionId() {
+      return "c_1";
+    }
+
+    @Override
+    public String sessionId() {
+      return "s_1";
+    }
+
+    @Override
+    public String deviceId() {
+      return "d_1";
+    }
+
+    @Override
+    public Principal principal() {
+      return null;
+    }
+
+    @Override
+    public void principal(Principal principal) {
+    }
+
+    @Override
+    public void send(ObjectNode frame) {
+      sent.add(frame);
+    }
+
+    @Override
+    public void close(CloseCode code) {
+    }
+  }
+
+  private static JsonObject frame(String att, long seq) {
+    return new JsonObject().put("att", new JsonArray().add(att)).put("frame", OpFrames.stream("op1", seq, seq));
+  }
+
+  private static long stored(OpClients clients, Client c) {
+    return clients.sessionOps(c).getJsonObject("op1").getLong("seq");
+  }
+
+  @Test
+  void framesWrittenCountForTheSessionOnlyOnceAcknowledged() {
+    OpClients clients = new OpClients(vertx, "n1");
+    Conn c = new Conn();
+    clients.add("a1", "op1", c, new ReplySink(c, IntNode.valueOf(7)), false);
+    clients.deliver(frame("a1", 1));
+    clients.deliver(frame("a1", 2));
+    assertEquals(2, c.sent.size());
+    assertEquals(0, stored(clients, c), "written, not known to be read");
+    assertTrue(clients.mark(c), "frames were written since the last mark");
+    clients.deliver(frame("a1", 3)); // after the ping
+    assertTrue(clients.acknowledged(c));
+    assertEquals(2, stored(clients, c), "what was written before the acknowledged ping");
+    assertFalse(clients.acknowledged(c), "an answer counts once");
+    clients.allWrittenReceived(c);
+    assertEquals(3, stored(clients, c), "a clean end: everything written counts");
+    assertTrue(clients.mark(c));
+    assertFalse(clients.mark(c), "nothing written since");
+  }
+
+  @Test
+  void aConnectionSeesOnlyItsOwnAttachmentsAndLosesThemWhenItCloses() {
+    OpClients clients = new OpClients(vertx, "n1");
+    Conn c = new Conn();
+    Conn other = new Conn();
+    clients.add("a1", "op1", c, new ReplySink(c, IntNode.valueOf(1)), false);
+    clients.add("a2", "op2", other, new ReplySink(other, IntNode.valueOf(2)), false);
+    assertEquals(1, clients.countFor(c));
+    assertEquals(1, clients.sessionOps(c).size());
+    clients.closed(c);
+    assertEquals(0, clients.countFor(c));
+    assertEquals(1, clients.countFor(other));
+  }
+}
