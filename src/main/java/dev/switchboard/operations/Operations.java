@@ -163,7 +163,13 @@ public final class Operations {
               new JsonObject().put("op", "cancel").put("op_id", opId),
               new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS))
           .map(m -> new JsonObject().put("op_id", opId).put("state", m.body().getString("state")))
-          .recover(err -> Future.failedFuture(new SwitchboardException(ErrorCode.UNKNOWN_OPERATION, "unknown operation")));
+          .recover(err -> Future.failedFuture(
+              // the worker does not know it (finished and gone): unknown; no answer (its node is
+              // gone or busy, the registry not yet updated): retryable, not "unknown"
+              err instanceof io.vertx.core.eventbus.ReplyException r && r.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE
+                  && r.failureCode() == 404
+                  ? new SwitchboardException(ErrorCode.UNKNOWN_OPERATION, "unknown operation")
+                  : new SwitchboardException(ErrorCode.UNAVAILABLE, "the operation's node did not answer, retry")));
     });
   }
 
