@@ -88,6 +88,14 @@ public final class Node {
     return context;
   }
 
+  /**
+   * Completes once the session writes this node's connections made so far have landed (or after
+   * {@code timeoutMs}): a closed connection's last write included, once its close was handled.
+   */
+  public Future<Void> sessionWritesLanded(long timeoutMs) {
+    return Future.join(gateways.stream().map(g -> g.sessionWritesLanded(timeoutMs)).toList()).mapEmpty();
+  }
+
   /** What the start-up warm-up did (null until it is over). */
   public dev.switchboard.transport.WarmUp.Report warmUp() {
     return warmUp;

@@ -203,10 +203,22 @@ public final class GatewayVerticle extends VerticleBase {
    * node resumes from its exact last positions rather than from the write before.
    */
   public Future<Void> settled(long timeoutMs) {
+    return quiet(true, timeoutMs);
+  }
+
+  /**
+   * Completes once this loop's session writes have all landed (none waiting, none in flight), or
+   * after {@code timeoutMs}; connections may stay open. For tests and tooling.
+   */
+  public Future<Void> sessionWritesLanded(long timeoutMs) {
+    return quiet(false, timeoutMs);
+  }
+
+  private Future<Void> quiet(boolean noConnections, long timeoutMs) {
     Promise<Void> done = Promise.promise();
     long deadline = System.currentTimeMillis() + timeoutMs;
     context.runOnContext(v -> vertx.setPeriodic(20, id -> {
-      boolean quiet = connections.isEmpty() && (sessionWriter == null || sessionWriter.idle());
+      boolean quiet = (!noConnections || connections.isEmpty()) && (sessionWriter == null || sessionWriter.idle());
       if (quiet || System.currentTimeMillis() >= deadline) {
         vertx.cancelTimer(id);
         done.tryComplete();
