@@ -265,8 +265,9 @@ public final class Node {
   }
 
   /**
-   * Sessions live for {@code session_ttl} after their last write: a map-wide time-to-live, so that
-   * batched writes ({@code setAll}, which takes none of its own) get it too.
+   * Sessions live for {@code session_ttl} after their last write. Every session write (an entry
+   * processor, see Sessions) sets that time-to-live itself; the map-wide one is the same, for
+   * anything else that writes the map.
    */
   static void sessionsConfig(Config hz, long ttlMs) {
     // never queried: no JSON metadata (Hazelcast would otherwise parse every value on each write)

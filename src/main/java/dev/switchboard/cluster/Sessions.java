@@ -208,26 +208,6 @@ public final class Sessions {
     return HzFutures.on(ctx, map.submitToKey(sessionId, new End(conn, ttlMs)));
   }
 
-  /** The unfenced entry format and writes, until the writers use the processors above. */
-  public static HazelcastJsonValue encode(String user, Map<String, Subscriptions.Position> topics, JsonObject ops) {
-    JsonObject t = new JsonObject();
-    topics.forEach((topic, p) -> t.put(topic, p == null ? null
-        : new JsonObject().put("offset", p.offset()).put("epoch", p.epoch())));
-    return new HazelcastJsonValue(new JsonObject().put("user", user).put("topics", t)
-        .put("ops", ops == null ? new JsonObject() : ops).encode());
-  }
-
-  public Future<Void> saveAll(Context ctx, Map<String, HazelcastJsonValue> entries) {
-    if (!enabled() || entries.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    return HzFutures.on(ctx, map.setAllAsync(entries));
-  }
-
-  public Future<Void> end(Context ctx, String sessionId) {
-    return HzFutures.on(ctx, map.removeAsync(sessionId)).mapEmpty();
-  }
-
   // ------------------------------------------------------------------ entry processors
 
   /** What every processor shares: its factory, and the time-to-live its writes set. */

@@ -24,14 +24,22 @@ final class SessionKeeper {
   private boolean ended;
   /** The close-time state was taken: the connection's state is being dropped, and is never written again. */
   private boolean closed;
+  /**
+   * The stored session is this connection's: claimed at resume, or created by a write of its own.
+   * Until then (a brand-new session) a write may create the entry, but only where there is none.
+   */
+  private boolean owner;
+  /** Another connection owns the session now (or it was ended or expired): nothing of this one is written any more. */
+  private boolean fenced;
 
   SessionKeeper(NodeContext node, Context context, SessionWriter writer, Connection connection,
-                Subscriptions subscriptions) {
+                Subscriptions subscriptions, boolean resumed) {
     this.node = node;
     this.writer = writer;
     this.context = context;
     this.connection = connection;
     this.subscriptions = subscriptions;
+    this.owner = resumed; // the resume claimed it (Sessions.claim) before the connection opened
   }
 
   /**
@@ -83,7 +91,7 @@ final class SessionKeeper {
 
   /** Writes the session with its loop's next batch (see {@link SessionWriter}). */
   void save() {
-    if (!node.sessions().enabled() || ended || closed) {
+    if (!node.sessions().enabled() || ended || closed || fenced) {
       return; // after close: a late subscribe answer or operation change would write the emptied state
     }
     lastSaveMs = System.currentTimeMillis();
@@ -94,13 +102,40 @@ final class SessionKeeper {
     return ended;
   }
 
+  boolean isFenced() {
+    return fenced;
+  }
+
+  /** Whether this connection's next write may create the session (a brand-new one not written yet). */
+  boolean mayCreate() {
+    return !owner;
+  }
+
+  /** A write of this connection applied: the session is its own. */
+  void written() {
+    owner = true;
+  }
+
+  /**
+   * A write or end of this connection was refused: the session was resumed by another connection
+   * since (or ended, or expired). This connection goes on, but its session is no longer written.
+   */
+  void fenced() {
+    fenced = true;
+  }
+
   String sessionId() {
     return connection.sessionId();
   }
 
+  String connectionId() {
+    return connection.connectionId();
+  }
+
   /** The session as stored now. */
-  com.hazelcast.core.HazelcastJsonValue encode() {
-    return Sessions.encode(connection.principal().userId(), subscriptions.snapshot(), operations());
+  String encode() {
+    return Sessions.encode(connection.connectionId(), connection.principal().userId(), subscriptions.snapshot(),
+        operations());
   }
 
   /**
@@ -123,7 +158,7 @@ final class SessionKeeper {
    * taken now: the connection drops its subscriptions right after.
    */
   void saveAtClose() {
-    if (!node.sessions().enabled() || ended || closed) {
+    if (!node.sessions().enabled() || ended || closed || fenced) {
       return;
     }
     closed = true;
@@ -139,7 +174,10 @@ final class SessionKeeper {
       return;
     }
     ended = true;
-    writer.end(this, connection.sessionId());
+    if (fenced) {
+      return; // another connection's session now: not this one's to end
+    }
+    writer.end(this);
   }
 
   private io.vertx.core.json.JsonObject operations() {

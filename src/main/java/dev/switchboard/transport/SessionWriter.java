@@ -1,6 +1,5 @@
 package dev.switchboard.transport;
 
-import com.hazelcast.core.HazelcastJsonValue;
 import dev.switchboard.cluster.Sessions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -12,12 +11,15 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes the sessions of one event loop's connections in batches: every session due in a loop turn
- * goes into one Hazelcast {@code setAll} (one operation per partition, not one per session), with
- * one batch in flight at a time, so the writes of a session land in the order they were made and
- * its end (removal) after its last write. Loop-confined.
+ * goes into one {@link Sessions#saveAll} (one entry processor per partition, not one per session),
+ * with one batch in flight at a time, so the writes of a session land in the order they were made
+ * and its end after its last write. Each write and end applies only while its connection owns the
+ * session (see {@link Sessions}); a connection whose write was refused is fenced and writes no more.
+ * Loop-confined.
  */
 final class SessionWriter {
   private static final Logger LOG = LoggerFactory.getLogger(SessionWriter.class);
@@ -25,8 +27,8 @@ final class SessionWriter {
   private final Sessions sessions;
   private final Context context;
   /** Sessions to write, with their value when it was fixed at the request (a closing connection), else null. */
-  private final Map<SessionKeeper, HazelcastJsonValue> pending = new LinkedHashMap<>();
-  private final List<String> ended = new ArrayList<>();
+  private final Map<SessionKeeper, String> pending = new LinkedHashMap<>();
+  private final List<SessionKeeper> ended = new ArrayList<>();
   private boolean scheduled;
   private boolean inFlight;
 
@@ -42,15 +44,15 @@ final class SessionWriter {
   }
 
   /** Writes this value of the session with the next batch (a closing connection's last state). */
-  void save(SessionKeeper keeper, HazelcastJsonValue value) {
+  void save(SessionKeeper keeper, String value) {
     pending.put(keeper, value);
     schedule();
   }
 
-  /** Removes the session once any write of it already in flight has landed. */
-  void end(SessionKeeper keeper, String sessionId) {
+  /** Ends the keeper's session (if it still owns it) once any write of it already in flight has landed. */
+  void end(SessionKeeper keeper) {
     pending.remove(keeper);
-    ended.add(sessionId);
+    ended.add(keeper);
     schedule();
   }
 
@@ -66,29 +68,53 @@ final class SessionWriter {
     if (inFlight || pending.isEmpty() && ended.isEmpty()) {
       return;
     }
-    Map<String, HazelcastJsonValue> batch = new HashMap<>();
-    Map<SessionKeeper, HazelcastJsonValue> written = new LinkedHashMap<>();
+    Map<String, Sessions.Write> batch = new HashMap<>();
+    Map<SessionKeeper, String> written = new LinkedHashMap<>();
+    Map<SessionKeeper, String> later = new LinkedHashMap<>();
     pending.forEach((k, fixed) -> {
+      if (k.isFenced()) {
+        return;
+      }
+      if (batch.containsKey(k.sessionId())) {
+        // two connections of one session on this loop (a resume next to its older connection): one
+        // write per key and batch; the other goes with the next batch, and the owner check decides
+        later.put(k, fixed);
+        return;
+      }
       try {
-        batch.put(k.sessionId(), fixed != null ? fixed : k.encode());
+        batch.put(k.sessionId(), new Sessions.Write(k.sessionId(), k.connectionId(),
+            fixed != null ? fixed : k.encode(), k.mayCreate()));
         written.put(k, fixed); // a live session is encoded again when retried: its newest state
       } catch (RuntimeException e) {
         LOG.warn("session could not be encoded: " + e);
       }
     });
     pending.clear();
-    List<String> removals = new ArrayList<>(ended);
+    pending.putAll(later);
+    List<SessionKeeper> removals = new ArrayList<>(ended);
     ended.clear();
     inFlight = true;
-    Future<Void> saved = batch.isEmpty() ? Future.succeededFuture() : attempt(() -> sessions.saveAll(context, batch));
-    List<Future<Void>> removed = new ArrayList<>(removals.size());
-    for (String id : removals) {
-      removed.add(attempt(() -> sessions.end(context, id)));
+    Future<Set<String>> saved = batch.isEmpty() ? Future.succeededFuture(Set.of())
+        : attempt(() -> sessions.saveAll(context, batch.values()));
+    List<Future<Boolean>> removed = new ArrayList<>(removals.size());
+    for (SessionKeeper k : removals) {
+      removed.add(attempt(() -> sessions.end(context, k.sessionId(), k.connectionId())));
     }
-    List<Future<Void>> all = new ArrayList<>(removed);
+    List<Future<?>> all = new ArrayList<>(removed);
     all.add(saved);
     Future.join(all).onComplete(ar -> {
       inFlight = false;
+      if (saved.succeeded()) {
+        Set<String> refused = saved.result();
+        written.keySet().forEach(k -> {
+          if (refused.contains(k.sessionId())) {
+            k.fenced();
+            pending.remove(k);
+          } else {
+            k.written();
+          }
+        });
+      }
       if (ar.failed()) {
         // Nothing is dropped: what failed goes again (after a pause), unless newer state or the
         // session's end came meanwhile.
@@ -106,7 +132,7 @@ final class SessionWriter {
         LOG.warn("session write failed, retrying in " + RETRY_MS + " ms: " + ar.cause().getMessage());
         if (saved.failed()) {
           written.forEach((k, v) -> {
-            if (!k.isEnded()) {
+            if (!k.isEnded() && !k.isFenced()) {
               pending.putIfAbsent(k, v);
             }
           });
@@ -127,7 +153,7 @@ final class SessionWriter {
     });
   }
 
-  private static Future<Void> attempt(java.util.function.Supplier<Future<Void>> write) {
+  private static <T> Future<T> attempt(java.util.function.Supplier<Future<T>> write) {
     try {
       return write.get();
     } catch (RuntimeException e) {

@@ -102,20 +102,23 @@ final class Upgrader {
         respond(req, perUser);
         return;
       }
-      // A session is resumed only by its own user; an unknown or foreign id gets a fresh session.
+      String connectionId = "c_" + SwitchboardConfig.randomId(16);
+      // A session is resumed only by its own user; an unknown, ended or foreign id gets a fresh
+      // session. The resume claims the session for this connection: an older connection of it
+      // (half-open, or a resume racing this one) writes it no more (see Sessions).
       Future<Sessions.Stored> stored = sessionParam == null ? Future.succeededFuture()
-          : node.sessions().load(owner.context(), sessionParam)
+          : node.sessions().claim(owner.context(), sessionParam, principal.userId(), connectionId)
               .map(st -> st != null && principal.userId().equals(st.user()) ? st : null)
               .otherwise((Sessions.Stored) null);
-      stored.onComplete(sr -> upgrade(req, principal, deviceParam, sr.result() == null ? null : sessionParam, sr.result()));
+      stored.onComplete(sr -> upgrade(req, principal, deviceParam, connectionId,
+          sr.result() == null ? null : sessionParam, sr.result()));
     });
   }
 
-  private void upgrade(HttpServerRequest req, Principal principal, String deviceParam, String resumeId,
-                       Sessions.Stored resume) {
+  private void upgrade(HttpServerRequest req, Principal principal, String deviceParam, String connectionId,
+                       String resumeId, Sessions.Stored resume) {
     String device = deviceParam != null ? deviceParam
         : principal.deviceId() != null ? principal.deviceId() : "d_" + SwitchboardConfig.randomId(12);
-    String connectionId = "c_" + SwitchboardConfig.randomId(16);
     // One live connection per (user, device) across the cluster: register before the 101, so that
     // a client which saw its `connected` frame is already the newest, and a later connection of the
     // same device anywhere replaces it (4009), never the other way round.
@@ -161,7 +164,7 @@ final class Upgrader {
     FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol()) ? cbor : json;
     UpgradeResidue.drop(ws);
     Connection c = new Connection(node, owner, ws, principal, connectionId,
-        resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
+        resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), resumeId != null, device, codec, dispatcher);
     owner.add(c);
     dev.switchboard.protocol.CloseCode replaced = node.local().add(c);
     // Cleanup runs once, from whichever comes first: Vert.x's close handler, or the channel's own
