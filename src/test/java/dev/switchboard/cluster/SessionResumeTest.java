@@ -358,4 +358,62 @@ class SessionResumeTest {
     assertEquals(Sessions.TOMBSTONE, tombstone.getValue().getValue());
     assertEquals(ttl, tombstone.getTtl());
   }
+
+  @Test
+  void aBatchAppliesEachWriteOnlyForItsOwnerAlsoWhenItsSessionsShareAPartition() {
+    // called on node 0 for keys of one partition that node 1 owns: the processor crosses the wire
+    var hz = nodes.get(0).context().cluster().getHazelcastInstance();
+    var partitions = hz.getPartitionService();
+    var here = hz.getCluster().getLocalMember();
+    Sessions sessions = nodes.get(0).context().sessions();
+    var ctx = nodes.get(0).context().vertx().getOrCreateContext();
+    long safe = System.currentTimeMillis() + 30_000; // partitions spread over both members (migrations done)
+    while (!partitions.isClusterSafe() && System.currentTimeMillis() < safe) {
+      java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+    }
+    String prefix = "s_batch" + System.nanoTime() + "_";
+    List<String> ids = new java.util.ArrayList<>();
+    int partition = -1;
+    for (int i = 0; ids.size() < 3 && i < 100_000; i++) {
+      var p = partitions.getPartition(prefix + i);
+      if (partition < 0 && !here.equals(p.getOwner())) {
+        partition = p.getPartitionId();
+      }
+      if (p.getPartitionId() == partition) {
+        ids.add(prefix + i);
+      }
+    }
+    assertEquals(3, ids.size());
+    String k1 = ids.get(0);
+    String k2 = ids.get(1);
+    String k3 = ids.get(2);
+    java.util.function.BiFunction<String, String, String> value = (conn, topic) ->
+        Sessions.encode(conn, "batcher", Map.of(topic, new dev.switchboard.topics.Subscriptions.Position(1, "e")), null);
+    java.util.function.Function<List<Sessions.Write>, java.util.Set<String>> save = w -> TestNode.await(sessions.saveAll(ctx, w));
+
+    assertEquals(java.util.Set.of(), save.apply(List.of(new Sessions.Write(k3, "c_other", value.apply("c_other", "chat:other"), true))));
+    assertEquals(java.util.Set.of(k2, k3), save.apply(List.of(
+        new Sessions.Write(k1, "c_1", value.apply("c_1", "chat:one"), true), // brand-new: created
+        new Sessions.Write(k2, "c_2", value.apply("c_2", "chat:two"), false), // a resumed one's: absent, refused
+        new Sessions.Write(k3, "c_3", value.apply("c_3", "chat:three"), true)))); // another's: refused even creating
+    assertEquals(java.util.Set.of("chat:one"), stored(k1).topics().keySet());
+    assertEquals(null, stored(k2));
+    assertEquals(java.util.Set.of("chat:other"), stored(k3).topics().keySet());
+
+    assertEquals(null, TestNode.await(sessions.claim(ctx, k3, "someone-else", "c_3")), "another user's session is not claimed");
+    assertEquals(java.util.Set.of("chat:other"), TestNode.await(sessions.claim(ctx, k3, "batcher", "c_3")).topics().keySet());
+    assertEquals(java.util.Set.of(k3), save.apply(List.of(
+        new Sessions.Write(k1, "c_1", value.apply("c_1", "chat:one-b"), false),
+        new Sessions.Write(k3, "c_other", value.apply("c_other", "chat:other-b"), false)))); // claimed away
+    assertEquals(java.util.Set.of(), save.apply(List.of(new Sessions.Write(k3, "c_3", value.apply("c_3", "chat:three"), false))));
+    assertEquals(java.util.Set.of("chat:one-b"), stored(k1).topics().keySet());
+    assertEquals(java.util.Set.of("chat:three"), stored(k3).topics().keySet());
+
+    assertFalse(TestNode.await(sessions.end(ctx, k1, "c_other")), "only the owner ends a session");
+    assertTrue(TestNode.await(sessions.end(ctx, k1, "c_1")));
+    assertEquals(null, stored(k1));
+    assertEquals(java.util.Set.of(k1), save.apply(List.of(new Sessions.Write(k1, "c_1", value.apply("c_1", "chat:one"), true))),
+        "an ended session is not created again");
+    assertEquals(null, TestNode.await(sessions.claim(ctx, k1, "batcher", "c_4")), "nor resumed");
+  }
 }
