@@ -246,7 +246,16 @@ final class TopicLog {
 
   /** Events from offset {@code after}+1, at most {@code max}, as available now. */
   Future<List<TopicEvent>> read(String topic, String epoch, long after, int max) {
-    return fromStage(ring(topic).readManyAsync(after, 0, max, null)).map(rs -> {
+    // Hazelcast refuses (throws, at once) a read of more than the ring holds: a gap fill reads up
+    // to 1,000, and namespaces keep as few as 100 (or fewer, as configured)
+    int count = Math.max(1, Math.min(max, capacity(topic)));
+    java.util.concurrent.CompletionStage<com.hazelcast.ringbuffer.ReadResultSet<String>> stage;
+    try {
+      stage = ring(topic).readManyAsync(after, 0, count, null);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e); // the caller's failure path runs (a fill clears its flag)
+    }
+    return fromStage(stage).map(rs -> {
       List<TopicEvent> out = new ArrayList<>(rs.size());
       for (int i = 0; i < rs.size(); i++) {
         out.add(new TopicEvent(topic, rs.getSequence(i) + 1, epoch, rs.get(i)));
@@ -258,6 +267,11 @@ final class TopicLog {
   /** The sequence of the newest item in the topic's history (its offset - 1): a blocking call, run on a worker. */
   Future<Long> tail(String topic) {
     return vertx.executeBlocking(() -> ring(topic).tailSequence(), false);
+  }
+
+  /** The topic's history capacity, from the configuration (a local lookup, no call to a member). */
+  private int capacity(String topic) {
+    return hz.getConfig().findRingbufferConfig(Addresses.history(topic)).getCapacity();
   }
 
   private com.hazelcast.ringbuffer.Ringbuffer<String> ring(String topic) {
