@@ -194,7 +194,9 @@ public final class Sessions {
         }));
       }
     }
-    return Future.all(parts).map(cf -> refused);
+    // join, not all: every part has landed (or failed) before the writer sends its next batch, so
+    // a slow part never lands after a newer write
+    return Future.join(parts).map(cf -> refused);
   }
 
   /**

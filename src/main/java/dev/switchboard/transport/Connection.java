@@ -62,7 +62,7 @@ final class Connection implements Client, Subscriber {
     this.subscriptions = new Subscriptions(this, node.config().limits().maxSubscriptions());
     this.channel = ((WebSocketInternal) ws).channelHandlerContext();
     this.outbound = new Outbound(owner, this, codec, channel, node.config().limits().outboundQueueBytes());
-    this.session = new SessionKeeper(node, context, owner.sessionWriter(), this, subscriptions, resumed);
+    this.session = new SessionKeeper(node, context, owner.sessionWriter(), this, subscriptions);
     this.clocks = new Clocks(node, this, session, subscriptions, outbound, channel);
     this.reassembly = new Reassembly(node.config().limits().maxMessageBytes(), node.config().limits().maxFrameBytes(),
         new Requests(node, this, codec, dispatcher));

@@ -24,22 +24,16 @@ final class SessionKeeper {
   private boolean ended;
   /** The close-time state was taken: the connection's state is being dropped, and is never written again. */
   private boolean closed;
-  /**
-   * The stored session is this connection's: claimed at resume, or created by a write of its own.
-   * Until then (a brand-new session) a write may create the entry, but only where there is none.
-   */
-  private boolean owner;
   /** Another connection owns the session now (or it was ended or expired): nothing of this one is written any more. */
   private boolean fenced;
 
   SessionKeeper(NodeContext node, Context context, SessionWriter writer, Connection connection,
-                Subscriptions subscriptions, boolean resumed) {
+                Subscriptions subscriptions) {
     this.node = node;
     this.writer = writer;
     this.context = context;
     this.connection = connection;
     this.subscriptions = subscriptions;
-    this.owner = resumed; // the resume claimed it (Sessions.claim) before the connection opened
   }
 
   /**
@@ -106,22 +100,20 @@ final class SessionKeeper {
     return fenced;
   }
 
-  /** Whether this connection's next write may create the session (a brand-new one not written yet). */
-  boolean mayCreate() {
-    return !owner;
-  }
-
-  /** A write of this connection applied: the session is its own. */
-  void written() {
-    owner = true;
-  }
 
   /**
    * A write or end of this connection was refused: the session was resumed by another connection
    * since (or ended, or expired). This connection goes on, but its session is no longer written.
    */
   void fenced() {
+    if (fenced) {
+      return;
+    }
     fenced = true;
+    // Its session is another connection's now (a resume elsewhere, possibly of this very client after
+    // a half-open drop): nothing this one does is saved any more, so it ends, and a client that is
+    // still there reconnects and resumes (claims) again.
+    connection.close(dev.switchboard.protocol.CloseCode.REPLACED);
   }
 
   String sessionId() {

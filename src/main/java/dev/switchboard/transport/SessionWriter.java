@@ -83,7 +83,10 @@ final class SessionWriter {
       }
       try {
         batch.put(k.sessionId(), new Sessions.Write(k.sessionId(), k.connectionId(),
-            fixed != null ? fixed : k.encode(), k.mayCreate()));
+            // a write may create the entry where there is none: a brand-new session's first write, or an
+            // owner whose entry expired or was lost (both copies) writes it again rather than fencing
+            // itself for good; an ended session stays ended, its tombstone being an entry owned by nobody
+            fixed != null ? fixed : k.encode(), true));
         written.put(k, fixed); // a live session is encoded again when retried: its newest state
       } catch (RuntimeException e) {
         LOG.warn("session could not be encoded: " + e);
@@ -110,8 +113,6 @@ final class SessionWriter {
           if (refused.contains(k.sessionId())) {
             k.fenced();
             pending.remove(k);
-          } else {
-            k.written();
           }
         });
       }

@@ -330,6 +330,24 @@ class SessionResumeTest {
   }
 
   @Test
+  void anOwnerWhoseEntryWasLostWritesItAgainInsteadOfBeingFenced() {
+    var map = nodes.get(1).context().cluster().getHazelcastInstance()
+        .<String, com.hazelcast.core.HazelcastJsonValue>getMap(Addresses.SESSIONS);
+    WsClient a = connect(0, "lost", null, "phone");
+    String session = a.connected().get("session_id").asText();
+    a.call("topic.subscribe", WsClient.params().put("topic", "chat:lost-1"));
+    awaitStored(session, s -> s != null && s.topics().containsKey("chat:lost-1"));
+    map.delete(session); // as if both copies were lost (or it expired)
+    a.call("topic.subscribe", WsClient.params().put("topic", "chat:lost-2"));
+    awaitStored(session, s -> s != null && s.topics().containsKey("chat:lost-2"));
+    assertFalse(a.isClosed(), "still its own session: not fenced");
+    drop(0, a);
+    try (WsClient again = connect(1, "lost", session, "phone")) {
+      assertTrue(again.connected().get("resumed").asBoolean(), again.connected().toString());
+    }
+  }
+
+  @Test
   void everySessionWriteSetsTheSessionTtlAgainAndAnEndLeavesATombstone() {
     var map = nodes.get(1).context().cluster().getHazelcastInstance()
         .<String, com.hazelcast.core.HazelcastJsonValue>getMap(Addresses.SESSIONS);
