@@ -148,6 +148,19 @@ public final class Sessions {
         && v.charAt(n) == '"' && v.charAt(n + 1) == ',';
   }
 
+  /**
+   * Writes sessions as they are, unfenced (one batched put, the map's time-to-live): for the writes
+   * of live clients, see SessionKeeper#save. The values carry their connection as owner.
+   */
+  public Future<Void> putAll(Context ctx, Map<String, String> values) {
+    if (!enabled() || values.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Map<String, HazelcastJsonValue> entries = new HashMap<>(values.size() * 2);
+    values.forEach((k, v) -> entries.put(k, new HazelcastJsonValue(v)));
+    return HzFutures.on(ctx, map.setAllAsync(entries));
+  }
+
   /** One session write of a batch: its value is written only while {@code conn} owns the session (or, with {@code create}, when there is none). */
   public record Write(String sessionId, String conn, String value, boolean create) {
   }

@@ -28,6 +28,8 @@ final class SessionWriter {
   private final Context context;
   /** Sessions to write, with their value when it was fixed at the request (a closing connection), else null. */
   private final Map<SessionKeeper, String> pending = new LinkedHashMap<>();
+  /** Pending writes that go fenced (entry processor) although their value is not fixed: TTL refreshes. */
+  private final java.util.Set<SessionKeeper> fencedPending = new java.util.HashSet<>();
   private final List<SessionKeeper> ended = new ArrayList<>();
   private boolean scheduled;
   private boolean inFlight;
@@ -37,9 +39,15 @@ final class SessionWriter {
     this.context = context;
   }
 
-  /** Writes the keeper's then-current state with the next batch (at the end of this loop turn at the latest). */
-  void save(SessionKeeper keeper) {
+  /**
+   * Writes the keeper's then-current state with the next batch (at the end of this loop turn at the
+   * latest); {@code fenced}: only while the keeper's connection owns the session (see SessionKeeper).
+   */
+  void save(SessionKeeper keeper, boolean fenced) {
     pending.putIfAbsent(keeper, null);
+    if (fenced) {
+      fencedPending.add(keeper);
+    }
     schedule();
   }
 
@@ -69,19 +77,25 @@ final class SessionWriter {
       return;
     }
     Map<String, Sessions.Write> batch = new HashMap<>();
+    Map<String, String> plain = new HashMap<>();
     Map<SessionKeeper, String> written = new LinkedHashMap<>();
     Map<SessionKeeper, String> later = new LinkedHashMap<>();
     pending.forEach((k, fixed) -> {
       if (k.isFenced()) {
         return;
       }
-      if (batch.containsKey(k.sessionId())) {
+      if (batch.containsKey(k.sessionId()) || plain.containsKey(k.sessionId())) {
         // two connections of one session on this loop (a resume next to its older connection): one
         // write per key and batch; the other goes with the next batch, and the owner check decides
         later.put(k, fixed);
         return;
       }
       try {
+        if (fixed == null && !fencedPending.contains(k)) {
+          plain.put(k.sessionId(), k.encode()); // from a live client: see SessionKeeper#save
+          written.put(k, null);
+          return;
+        }
         batch.put(k.sessionId(), new Sessions.Write(k.sessionId(), k.connectionId(),
             // a write may create the entry where there is none: a brand-new session's first write, or an
             // owner whose entry expired or was lost (both copies) writes it again rather than fencing
@@ -94,6 +108,7 @@ final class SessionWriter {
     });
     pending.clear();
     pending.putAll(later);
+    fencedPending.retainAll(later.keySet());
     List<SessionKeeper> removals = new ArrayList<>(ended);
     ended.clear();
     inFlight = true;
@@ -105,6 +120,9 @@ final class SessionWriter {
     }
     List<Future<?>> all = new ArrayList<>(removed);
     all.add(saved);
+    if (!plain.isEmpty()) {
+      all.add(attempt(() -> sessions.putAll(context, plain)));
+    }
     Future.join(all).onComplete(ar -> {
       inFlight = false;
       if (saved.succeeded()) {
