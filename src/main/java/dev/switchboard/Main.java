@@ -47,24 +47,20 @@ public final class Main {
   private static void run(SwitchboardConfig config) {
     // a bad key must stop the node before Hazelcast starts and prints anything
     TokenVerifier.checkKeys(config.auth());
-    Node node;
-    try {
-      node = Node.start(config).await(config.cluster().joinTimeoutMs() + 30_000, TimeUnit.MILLISECONDS);
-    } catch (ConfigException e) {
-      fail(e.getMessage());
-      return;
-    } catch (Exception e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      if (cause instanceof ConfigException) {
-        fail(cause.getMessage());
-      }
-      fail("could not start: " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
-      return;
-    }
-    System.out.println("switchboard " + config.node().serverVersion() + " node " + node.nodeId() + " listening on "
-        + config.http().host() + ":" + node.port() + " (cluster " + config.cluster().name() + ", "
-        + (node.context().vertx().isNativeTransportEnabled() ? "epoll" : "nio") + " transport)");
+    // The signal handlers go on before the node starts: it reports ready (and a deployment may stop
+    // it) while start() is still completing, and a SIGTERM then must still drain, not kill it.
+    java.util.concurrent.atomic.AtomicReference<Node> started = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.CountDownLatch startDone = new java.util.concurrent.CountDownLatch(1);
     Runnable stop = () -> {
+      try {
+        startDone.await(config.cluster().joinTimeoutMs() + 30_000, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Node node = started.get();
+      if (node == null) {
+        return; // never started (or still starting past its deadline): nothing to drain
+      }
       try {
         node.shutdown().await(config.lifecycle().drainMs() + config.lifecycle().shutdownGraceMs() + 10_000,
             TimeUnit.MILLISECONDS);
@@ -84,6 +80,27 @@ public final class Main {
       }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(stop, "switchboard-shutdown-hook"));
+    Node node;
+    try {
+      node = Node.start(config).await(config.cluster().joinTimeoutMs() + 30_000, TimeUnit.MILLISECONDS);
+    } catch (ConfigException e) {
+      startDone.countDown();
+      fail(e.getMessage());
+      return;
+    } catch (Exception e) {
+      startDone.countDown();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof ConfigException) {
+        fail(cause.getMessage());
+      }
+      fail("could not start: " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
+      return;
+    }
+    started.set(node);
+    startDone.countDown();
+    System.out.println("switchboard " + config.node().serverVersion() + " node " + node.nodeId() + " listening on "
+        + config.http().host() + ":" + node.port() + " (cluster " + config.cluster().name() + ", "
+        + (node.context().vertx().isNativeTransportEnabled() ? "epoll" : "nio") + " transport)");
   }
 
   static String token(String[] args, Map<String, String> env) {
