@@ -172,8 +172,18 @@ final class LiveFeed {
       return;
     }
     st.filling = true;
-    log.read(st.topic, st.epoch, st.last, READ_BATCH).onComplete(ar -> {
+    String epoch = st.epoch;
+    log.read(st.topic, epoch, st.last, READ_BATCH).onComplete(ar -> {
       st.filling = false;
+      if (!epoch.equals(st.epoch)) {
+        // the history was lost and restarted while this read ran (checkEpoch): what it read belongs
+        // to the old history, at offsets the new one reuses; read again under the new epoch
+        if (ar.succeeded()) {
+          ar.result().forEach(TopicEvent::release);
+        }
+        fill(st);
+        return;
+      }
       if (ar.succeeded()) {
         for (TopicEvent e : ar.result()) {
           if (e.offset > st.last) {

@@ -182,11 +182,18 @@ public final class TopicHub {
       st.add(s);
       return Future.succeededFuture(r);
     }
-    return log.read(st.topic, st.epoch, after, REPLAY_BATCH).transform(ar -> {
+    String epoch = st.epoch;
+    return log.read(st.topic, epoch, after, REPLAY_BATCH).transform(ar -> {
       List<TopicEvent> events = ar.succeeded() ? ar.result() : List.of();
       if (st.replaying.get(s) != marker) {
         events.forEach(TopicEvent::release); // unsubscribed (or closed) meanwhile: nothing started
         return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0, true));
+      }
+      if (!epoch.equals(st.epoch)) {
+        // the history was lost and restarted during the read: the position is of the old epoch
+        events.forEach(TopicEvent::release);
+        st.replaying.remove(s);
+        return live(st, s, inbox, answer);
       }
       if (ar.failed() && !(unwrap(ar.cause()) instanceof StaleSequenceException)) {
         return Future.failedFuture(ar.cause()); // the caller drops the pending entry and the presence record
