@@ -163,6 +163,18 @@ public final class Node {
           .register(new UserSend());
       NodeContext ctx = new NodeContext(vertx, cluster, config, verifier[0], methods, metrics);
       TopicHub hub = new TopicHub(vertx, cluster.getHazelcastInstance(), namespaces);
+      // on every node (not only the oldest, as the directory's cleanup): its own topics' bus
+      // registrations and histories may have gone with the members that left
+      cluster.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+        @Override
+        public void memberAdded(com.hazelcast.cluster.MembershipEvent e) {
+        }
+
+        @Override
+        public void memberRemoved(com.hazelcast.cluster.MembershipEvent e) {
+          hub.membersLeft();
+        }
+      });
       ctx.topics(hub);
       LocalConnections local = new LocalConnections(vertx, config.node().id());
       Directory directory = new Directory(vertx, cluster.getHazelcastInstance(), config.node().id(), hub::membersLost);

@@ -155,6 +155,37 @@ final class LiveFeed {
     }
   }
 
+  /**
+   * Members left the cluster. The clustered event bus keeps its consumers' registrations in
+   * Hazelcast: when the members holding both copies of one are gone, publishers stop reaching this
+   * node's consumer until Vert.x registers it again, and no later event tells of the gap. The loss
+   * may also have taken a topic's history (a new epoch, offsets starting again at 1, which no offset
+   * comparison here notices). So every open topic is checked against history 1 s and 3 s later:
+   * its epoch (followed if it changed) and its tail (events missed are read).
+   */
+  void membersLeft() {
+    vertx.setTimer(1000, t -> recheckAll());
+    vertx.setTimer(3000, t -> recheckAll());
+  }
+
+  private void recheckAll() {
+    for (TopicState st : new java.util.ArrayList<>(topics.values())) {
+      if (!st.initialized) {
+        continue;
+      }
+      log.freshEpoch(st.topic).onSuccess(current -> {
+        if (topics.get(st.topic) != st) {
+          return;
+        }
+        if (!current.equals(st.epoch)) {
+          checkEpoch(st, current);
+        } else {
+          catchUp(st);
+        }
+      });
+    }
+  }
+
   private void catchUp(TopicState st) {
     if (topics.get(st.topic) != st) {
       return;

@@ -79,6 +79,14 @@ public final class TopicHub {
     presence.membersLost(lost);
   }
 
+  /**
+   * Members left the cluster: every open topic is checked against history shortly after (see
+   * {@link LiveFeed#membersLeft}).
+   */
+  public void membersLeft() {
+    hub.runOnContext(v -> feed.membersLeft());
+  }
+
   /** Appends to the topic's history and publishes to every node with subscribers (see {@link TopicLog}). */
   public Future<Position> publish(String topic, JsonNode data, String from) {
     return log.publish(topic, data, from);
