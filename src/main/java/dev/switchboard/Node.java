@@ -273,7 +273,7 @@ public final class Node {
       InterfacesConfig ifaces = net.getInterfaces();
       ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
     }
-    return dev.switchboard.cluster.Sessions.register(dev.switchboard.cluster.DeviceRegistry.register(hz));
+    return dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz));
   }
 
   /**

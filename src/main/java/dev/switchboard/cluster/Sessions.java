@@ -1,14 +1,8 @@
 package dev.switchboard.cluster;
 
-import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastJsonValue;
-import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.map.IMap;
-import com.hazelcast.nio.ObjectDataInput;
-import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.DataSerializableFactory;
 import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import com.hazelcast.partition.PartitionService;
 import dev.switchboard.topics.Subscriptions;
@@ -16,7 +10,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -25,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Resumable sessions (PROTOCOL.md section 7) in a Hazelcast IMap, one entry per session id:
@@ -50,11 +42,6 @@ import java.util.concurrent.TimeUnit;
 public final class Sessions {
   /** How often a connection with new positions writes them. */
   public static final long SAVE_EVERY_MS = 2000;
-  /** Hazelcast data-serializable factory id of the session processors (unique among the cluster's factories). */
-  static final int FACTORY_ID = 0x5b02;
-  private static final int CLAIM = 1;
-  private static final int SAVE = 2;
-  private static final int END = 3;
   /** What an end leaves: owned by no connection, resumed by none. */
   static final String TOMBSTONE = "{\"conn\":null,\"ended\":true}";
 
@@ -66,18 +53,6 @@ public final class Sessions {
     this.hz = hz;
     this.map = hz.getMap(Addresses.SESSIONS);
     this.ttlMs = ttlMs;
-  }
-
-  /** Lets a member (de)serialise the session processors. */
-  public static Config register(Config hz) {
-    DataSerializableFactory factory = type -> switch (type) {
-      case CLAIM -> new Claim();
-      case SAVE -> new Save();
-      case END -> new End();
-      default -> null;
-    };
-    hz.getSerializationConfig().addDataSerializableFactory(FACTORY_ID, factory);
-    return hz;
   }
 
   public boolean enabled() {
@@ -109,7 +84,7 @@ public final class Sessions {
     if (!enabled()) {
       return Future.succeededFuture(null);
     }
-    return HzFutures.on(ctx, map.submitToKey(sessionId, new Claim(user, conn, ttlMs)))
+    return HzFutures.on(ctx, map.submitToKey(sessionId, new SessionProcessors.Claim(user, conn, ttlMs)))
         .map(v -> v == null ? null : decode(v));
   }
 
@@ -184,7 +159,7 @@ public final class Sessions {
     List<Future<?>> parts = new ArrayList<>(byPartition.size());
     Set<String> refused = new HashSet<>();
     for (List<Write> part : byPartition.values()) {
-      Save save = new Save(part, ttlMs);
+      SessionProcessors.Save save = new SessionProcessors.Save(part, ttlMs);
       if (part.size() == 1) {
         // the usual case: one key, a direct operation (synchronous backup)
         String id = part.get(0).sessionId();
@@ -220,215 +195,8 @@ public final class Sessions {
     if (!enabled()) {
       return Future.succeededFuture(false);
     }
-    return HzFutures.on(ctx, map.submitToKey(sessionId, new End(conn, ttlMs)));
+    return HzFutures.on(ctx, map.submitToKey(sessionId, new SessionProcessors.End(conn, ttlMs)));
   }
 
   // ------------------------------------------------------------------ entry processors
-
-  /** What every processor shares: its factory, and the time-to-live its writes set. */
-  private abstract static class Processor<R> implements EntryProcessor<String, HazelcastJsonValue, R>,
-      IdentifiedDataSerializable {
-    long ttlMs;
-
-    @Override
-    public final int getFactoryId() {
-      return FACTORY_ID;
-    }
-
-    /** Sets the value with the session's time-to-live (a write refreshes it). */
-    final void store(Map.Entry<String, HazelcastJsonValue> entry, String value) {
-      HazelcastJsonValue v = new HazelcastJsonValue(value);
-      if (entry instanceof ExtendedMapEntry<String, HazelcastJsonValue> e) {
-        e.setValue(v, ttlMs, TimeUnit.MILLISECONDS);
-      } else {
-        entry.setValue(v);
-      }
-    }
-  }
-
-  /** Makes a connection the session's owner and returns the stored value, or null (none, ended, another user's). */
-  static final class Claim extends Processor<String> {
-    private String user;
-    private String conn;
-
-    Claim() {
-    }
-
-    Claim(String user, String conn, long ttlMs) {
-      this.user = user;
-      this.conn = conn;
-      this.ttlMs = ttlMs;
-    }
-
-    @Override
-    public int getClassId() {
-      return CLAIM;
-    }
-
-    @Override
-    public void writeData(ObjectDataOutput out) throws IOException {
-      out.writeString(user);
-      out.writeString(conn);
-      out.writeLong(ttlMs);
-    }
-
-    @Override
-    public void readData(ObjectDataInput in) throws IOException {
-      user = in.readString();
-      conn = in.readString();
-      ttlMs = in.readLong();
-    }
-
-    @Override
-    public String process(Map.Entry<String, HazelcastJsonValue> entry) {
-      HazelcastJsonValue stored = entry.getValue();
-      if (stored == null) {
-        return null;
-      }
-      JsonObject o;
-      try {
-        o = new JsonObject(stored.getValue());
-      } catch (RuntimeException e) {
-        return null;
-      }
-      if (o.getBoolean("ended", false) || !user.equals(o.getString("user"))) {
-        return null;
-      }
-      JsonObject owned = new JsonObject().put("conn", conn);
-      o.forEach(f -> {
-        if (!"conn".equals(f.getKey())) {
-          owned.put(f.getKey(), f.getValue());
-        }
-      });
-      store(entry, owned.encode());
-      return stored.getValue();
-    }
-  }
-
-  /** Writes the sessions of one partition, each only for its owner (or when absent, for a creating write). */
-  static final class Save extends Processor<Boolean> {
-    private String[] ids;
-    private String[] conns;
-    private String[] values;
-    private boolean[] create;
-    /** Index by session id; built once (the processor may be shared by the partition threads of a member). */
-    private Map<String, Integer> index;
-
-    Save() {
-    }
-
-    Save(List<Write> writes, long ttlMs) {
-      int n = writes.size();
-      ids = new String[n];
-      conns = new String[n];
-      values = new String[n];
-      create = new boolean[n];
-      for (int i = 0; i < n; i++) {
-        Write w = writes.get(i);
-        ids[i] = w.sessionId();
-        conns[i] = w.conn();
-        values[i] = w.value();
-        create[i] = w.create();
-      }
-      this.ttlMs = ttlMs;
-      index();
-    }
-
-    private void index() {
-      if (ids.length > 1) {
-        index = new HashMap<>(ids.length * 2);
-        for (int i = 0; i < ids.length; i++) {
-          index.put(ids[i], i);
-        }
-      }
-    }
-
-    @Override
-    public int getClassId() {
-      return SAVE;
-    }
-
-    @Override
-    public void writeData(ObjectDataOutput out) throws IOException {
-      out.writeLong(ttlMs);
-      out.writeInt(ids.length);
-      for (int i = 0; i < ids.length; i++) {
-        out.writeString(ids[i]);
-        out.writeString(conns[i]);
-        out.writeString(values[i]);
-        out.writeBoolean(create[i]);
-      }
-    }
-
-    @Override
-    public void readData(ObjectDataInput in) throws IOException {
-      ttlMs = in.readLong();
-      int n = in.readInt();
-      ids = new String[n];
-      conns = new String[n];
-      values = new String[n];
-      create = new boolean[n];
-      for (int i = 0; i < n; i++) {
-        ids[i] = in.readString();
-        conns[i] = in.readString();
-        values[i] = in.readString();
-        create[i] = in.readBoolean();
-      }
-      index();
-    }
-
-    @Override
-    public Boolean process(Map.Entry<String, HazelcastJsonValue> entry) {
-      Integer i = index == null ? (ids.length == 1 && ids[0].equals(entry.getKey()) ? Integer.valueOf(0) : null)
-          : index.get(entry.getKey());
-      if (i == null) {
-        return false;
-      }
-      HazelcastJsonValue stored = entry.getValue();
-      if (stored == null ? !create[i] : !owned(stored, conns[i])) {
-        return false; // another connection's (or ended, or expired): fenced
-      }
-      store(entry, values[i]);
-      return true;
-    }
-  }
-
-  /** Ends a session its connection still owns: a tombstone owned by nobody replaces it. */
-  static final class End extends Processor<Boolean> {
-    private String conn;
-
-    End() {
-    }
-
-    End(String conn, long ttlMs) {
-      this.conn = conn;
-      this.ttlMs = ttlMs;
-    }
-
-    @Override
-    public int getClassId() {
-      return END;
-    }
-
-    @Override
-    public void writeData(ObjectDataOutput out) throws IOException {
-      out.writeString(conn);
-      out.writeLong(ttlMs);
-    }
-
-    @Override
-    public void readData(ObjectDataInput in) throws IOException {
-      conn = in.readString();
-      ttlMs = in.readLong();
-    }
-
-    @Override
-    public Boolean process(Map.Entry<String, HazelcastJsonValue> entry) {
-      if (!owned(entry.getValue(), conn)) {
-        return false;
-      }
-      store(entry, TOMBSTONE);
-      return true;
-    }
-  }
 }

@@ -11,10 +11,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.security.MessageDigest;
@@ -41,7 +39,7 @@ import java.util.List;
 public final class WarmUp {
   private static final Logger LOG = LoggerFactory.getLogger(WarmUp.class);
   static final String HEADER = "x-switchboard-warmup";
-  private static final String SECRET = SwitchboardConfig.randomId(32);
+  static final String SECRET = SwitchboardConfig.randomId(32);
   static final String TOPIC = "sb-warmup:fanout";
   static final int ROUNDS = 5;
   static final int CONNECTIONS = 200;
@@ -58,7 +56,7 @@ public final class WarmUp {
   static final int PACED_EVERY_MS = 2;
   /** The cross round's topic, and what each side does in it (see {@link #cross}). */
   static final String CROSS_TOPIC = "sb-warmup:cross";
-  static final Plan CROSS = new Plan(CROSS_TOPIC, "x", 100, 0, 1500, PACED_EVERY_MS, 2);
+  static final WarmUpRound.Plan CROSS = new WarmUpRound.Plan(CROSS_TOPIC, "x", 100, 0, 1500, PACED_EVERY_MS, 2);
   /** The most time a node gives another node's cross round, and the least it starts one with. */
   static final long CROSS_MAX_MS = 10_000;
   static final long CROSS_MIN_MS = 4_000;
@@ -99,18 +97,18 @@ public final class WarmUp {
     }
     long started = System.currentTimeMillis();
     long deadline = started + budgetMs;
-    Setup setup = setup(node, port, deadline);
+    WarmUpRound.Setup setup = setup(node, port, deadline);
     Future<Void> all = Future.succeededFuture();
     int[] rounds = {0};
     Report[] cross = {Report.NONE};
     for (int r = 0; r < ROUNDS; r++) {
-      Plan plan = new Plan(TOPIC, String.valueOf(r), CONNECTIONS, PUBLISHES_PER_CONNECTION,
+      WarmUpRound.Plan plan = new WarmUpRound.Plan(TOPIC, String.valueOf(r), CONNECTIONS, PUBLISHES_PER_CONNECTION,
           r == ROUNDS - 1 ? PACED_PUBLISHES : 0, PACED_EVERY_MS, 1);
       // each round after the compilers caught up with the last: while C2's queue is long, HotSpot
       // raises the thresholds for queueing more, so methods made hot meanwhile are only queued
       // when they run again once it is short - in the next round rather than under real traffic
       all = all.compose(v -> System.currentTimeMillis() >= deadline ? Future.succeededFuture()
-          : new Round(setup, plan, SwitchboardConfig.randomId(12)).run(Future.succeededFuture(), Promise.promise())
+          : new WarmUpRound(setup, plan, SwitchboardConfig.randomId(12)).run(Future.succeededFuture(), Promise.promise())
               .compose(x -> compiled(node.vertx(), deadline)).onSuccess(x -> rounds[0]++));
     }
     return all.compose(v -> deadline - System.currentTimeMillis() < CROSS_MIN_MS + 1000 ? Future.succeededFuture()
@@ -135,12 +133,12 @@ public final class WarmUp {
     return !auth.secret().isEmpty() || !auth.required();
   }
 
-  private static Setup setup(NodeContext node, int port, long deadline) {
+  private static WarmUpRound.Setup setup(NodeContext node, int port, long deadline) {
     SwitchboardConfig.AuthOptions auth = node.config().auth();
     TokenIssuer issuer = auth.secret().isEmpty() ? null : new TokenIssuer(node.vertx(), auth);
     WebSocketClient client = node.vertx().createWebSocketClient(new WebSocketClientOptions()
         .setMaxConnections(CONNECTIONS * 2).setConnectTimeout(2000));
-    return new Setup(node.vertx(), client, issuer, auth, node.nodeId(), port, deadline);
+    return new WarmUpRound.Setup(node.vertx(), client, issuer, auth, node.nodeId(), port, deadline);
   }
 
   // ------------------------------------------------------------------ the cross round
@@ -156,7 +154,7 @@ public final class WarmUp {
    * the first of those events (so both sides are subscribed) before it publishes. Skipped when no
    * other node is announced, or when the other node does not take part (busy, draining, older).
    */
-  private static Future<Report> cross(NodeContext node, Setup setup) {
+  private static Future<Report> cross(NodeContext node, WarmUpRound.Setup setup) {
     if (node.directory() == null) {
       return Future.succeededFuture(Report.NONE);
     }
@@ -172,7 +170,7 @@ public final class WarmUp {
         return Future.succeededFuture(Report.NONE);
       }
       String peer = peers.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(peers.size()));
-      Round round = new Round(setup, CROSS, SwitchboardConfig.randomId(16));
+      WarmUpRound round = new WarmUpRound(setup, CROSS, SwitchboardConfig.randomId(16));
       Promise<Void> subscribed = Promise.promise();
       Future<Void> mine = round.run(round.firstEvent.future(), subscribed);
       Future<Long> theirs = subscribed.future().compose(v -> {
@@ -223,12 +221,12 @@ public final class WarmUp {
         return;
       }
       Future<Void> done;
-      Round round;
-      Setup setup = null;
+      WarmUpRound round;
+      WarmUpRound.Setup setup = null;
       try {
         long deadline = System.currentTimeMillis() + budget;
         setup = setup(node, port, deadline);
-        round = new Round(setup, CROSS, (String) nonce);
+        round = new WarmUpRound(setup, CROSS, (String) nonce);
         done = round.run(Future.succeededFuture(), Promise.promise())
             .compose(v -> compiled(node.vertx(), deadline));
       } catch (RuntimeException e) {
@@ -333,180 +331,6 @@ public final class WarmUp {
         }
       }
       return sawQueue ? n : -1;
-    }
-  }
-
-  /** What every round shares ({@code issuer} null: anonymous connections). */
-  private record Setup(Vertx vertx, WebSocketClient client, TokenIssuer issuer, SwitchboardConfig.AuthOptions auth,
-                       String nodeId, int port, long deadline) {
-  }
-
-  /**
-   * What one round does: {@code connections} subscribe to {@code topic}; each publishes {@code burst}
-   * at once; then {@code paced} publications go out one at a time, {@code everyMs} apart, from the
-   * connections in turn. {@code sides}: how many nodes make the paced ones (1, or 2 in a cross round),
-   * so that every connection expects {@code connections * burst + paced * sides} events.
-   */
-  record Plan(String topic, String name, int connections, int burst, int paced, int everyMs, int sides) {
-    long burstEvents() {
-      return (long) connections * connections * burst;
-    }
-
-    long allEvents() {
-      return burstEvents() + (long) connections * paced * sides;
-    }
-  }
-
-  /** One round: connect and subscribe all, publish the burst from all, await every delivery, publish paced
-   * (once {@code pacedStart} completes), await every delivery again, close all with 1000. */
-  private static final class Round {
-    final Setup setup;
-    final Plan plan;
-    /** Carried by this round's publications; only those are counted (others may share the topic). */
-    final String nonce;
-    private final String mark;
-    final List<WebSocket> sockets = new ArrayList<>(); // guarded by itself
-    boolean over; // guarded by sockets
-    final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
-    final Promise<Void> firstEvent = Promise.promise();
-    final Promise<Void> burstReceived = Promise.promise();
-    final Promise<Void> allReceived = Promise.promise();
-
-    /** A paced timer still running, or -1; cancelled when the round ends. */
-    private volatile long pacer = -1;
-
-    Round(Setup setup, Plan plan, String nonce) {
-      this.setup = setup;
-      this.plan = plan;
-      this.nonce = nonce;
-      this.mark = "\"r\":\"" + nonce + "\"";
-    }
-
-    /** Runs the round; {@code subscribed} completes once every connection is subscribed. */
-    Future<Void> run(Future<Void> pacedStart, Promise<Void> subscribed) {
-      List<Future<WebSocket>> opened = new ArrayList<>();
-      for (int i = 0; i < plan.connections(); i++) {
-        opened.add(open(i));
-      }
-      long left = Math.max(1, setup.deadline() - System.currentTimeMillis());
-      return Future.join(opened).transform(ar -> {
-        if (ar.failed()) {
-          return Future.failedFuture(ar.cause());
-        }
-        subscribed.tryComplete();
-        if (plan.burst() == 0) {
-          return Future.succeededFuture();
-        }
-        int id = 100;
-        for (WebSocket ws : snapshot()) {
-          for (int k = 0; k < plan.burst(); k++) {
-            ws.writeTextMessage(publish(id++, k));
-          }
-        }
-        return burstReceived.future();
-      }).compose(v -> plan.paced() == 0 ? Future.succeededFuture() : pacedStart.compose(x -> paced()))
-          .timeout(left, java.util.concurrent.TimeUnit.MILLISECONDS).eventually(() -> {
-        subscribed.tryFail("warm-up round ended");
-        if (pacer >= 0) {
-          setup.vertx().cancelTimer(pacer);
-        }
-        List<WebSocket> open;
-        synchronized (sockets) {
-          over = true; // one that connects from now on is closed as it connects
-          open = new ArrayList<>(sockets);
-        }
-        List<Future<Void>> closed = new ArrayList<>();
-        for (WebSocket ws : open) {
-          closed.add(ws.close((short) 1000).otherwiseEmpty());
-        }
-        return Future.join(closed);
-      });
-    }
-
-    /** {@code paced} publications one at a time, each from the next connection in turn (well within the
-     * per-connection request rate); every connection receives them, and those of the other side. */
-    private Future<Void> paced() {
-      List<WebSocket> publishers = snapshot();
-      int[] sent = {0};
-      pacer = setup.vertx().setPeriodic(plan.everyMs(), id -> {
-        if (sent[0] >= plan.paced() || System.currentTimeMillis() >= setup.deadline()) {
-          setup.vertx().cancelTimer(id);
-          return;
-        }
-        WebSocket publisher = publishers.get(sent[0] % publishers.size());
-        sent[0]++;
-        publisher.writeTextMessage(publish(1_000_000 + sent[0], sent[0]));
-      });
-      return allReceived.future();
-    }
-
-    private List<WebSocket> snapshot() {
-      synchronized (sockets) {
-        return new ArrayList<>(sockets);
-      }
-    }
-
-    /** A {@code topic.publish} request of this round (its data carries the nonce). */
-    private String publish(int id, int k) {
-      return "{\"id\":" + id + ",\"method\":\"topic.publish\",\"params\":{\"topic\":\"" + plan.topic()
-          + "\",\"data\":{\"k\":" + k + "," + mark + "}}}";
-    }
-
-    private Future<WebSocket> open(int i) {
-      String user = "sb-warmup-" + setup.nodeId() + "-" + plan.name() + "-" + i;
-      String uri = "/ws";
-      SwitchboardConfig.AuthOptions auth = setup.auth();
-      if (setup.issuer() != null) {
-        JsonObject claims = new JsonObject().put("sub", user)
-            .put("subs", new JsonArray().add("sb-warmup:*")).put("pubs", new JsonArray().add("sb-warmup:*"));
-        if (!auth.issuer().isEmpty()) {
-          claims.put("iss", auth.issuer());
-        }
-        if (!auth.audience().isEmpty()) {
-          claims.put("aud", auth.audience());
-        }
-        uri += "?token=" + setup.issuer().issue(claims, 300);
-      }
-      WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(setup.port()).setURI(uri)
-          .addHeader(HEADER, SECRET);
-      Promise<WebSocket> subscribed = Promise.promise();
-      long burstEvents = plan.burstEvents();
-      long allEvents = plan.allEvents();
-      // handlers before the connect: the `connected` frame can arrive with the 101
-      io.vertx.core.http.ClientWebSocket ws = setup.client().webSocket();
-      ws.textMessageHandler(text -> {
-        if (text.startsWith("{\"type\":\"connected\"")) {
-          ws.writeTextMessage("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + plan.topic() + "\"}}");
-        } else if (text.startsWith("{\"type\":\"result\",\"id\":1,")) {
-          subscribed.tryComplete(ws);
-        } else if (text.startsWith("{\"type\":\"event\"") && text.contains(mark)) {
-          firstEvent.tryComplete();
-          long n = received.incrementAndGet();
-          if (n == burstEvents) {
-            burstReceived.tryComplete();
-          }
-          if (n == allEvents) {
-            allReceived.tryComplete();
-          }
-        } else if (text.startsWith("{\"type\":\"error\"")) {
-          subscribed.tryFail(text.length() > 200 ? text.substring(0, 200) : text);
-        }
-      });
-      ws.exceptionHandler(subscribed::tryFail);
-      ws.closeHandler(v -> subscribed.tryFail("closed"));
-      ws.connect(options).onFailure(subscribed::tryFail).onSuccess(this::keep); // closed with 1000 at the round's end
-      return subscribed.future();
-    }
-
-    /** Keeps a connection for the round's end, or closes it now when the round is already over (timed out). */
-    private void keep(WebSocket ws) {
-      synchronized (sockets) {
-        if (!over) {
-          sockets.add(ws);
-          return;
-        }
-      }
-      ws.close((short) 1000);
     }
   }
 }
