@@ -87,10 +87,10 @@ public final class OpClients {
     }
   }
 
-  /** The attachments of one connection (a snapshot). */
+  /** The attachments of one connection (a concurrent set: iterating it while one is removed is safe). */
   private java.util.Collection<Attachment> of(Client c) {
     java.util.Set<Attachment> set = byClient.get(c);
-    return set == null ? List.of() : new ArrayList<>(set);
+    return set == null ? java.util.Set.of() : set;
   }
 
   /** Operations this connection follows (for max_concurrent_ops). */

@@ -65,7 +65,6 @@ final class Replay {
         queue.poll().release();
         continue;
       }
-      e.jsonFrame();
       int size = e.sharedFrame(s.binary()).readableBytes(); // builds the CBOR frame for a binary subscriber
       if (!chunk.isEmpty() && bytes + size > budget) {
         break;

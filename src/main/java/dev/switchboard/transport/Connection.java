@@ -50,7 +50,7 @@ final class Connection implements Client, Subscriber {
   private final Reassembly reassembly;
 
   Connection(NodeContext node, GatewayVerticle owner, ServerWebSocket ws, Principal principal, String connectionId,
-             String sessionId, boolean resumed, String deviceId, FrameCodec codec, Dispatcher dispatcher) {
+             String sessionId, String deviceId, FrameCodec codec, Dispatcher dispatcher) {
     this.node = node;
     this.ws = ws;
     this.context = owner.context();

@@ -78,7 +78,9 @@ final class SessionWriter {
     }
     Map<String, Sessions.Write> batch = new HashMap<>();
     Map<String, String> plain = new HashMap<>();
-    Map<SessionKeeper, String> written = new LinkedHashMap<>();
+    Map<SessionKeeper, String> written = new LinkedHashMap<>(); // fenced
+    List<SessionKeeper> writtenPlain = new ArrayList<>();
+    java.util.Set<SessionKeeper> refreshes = new java.util.HashSet<>(); // fenced, value not fixed
     Map<SessionKeeper, String> later = new LinkedHashMap<>();
     pending.forEach((k, fixed) -> {
       if (k.isFenced()) {
@@ -93,8 +95,11 @@ final class SessionWriter {
       try {
         if (fixed == null && !fencedPending.contains(k)) {
           plain.put(k.sessionId(), k.encode()); // from a live client: see SessionKeeper#save
-          written.put(k, null);
+          writtenPlain.add(k);
           return;
+        }
+        if (fixed == null) {
+          refreshes.add(k);
         }
         batch.put(k.sessionId(), new Sessions.Write(k.sessionId(), k.connectionId(),
             // a write may create the entry where there is none: a brand-new session's first write, or an
@@ -118,11 +123,10 @@ final class SessionWriter {
     for (SessionKeeper k : removals) {
       removed.add(attempt(() -> sessions.end(context, k.sessionId(), k.connectionId())));
     }
+    Future<Void> put = plain.isEmpty() ? Future.succeededFuture() : attempt(() -> sessions.putAll(context, plain));
     List<Future<?>> all = new ArrayList<>(removed);
     all.add(saved);
-    if (!plain.isEmpty()) {
-      all.add(attempt(() -> sessions.putAll(context, plain)));
-    }
+    all.add(put);
     Future.join(all).onComplete(ar -> {
       inFlight = false;
       if (saved.succeeded()) {
@@ -140,7 +144,8 @@ final class SessionWriter {
         if (++failures > MAX_RETRIES) {
           // Hazelcast has been unreachable for a while: give these up rather than hold closed
           // connections' state without bound; positions saved before stay (a resume may repeat).
-          LOG.warn("session writes failed " + failures + " times in a row; dropping " + written.size()
+          LOG.warn("session writes failed " + failures + " times in a row; dropping "
+              + (written.size() + writtenPlain.size())
               + " writes and " + removals.size() + " removals: " + ar.cause().getMessage());
           failures = 0;
           if (!pending.isEmpty() || !ended.isEmpty()) {
@@ -149,10 +154,21 @@ final class SessionWriter {
           return;
         }
         LOG.warn("session write failed, retrying in " + RETRY_MS + " ms: " + ar.cause().getMessage());
+        // each goes again as it went: a refresh stays fenced, a live client's write stays plain
         if (saved.failed()) {
           written.forEach((k, v) -> {
             if (!k.isEnded() && !k.isFenced()) {
               pending.putIfAbsent(k, v);
+              if (refreshes.contains(k)) {
+                fencedPending.add(k);
+              }
+            }
+          });
+        }
+        if (put.failed()) {
+          writtenPlain.forEach(k -> {
+            if (!k.isEnded() && !k.isFenced()) {
+              pending.putIfAbsent(k, null);
             }
           });
         }

@@ -164,7 +164,7 @@ final class Upgrader {
     FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol()) ? cbor : json;
     UpgradeResidue.drop(ws);
     Connection c = new Connection(node, owner, ws, principal, connectionId,
-        resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), resumeId != null, device, codec, dispatcher);
+        resumeId != null ? resumeId : "s_" + SwitchboardConfig.randomId(20), device, codec, dispatcher);
     owner.add(c);
     dev.switchboard.protocol.CloseCode replaced = node.local().add(c);
     // Cleanup runs once, from whichever comes first: Vert.x's close handler, or the channel's own
