@@ -18,6 +18,7 @@ import com.hazelcast.config.RingbufferConfig;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Directory;
 import dev.switchboard.cluster.LocalConnections;
+import dev.switchboard.cluster.Quorum;
 import dev.switchboard.methods.AuthRefresh;
 import dev.switchboard.methods.OpMethods;
 import dev.switchboard.operations.ExternalKind;
@@ -71,6 +72,8 @@ public final class Node {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
   public static final String BUILTIN_CLUSTER_XML = "/switchboard/cluster.xml";
   static final long ANNOUNCE_MS = 5000;
+  /** How long a leaving node waits for the others to note its departure. */
+  static final long LEAVING_MS = 2000;
 
   private final NodeContext context;
   private final List<GatewayVerticle> gateways;
@@ -122,6 +125,7 @@ public final class Node {
       return Future.failedFuture(e);
     }
     Metrics metrics = new Metrics();
+    Quorum quorum = quorum(hz);
     HazelcastClusterManager cluster = new HazelcastClusterManager(hz);
     int loops = config.http().eventLoops() > 0 ? config.http().eventLoops() : Runtime.getRuntime().availableProcessors();
     VertxOptions options = new VertxOptions()
@@ -162,7 +166,7 @@ public final class Node {
           .register(new UserDevices())
           .register(new UserSend());
       NodeContext ctx = new NodeContext(vertx, cluster, config, verifier[0], methods, metrics);
-      TopicHub hub = new TopicHub(vertx, cluster.getHazelcastInstance(), namespaces);
+      TopicHub hub = new TopicHub(vertx, cluster.getHazelcastInstance(), namespaces, quorum);
       // on every node (not only the oldest, as the directory's cleanup): its own topics' bus
       // registrations and histories may have gone with the members that left
       cluster.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
@@ -200,12 +204,33 @@ public final class Node {
           .compose(r -> opHub.worker().register(new DemoCount()))
           .compose(r -> opHub.worker().register(new DemoPrimes()));
       ctx.warming(life.warmupMs() > 0);
-      return kinds.compose(r -> local.ready()).compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
+      Future<Void> departures = vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(Addresses.quorum(ctx.nodeId()), m -> {
+        try {
+          quorum.leaving(java.util.UUID.fromString(m.body().getString("member", "")));
+          m.reply(new io.vertx.core.json.JsonObject());
+        } catch (RuntimeException e) {
+          m.fail(400, "member must be a member uuid");
+        }
+      }).completion();
+      return kinds.compose(r -> local.ready()).compose(r -> departures)
+          .compose(r -> majority(vertx, cluster.getHazelcastInstance(), config.cluster().joinTimeoutMs()))
+          .compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
             GatewayVerticle g = new GatewayVerticle(ctx);
             gateways.add(g);
             return g;
           }, new DeploymentOptions().setInstances(loops))
-          .map(id -> new Node(ctx, gateways))
+          .map(id -> {
+            Node n = new Node(ctx, gateways);
+            Context on = vertx.getOrCreateContext();
+            quorum.onMajorityChange(ok -> on.runOnContext(v -> n.majorityChanged(ok)));
+            cluster.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
+              if (e.getState() == com.hazelcast.core.LifecycleEvent.LifecycleState.MERGED) {
+                on.runOnContext(v -> n.merged());
+              }
+            });
+            on.runOnContext(v -> n.majorityChanged(quorum.majority())); // a change before the listener was on
+            return n;
+          })
           .compose(n -> {
             // takes part in the cross rounds of nodes that join later (they ask announced nodes only:
             // registered before this one announces itself, after its own warm-up)
@@ -219,6 +244,26 @@ public final class Node {
           .compose(n -> n.announce().map(n)))
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });
+  }
+
+  /**
+   * Completes once Hazelcast first judged this node's side a majority (its protection guards the
+   * histories from then on; before, it refuses them), or fails after {@code timeoutMs}.
+   */
+  static Future<Void> majority(Vertx vertx, com.hazelcast.core.HazelcastInstance hz, long timeoutMs) {
+    var protection = hz.getSplitBrainProtectionService().getSplitBrainProtection(Quorum.NAME);
+    Promise<Void> done = Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    vertx.setPeriodic(0, 50, id -> {
+      if (protection.hasMinimumSize()) {
+        vertx.cancelTimer(id);
+        done.tryComplete();
+      } else if (System.currentTimeMillis() >= deadline) {
+        vertx.cancelTimer(id);
+        done.tryFail("no majority of the cluster's members joined within " + timeoutMs + " ms");
+      }
+    });
+    return done.future();
   }
 
   /** cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings. */
@@ -273,7 +318,47 @@ public final class Node {
       InterfacesConfig ifaces = net.getInterfaces();
       ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
     }
+    partitions(hz, c);
     return dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz));
+  }
+
+  /**
+   * What holds when the cluster splits (docs/protocol.md, "Partitions and long pauses"): only a side
+   * holding the majority serves ({@link Quorum}, guarding the histories and epochs at their partition
+   * owner); a write whose backup did not answer fails instead of being acknowledged on one copy
+   * (which the other side, promoting its backup, would never have); the sides look for each other
+   * every {@code merge_delay_s} once healed, and the merging (smaller) side's copies are discarded:
+   * it never served while apart.
+   */
+  static void partitions(Config hz, ClusterOptions c) {
+    hz.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+    // a backup that does not answer within the member timeout is on a member about to be removed; one
+    // that is only slow (a loaded machine) must not fail the write
+    hz.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(c.memberTimeoutS() * 1000L));
+    hz.setProperty("hazelcast.max.no.heartbeat.seconds", Integer.toString(c.memberTimeoutS()));
+    hz.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(c.mergeDelayS()));
+    hz.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(c.mergeDelayS()));
+    long heartbeatMs = 1000L * Long.parseLong(java.util.Objects.requireNonNullElse(
+        hz.getProperty("hazelcast.heartbeat.interval.seconds"), "5"));
+    // heard from within half the member timeout (and at least two heartbeats): a side that stops
+    // hearing the others refuses before its view changes, a heartbeat late under load does not count
+    long toleranceMs = Math.max(2 * heartbeatMs, c.memberTimeoutS() * 1000L / 2);
+    hz.addSplitBrainProtectionConfig(new com.hazelcast.config.SplitBrainProtectionConfig(Quorum.NAME, true)
+        .setFunctionImplementation(new Quorum(c.quorum(), toleranceMs, 2 * heartbeatMs + 1000))
+        .setProtectOn(com.hazelcast.splitbrainprotection.SplitBrainProtectionOn.READ_WRITE));
+    // Vert.x re-registers its own consumers once merged; the smaller side's copy of the routes is stale
+    hz.getMultiMapConfig("__vertx.subs").setMergePolicyConfig(discard());
+    hz.getMapConfig("__vertx.nodeInfo").setMergePolicyConfig(discard());
+  }
+
+  /** The quorum of a configuration made by {@link #hazelcastConfig}. */
+  public static Quorum quorum(Config hz) {
+    return (Quorum) hz.getSplitBrainProtectionConfig(Quorum.NAME).getFunctionImplementation();
+  }
+
+  static com.hazelcast.config.MergePolicyConfig discard() {
+    return new com.hazelcast.config.MergePolicyConfig(com.hazelcast.spi.merge.DiscardMergePolicy.class.getName(),
+        com.hazelcast.config.MergePolicyConfig.DEFAULT_BATCH_SIZE);
   }
 
   /**
@@ -283,7 +368,7 @@ public final class Node {
    */
   static void sessionsConfig(Config hz, long ttlMs) {
     // never queried: no JSON metadata (Hazelcast would otherwise parse every value on each write)
-    hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1)
+    hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1).setMergePolicyConfig(discard())
         .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF)
         .setTimeToLiveSeconds(ttlMs <= 0 ? 0 : (int) Math.max(1, (ttlMs + 999) / 1000)));
   }
@@ -299,20 +384,25 @@ public final class Node {
           .setCapacity(Math.max(1, ns.historySize()))
           .setTimeToLiveSeconds(ns.historyTtlSeconds())
           .setBackupCount(1)
-          .setAsyncBackupCount(0));
+          .setAsyncBackupCount(0)
+          .setSplitBrainProtectionName(Quorum.NAME)
+          .setMergePolicyConfig(discard()));
     }
-    hz.addMapConfig(new MapConfig(Addresses.EPOCHS).setBackupCount(1));
+    // Every structure of ours: after a split, the smaller side's copy is discarded (it served nothing
+    // while apart, and its entries of clients it handed over are stale)
+    hz.addMapConfig(new MapConfig(Addresses.EPOCHS).setBackupCount(1)
+        .setSplitBrainProtectionName(Quorum.NAME).setMergePolicyConfig(discard()));
     // one plain-text entry per user (DeviceRegistry): no JSON metadata, no index
-    hz.addMapConfig(new MapConfig(Addresses.DEVICES).setBackupCount(1)
+    hz.addMapConfig(new MapConfig(Addresses.DEVICES).setBackupCount(1).setMergePolicyConfig(discard())
         .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF));
-    hz.addMapConfig(new MapConfig(Addresses.PRESENCE).setBackupCount(1)
+    hz.addMapConfig(new MapConfig(Addresses.PRESENCE).setBackupCount(1).setMergePolicyConfig(discard())
         .addIndexConfig(new IndexConfig(IndexType.HASH, "topic"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
-    hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1));
-    hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1)
+    hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1).setMergePolicyConfig(discard()));
+    hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1).setMergePolicyConfig(discard())
         .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
-    hz.addMapConfig(new MapConfig(Addresses.OP_DEDUPE).setBackupCount(1));
+    hz.addMapConfig(new MapConfig(Addresses.OP_DEDUPE).setBackupCount(1).setMergePolicyConfig(discard()));
   }
 
   /**
@@ -326,8 +416,9 @@ public final class Node {
     context.startDraining();
     long drainMs = context.config().lifecycle().drainMs();
     Promise<Void> drained = Promise.promise();
-    Future.join(gateways.stream().map(g -> g.drain(drainMs)).toList())
+    Future.join(gateways.stream().map(g -> g.drain(drainMs, "draining")).toList())
         .timeout(drainMs + 2000, TimeUnit.MILLISECONDS)
+        .eventually(this::announceLeaving)
         .onComplete(ar -> drained.complete());
     long settleMs = dev.switchboard.transport.GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L + 2000;
     stopping = drained.future()
@@ -352,6 +443,59 @@ public final class Node {
   /** Stops at once without the drain window (tests, failed start). */
   public Future<Void> close() {
     context.startDraining();
-    return context.vertx().close();
+    return announceLeaving().eventually(() -> context.vertx().close());
+  }
+
+  /**
+   * Tells every other node that this one leaves on purpose, and waits for their answers (at most
+   * {@link #LEAVING_MS}): once it is gone they expect one member fewer, so its departure does not count
+   * against their majority (see Quorum).
+   */
+  private Future<Void> announceLeaving() {
+    Vertx vertx = context.vertx();
+    String me = context.cluster().getHazelcastInstance().getCluster().getLocalMember().getUuid().toString();
+    io.vertx.core.eventbus.DeliveryOptions opts = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(LEAVING_MS);
+    return context.directory().nodes().compose(nodes -> Future.join(nodes.stream()
+            .map(n -> ((io.vertx.core.json.JsonObject) n).getString("node_id"))
+            .filter(id -> id != null && !id.equals(nodeId()))
+            .map(id -> vertx.eventBus().request(Addresses.quorum(id), new io.vertx.core.json.JsonObject().put("member", me), opts))
+            .toList()))
+        .timeout(LEAVING_MS, TimeUnit.MILLISECONDS)
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  /**
+   * This node's side was merged into another cluster after a split: its copies of every structure were
+   * discarded (the other side's kept). Its clients, whose sessions and registrations went with them,
+   * reconnect (reason "merged"); topics it appended to while apart get new epochs (TopicHub#merged).
+   * On a side that was a minority this finds no client and no such topic: it served nothing.
+   */
+  private void merged() {
+    LOG.warn("node " + nodeId() + " was merged into the cluster after a split");
+    context.topics().merged();
+    long window = context.config().cluster().handoverMs();
+    gateways.forEach(g -> g.drain(window, "merged"));
+  }
+
+  /**
+   * This node's side of the cluster gained or lost the majority (see Quorum; on a Vert.x context).
+   * Lost: the node reports not ready, refuses upgrades and hands every client to the majority (the
+   * drain's {@code reconnect}, reason "minority", and close 1012, over {@code cluster.handover_ms}); its
+   * topics refuse appends and reads meanwhile. Regained (after the merge): it serves again, without
+   * what it cached of its own copy of the histories.
+   */
+  private void majorityChanged(boolean ok) {
+    if (!context.minority(!ok)) {
+      return;
+    }
+    if (ok) {
+      LOG.warn("node " + nodeId() + " is back with the cluster's majority: serving again");
+      context.topics().rejoined();
+    } else {
+      LOG.warn("node " + nodeId() + " is cut off from the cluster's majority: not ready, handing its clients over");
+      long window = context.config().cluster().handoverMs();
+      gateways.forEach(g -> g.drain(window, "minority"));
+    }
   }
 }

@@ -32,6 +32,7 @@ public final class NodeContext {
   private final Policy policy;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicBoolean warming = new AtomicBoolean();
+  private final AtomicBoolean minority = new AtomicBoolean();
   private volatile TopicHub topics;
   private volatile Directory directory;
   private volatile LocalConnections local;
@@ -47,7 +48,7 @@ public final class NodeContext {
     this.verifier = verifier;
     this.methods = methods;
     this.metrics = metrics;
-    this.policy = new Policy(config.limits(), config.http(), draining::get, metrics.connections());
+    this.policy = new Policy(config.limits(), config.http(), draining::get, minority::get, metrics.connections());
   }
 
   public Vertx vertx() {
@@ -147,8 +148,19 @@ public final class NodeContext {
     warming.set(on);
   }
 
-  /** Ready: joined the cluster, warmed up and not draining. */
+  /** Whether this node is on a minority side of a split cluster (see cluster/Quorum): it serves no client then. */
+  public boolean minority() {
+    return minority.get();
+  }
+
+  /** Returns whether the flag changed. */
+  public boolean minority(boolean on) {
+    return minority.getAndSet(on) != on;
+  }
+
+  /** Ready: joined the cluster, on its majority side, warmed up and not draining. */
   public boolean ready() {
-    return !draining.get() && !warming.get() && cluster.isActive() && cluster.getNodes().contains(cluster.getNodeId());
+    return !draining.get() && !warming.get() && !minority.get() && cluster.isActive()
+        && cluster.getNodes().contains(cluster.getNodeId());
   }
 }

@@ -24,14 +24,17 @@ public final class Policy {
   private final LimitsOptions limits;
   private final Set<String> allowedOrigins;
   private final BooleanSupplier draining;
+  private final BooleanSupplier minority;
   private final AtomicInteger connections;
   private final ConcurrentHashMap<String, TokenBucket> perIp = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Integer> perUser = new ConcurrentHashMap<>();
 
-  public Policy(LimitsOptions limits, HttpOptions http, BooleanSupplier draining, AtomicInteger connections) {
+  public Policy(LimitsOptions limits, HttpOptions http, BooleanSupplier draining, BooleanSupplier minority,
+                AtomicInteger connections) {
     this.limits = limits;
     this.allowedOrigins = Set.copyOf(http.allowedOrigins());
     this.draining = draining;
+    this.minority = minority;
     this.connections = connections;
   }
 
@@ -43,6 +46,9 @@ public final class Policy {
   public Rejection admitUpgrade(String ip, String origin, boolean ownWarmUp) {
     if (draining.getAsBoolean()) {
       return Rejection.of(503, ErrorCode.UNAVAILABLE, "node is draining; connect to another node");
+    }
+    if (minority.getAsBoolean()) {
+      return Rejection.of(503, ErrorCode.UNAVAILABLE, "node is cut off from the cluster's majority; connect to another node");
     }
     if (origin != null && !allowedOrigins.isEmpty() && !allowedOrigins.contains(origin)) {
       return Rejection.of(403, ErrorCode.FORBIDDEN, "origin not allowed");

@@ -56,6 +56,14 @@ public final class Addresses {
   }
 
   /**
+   * A departure announced to one node (sent, never published): JsonObject {@code {"member": uuid}} (the
+   * leaving node's Hazelcast member); reply {@code {}} once noted. See cluster/Quorum#leaving.
+   */
+  public static String quorum(String nodeId) {
+    return "sb.node." + nodeId + ".quorum";
+  }
+
+  /**
    * A node's part in another node's start-up warm-up (sent, never published): JsonObject
    * {@code {"ms": budget}}; reply {@code {"received": n}} once its cross round is over, or a failure
    * (503) when it does not take part. See {@code WarmUp.serve}.

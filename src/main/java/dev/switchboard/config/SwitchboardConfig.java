@@ -35,7 +35,11 @@ public record SwitchboardConfig(
         s.list("cluster.members"),
         s.string("cluster.bus_host"),
         s.integer("cluster.bus_port", 0, 65535),
-        s.number("cluster.join_timeout_ms", 1000, 3_600_000));
+        s.number("cluster.join_timeout_ms", 1000, 3_600_000),
+        s.integer("cluster.quorum", 0, 10_000),
+        s.integer("cluster.member_timeout_s", 2, 600),
+        s.integer("cluster.merge_delay_s", 1, 3600),
+        s.number("cluster.handover_ms", 0, 600_000));
     AuthOptions auth = new AuthOptions(
         s.bool("auth.required"),
         s.string("jwt.secret"),
@@ -111,8 +115,20 @@ public record SwitchboardConfig(
   public record HttpOptions(String host, int port, java.util.List<String> allowedOrigins, int eventLoops) {
   }
 
+  /**
+   * {@code quorum}: 0 = a side serves while it holds a strict majority of the data members it expects
+   * (see cluster/Quorum), n = while it has at least n; {@code memberTimeoutS}: a member silent this long
+   * is removed; {@code mergeDelayS}: how often the sides of a healed split look for each other;
+   * {@code handoverMs}: the window over which a minority side hands its clients to the majority.
+   */
   public record ClusterOptions(String configPath, String name, String host, int port, java.util.List<String> members,
-                               String busHost, int busPort, long joinTimeoutMs) {
+                               String busHost, int busPort, long joinTimeoutMs, int quorum, int memberTimeoutS,
+                               int mergeDelayS, long handoverMs) {
+    /** With the defaults of conf/config.json for the partition settings. */
+    public ClusterOptions(String configPath, String name, String host, int port, java.util.List<String> members,
+                          String busHost, int busPort, long joinTimeoutMs) {
+      this(configPath, name, host, port, members, busHost, busPort, joinTimeoutMs, 0, 15, 5, 2000);
+    }
   }
 
   /** Secrets live here: never log this record. */

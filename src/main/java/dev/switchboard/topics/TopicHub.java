@@ -54,13 +54,17 @@ public final class TopicHub {
   final TopicLog log;
   private final LiveFeed feed;
   final PresenceRelay presence;
-  public TopicHub(Vertx vertx, HazelcastInstance hz, Namespaces namespaces) {
+  /**
+   * {@code quorum}: whether this node's side of the cluster may use history now; while it may not,
+   * publications fail (UNAVAILABLE) and nothing is read.
+   */
+  public TopicHub(Vertx vertx, HazelcastInstance hz, Namespaces namespaces, dev.switchboard.cluster.Quorum quorum) {
     this.vertx = vertx;
     this.namespaces = namespaces;
     // The hub's own ordered context, off the event loops: while a loop writes a publication to its
     // thousand sockets, the hub already hands the next one to the other loops.
     this.hub = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
-    this.log = new TopicLog(vertx, hz, hub, topics);
+    this.log = new TopicLog(vertx, hz, hub, topics, quorum);
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
   }
@@ -85,6 +89,24 @@ public final class TopicHub {
    */
   public void membersLeft() {
     hub.runOnContext(v -> feed.membersLeft());
+  }
+
+  /**
+   * This node rejoined the majority after being cut off: what it cached of epochs and offsets may be of
+   * its own copy of the histories, which the merge discarded.
+   */
+  public void rejoined() {
+    hub.runOnContext(v -> log.forgetEpochs());
+  }
+
+  /**
+   * This node's side merged into another after a split: its copies of the histories were discarded.
+   * Every topic it appended to while apart gets a new epoch in the merged cluster (see TopicLog#merged).
+   */
+  public Future<Integer> merged() {
+    Promise<Integer> done = Promise.promise();
+    hub.runOnContext(v -> log.merged().onComplete(done));
+    return done.future();
   }
 
   /** Appends to the topic's history and publishes to every node with subscribers (see {@link TopicLog}). */

@@ -50,12 +50,29 @@ final class TopicLog {
   private final Map<String, Appender> appenders = new HashMap<>();
   /** The hub's open topics (same context): what they delivered counts as known offsets. */
   private final Map<String, TopicState> topics;
+  /**
+   * Whether this node's side of the cluster may use history now (cluster/Quorum): a side cut off from
+   * the majority neither appends (its copy would fork from the majority's under the same epoch) nor
+   * reads (its copy may hold appends the majority never got).
+   */
+  private final dev.switchboard.cluster.Quorum quorum;
+  /**
+   * Topics appended to while the cluster lacked some of its expected members (apart, perhaps, from a
+   * side that also served): if this side is then merged into another, their histories may have
+   * diverged. Cleared once every expected member is back. Bounded: past the bound, every topic is
+   * taken to have been appended to.
+   */
+  private final java.util.Set<String> appendedApart = new java.util.HashSet<>();
+  static final int MAX_APART = 100_000;
+  private boolean apartOverflow;
 
-  TopicLog(Vertx vertx, HazelcastInstance hz, Context hub, Map<String, TopicState> topics) {
+  TopicLog(Vertx vertx, HazelcastInstance hz, Context hub, Map<String, TopicState> topics,
+           dev.switchboard.cluster.Quorum quorum) {
     this.vertx = vertx;
     this.hz = hz;
     this.hub = hub;
     this.topics = topics;
+    this.quorum = quorum;
     this.epochs = hz.getMap(Addresses.EPOCHS);
   }
 
@@ -121,6 +138,12 @@ final class TopicLog {
     }
     List<String> items = new ArrayList<>(batch.size());
     batch.forEach(p -> items.add(p.item()));
+    if (!quorum.serving()) {
+      batch.forEach(p -> p.promise().tryFail(cutOff()));
+      a.inFlight = false;
+      hub.runOnContext(v -> appendNext(topic, a));
+      return;
+    }
     boolean cached = epochCache.containsKey(topic);
     epoch(topic).compose(used -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
         .compose(lastSeq -> {
@@ -131,6 +154,7 @@ final class TopicLog {
       String epoch = (String) r[1];
       long first = lastSeq - batch.size() + 2;
       known(topic, epoch, lastSeq + 1);
+      apart(topic);
       for (int i = 0; i < batch.size(); i++) {
         long offset = first + i;
         vertx.eventBus().publish(Addresses.topic(topic), items.get(i),
@@ -168,11 +192,13 @@ final class TopicLog {
       return freshEpoch(topic);
     }
     if (first <= highestKnown(topic, seen)) {
-      LOG.warn("topic " + topic + ": offset " + first + " appended again, history was lost; taking a new epoch");
       epochCache.remove(topic);
       return freshEpoch(topic).onSuccess(e -> {
-        if (e.equals(used)) {
-          LOG.error("topic " + topic + ": history restarted but its epoch entry " + e + " survived");
+        // The same epoch: the history was not lost (its epoch entry, on the same partition, would have
+        // gone with it). This append's answer came after its offsets were delivered: a gap fill read
+        // them from history while the answer was on its way (a slow backup, a member leaving).
+        if (!e.equals(used)) {
+          LOG.warn("topic " + topic + ": offset " + first + " appended again, history was lost; new epoch " + e);
         }
       });
     }
@@ -228,6 +254,49 @@ final class TopicLog {
     epochCache.remove(topic);
   }
 
+  private void apart(String topic) {
+    if (!quorum.apart()) {
+      appendedApart.clear();
+      apartOverflow = false;
+    } else if (appendedApart.size() < MAX_APART) {
+      appendedApart.add(topic);
+    } else {
+      apartOverflow = true;
+    }
+  }
+
+  /**
+   * This side was merged into another: what it appended while apart may have been acknowledged under
+   * the same epochs and offsets as the other side's publications, which the merge kept. Each such
+   * topic gets a fresh epoch (replacing the entry), so its subscribers see an epoch change (resume:
+   * {@code recovered:false}) instead of two histories under one epoch. Only possible where both
+   * sides served: a fixed {@code cluster.quorum} below a majority, or members joining a minority
+   * side during the split. Completes with the number of topics given a new epoch.
+   */
+  Future<Integer> merged() {
+    List<String> diverged = new ArrayList<>(apartOverflow ? epochCache.keySet() : appendedApart);
+    if (apartOverflow) {
+      diverged.addAll(appendedApart);
+    }
+    appendedApart.clear();
+    apartOverflow = false;
+    epochCache.clear();
+    if (diverged.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return vertx.executeBlocking(() -> {
+      for (String t : new java.util.LinkedHashSet<>(diverged)) {
+        epochs.put(Addresses.epochKey(t), SwitchboardConfig.randomId(8));
+      }
+      return diverged.size();
+    }, false).onSuccess(n -> LOG.warn(n + " topic(s) appended to while apart from the cluster got a new epoch"));
+  }
+
+  /** Forgets every cached epoch, except those of open topics (whose knowledge is what they delivered). */
+  void forgetEpochs() {
+    epochCache.keySet().retainAll(topics.keySet());
+  }
+
   /** A page of history (see {@link TopicHub#history}), its bounds read on a worker. */
   Future<History> history(String topic, long after, int limit) {
     Promise<History> done = Promise.promise();
@@ -244,8 +313,16 @@ final class TopicLog {
     return done.future();
   }
 
+  private static dev.switchboard.protocol.SwitchboardException cutOff() {
+    return new dev.switchboard.protocol.SwitchboardException(dev.switchboard.protocol.ErrorCode.UNAVAILABLE,
+        "this node is cut off from the cluster's majority; retry on another node");
+  }
+
   /** Events from offset {@code after}+1, at most {@code max}, as available now. */
   Future<List<TopicEvent>> read(String topic, String epoch, long after, int max) {
+    if (!quorum.serving()) {
+      return Future.failedFuture(cutOff());
+    }
     // Hazelcast refuses (throws, at once) a read of more than the ring holds: a gap fill reads up
     // to 1,000, and namespaces keep as few as 100 (or fewer, as configured)
     int count = Math.max(1, Math.min(max, capacity(topic)));
@@ -266,6 +343,9 @@ final class TopicLog {
 
   /** The sequence of the newest item in the topic's history (its offset - 1): a blocking call, run on a worker. */
   Future<Long> tail(String topic) {
+    if (!quorum.serving()) {
+      return Future.failedFuture(cutOff());
+    }
     return vertx.executeBlocking(() -> ring(topic).tailSequence(), false);
   }
 

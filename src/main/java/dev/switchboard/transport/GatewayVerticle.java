@@ -163,10 +163,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * Drain: every connection gets a {@code reconnect} frame and then close 1012, spread evenly over
-   * the window so that the clients do not all reconnect elsewhere at the same instant.
+   * Drain: every connection gets a {@code reconnect} frame (with {@code reason}: "draining" for a
+   * stop, "minority" when the node is cut off from the cluster's majority) and then close 1012,
+   * spread evenly over the window so that the clients do not all reconnect elsewhere at the same instant.
    */
-  public Future<Void> drain(long windowMs) {
+  public Future<Void> drain(long windowMs, String reason) {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
       List<Connection> all = new ArrayList<>(connections);
@@ -180,7 +181,7 @@ public final class GatewayVerticle extends VerticleBase {
         Connection c = all.get(i);
         long at = windowMs * i / n;
         Runnable closeOne = () -> {
-          c.send(Frames.reconnect("draining", 0));
+          c.send(Frames.reconnect(reason, 0));
           c.close(CloseCode.RESTART);
           if (--left[0] == 0) {
             done.complete();

@@ -220,6 +220,21 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** The next frame, or null when none came within {@code timeout}. */
+  public JsonNode poll(Duration timeout) {
+    try {
+      return frames.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /** The close code the node sent, or null while the socket is open. */
+  public Short closeCode() {
+    return closed.getNow(null);
+  }
+
   /** The next frame matching, skipping (and keeping nothing of) the others. */
   public JsonNode await(Predicate<JsonNode> p, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -34,7 +34,7 @@ class TopicLogTest {
     // topic's node never filled a gap again.
     Context hub = ((io.vertx.core.internal.VertxInternal) node.context().vertx()).createWorkerContext();
     TopicLog log = new TopicLog(node.context().vertx(), node.context().cluster().getHazelcastInstance(), hub,
-        new HashMap<>());
+        new HashMap<>(), dev.switchboard.Node.quorum(node.context().cluster().getHazelcastInstance().getConfig()));
     String topic = "room:read-" + System.nanoTime();
     TopicHub.Position last = null;
     for (int k = 1; k <= 5; k++) {

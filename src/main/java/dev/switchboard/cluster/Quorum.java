@@ -1,0 +1,232 @@
+package dev.switchboard.cluster;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.splitbrainprotection.HeartbeatAware;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionFunction;
+
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Whether this node's side of the cluster may serve (docs/protocol.md, "Partitions and long pauses").
+ * Hazelcast is AP: a member cut off by the network, or frozen past the member timeout (a long GC
+ * pause, SIGSTOP), ends up in a cluster of its own, each side sure the other is dead, and both would
+ * go on appending to their copies of the topic histories under the same epochs. Only a side holding a
+ * strict majority of the data members the cluster last had together serves.
+ *
+ * <p>Two judgements, one rule ({@code 2 × members > expected}, or {@code members >= quorum} when a
+ * fixed quorum is configured):
+ * <ul>
+ *   <li><b>majority</b> counts the members in this node's view. Losing it means this side is a
+ *   minority: the node reports not ready, refuses upgrades and hands its clients to the majority
+ *   (see Node).</li>
+ *   <li><b>serving</b> counts only the members heard from (heartbeats) within the tolerance: a side
+ *   that stopped hearing the others refuses appends and history reads at once, seconds before
+ *   Hazelcast's member timeout changes its view. It is the {@link SplitBrainProtectionFunction} that
+ *   guards the history rings and epochs at their partition owner, so an operation retried inside
+ *   Hazelcast onto a minority's copy fails too.</li>
+ * </ul>
+ *
+ * <p>{@code expected} is the largest view this node saw while it held the majority. A member that
+ * announced its departure (a drain, see {@link #leaving}) lowers it when it goes; a member that
+ * vanished does not, so its side cannot tell a crash from a partition and stays strict: in a
+ * two-member cluster the survivor of a crash waits for its peer to come back (or a third member).
+ *
+ * <p>Hazelcast calls the function, heartbeat and membership methods on its split-brain-protection
+ * thread, one at a time; {@link #leaving} comes from a listener thread. All of them synchronize;
+ * {@link #serving} and {@link #majority} are read lock-free from any thread.
+ */
+public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAware, MembershipListener {
+  private static final io.vertx.core.internal.logging.Logger LOG =
+      io.vertx.core.internal.logging.LoggerFactory.getLogger(Quorum.class);
+  /** The name of the split-brain protection the history rings and epochs refer to. */
+  public static final String NAME = "sb-majority";
+  /** Departures remembered for a late announcement (bounded). */
+  private static final int RECENT = 64;
+
+  private final int fixed;
+  private final long toleranceMs;
+  private final long holdMs;
+  /** When Hazelcast last judged (monotonic ms): it does so every heartbeat interval. */
+  private volatile long lastApply;
+  /** Serving is refused until then (monotonic ms): this process was paused. */
+  private volatile long pausedUntil;
+  /** Data member → when it was last heard from (local clock). */
+  private final Map<UUID, Long> heard = new ConcurrentHashMap<>();
+  private final Set<UUID> announced = ConcurrentHashMap.newKeySet();
+  /** Members removed without an announcement, newest last: an announcement that comes late still counts. */
+  private final ArrayDeque<UUID> vanished = new ArrayDeque<>();
+  private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
+  private volatile Collection<Member> view = List.of();
+  private volatile int expected = 1;
+  private volatile boolean majority = true;
+  private volatile boolean quorate = true;
+
+  /**
+   * @param fixed       0: a majority of the expected members; n &gt; 0: at least n data members (1 turns the
+   *                    protection off)
+   * @param toleranceMs a member not heard from for this long does not count towards {@link #serving}
+   * @param holdMs      after this process was paused for longer than the tolerance, it refuses for this long
+   */
+  public Quorum(int fixed, long toleranceMs, long holdMs) {
+    this.fixed = fixed;
+    this.toleranceMs = toleranceMs;
+    this.holdMs = holdMs;
+  }
+
+  /** Called with {@code true}/{@code false} when this side gains or loses the majority (on Hazelcast's thread). */
+  public void onMajorityChange(Consumer<Boolean> listener) {
+    listeners.add(listener);
+  }
+
+  /** This side holds the majority of the members it expects (by its view of the cluster). */
+  public boolean majority() {
+    return majority;
+  }
+
+  /**
+   * This side may append and read history now: it holds the majority and has heard from enough of
+   * its members within the tolerance (evaluated now, so a node that was frozen refuses at once when
+   * it thaws, before Hazelcast's next evaluation).
+   */
+  public boolean serving() {
+    long mono = monotonicMs();
+    return quorate && mono - lastApply <= toleranceMs && mono >= pausedUntil
+        && enough(live(view, System.currentTimeMillis()));
+  }
+
+  /** Some expected member is missing from this node's view (crashed, cut off, or frozen). */
+  public boolean apart() {
+    return view.size() < expected;
+  }
+
+  /** The number of data members this node expects the cluster to have (for diagnostics and tests). */
+  public int expected() {
+    return expected;
+  }
+
+  @Override
+  public synchronized boolean apply(Collection<Member> members) {
+    long now = System.currentTimeMillis();
+    long mono = monotonicMs();
+    if (lastApply != 0 && mono - lastApply > toleranceMs) {
+      // Hazelcast judges every heartbeat interval: a gap this long means this process was paused (a
+      // long GC pause, SIGSTOP). The others may have removed it meanwhile, and Hazelcast itself resets
+      // every heartbeat timestamp after such a "clock jump", so the members look alive: refuse until
+      // the cluster has had time to tell this member where it stands (explicit suspicion, a new view).
+      pausedUntil = mono + holdMs;
+      LOG.warn("no cluster judgement for " + (mono - lastApply) + " ms: this process was paused; refusing history for "
+          + holdMs + " ms");
+    }
+    lastApply = mono;
+    for (Member m : members) {
+      // a member first seen in the view counts as heard from now: it just joined, or this node did
+      heard.putIfAbsent(m.getUuid(), now);
+    }
+    view = List.copyOf(members);
+    boolean byView = enough(members.size());
+    if (byView && members.size() > expected) {
+      expected = members.size();
+    }
+    boolean was = quorate;
+    quorate = byView && enough(live(members, now)) && mono >= pausedUntil;
+    if (was != quorate) {
+      LOG.warn((quorate ? "serving: " : "not serving: ") + describe(members, now, mono));
+    }
+    if (byView != majority) {
+      majority = byView;
+      listeners.forEach(l -> l.accept(byView));
+    }
+    return quorate;
+  }
+
+  @Override
+  public void onHeartbeat(Member member, long timestamp) {
+    heard.put(member.getUuid(), System.currentTimeMillis());
+  }
+
+  @Override
+  public void memberAdded(MembershipEvent event) {
+    heard.put(event.getMember().getUuid(), System.currentTimeMillis());
+    LOG.info("member " + event.getMember().getAddress() + " joined; " + expected + " expected");
+  }
+
+  @Override
+  public synchronized void memberRemoved(MembershipEvent event) {
+    UUID gone = event.getMember().getUuid();
+    heard.remove(gone);
+    boolean announcedIt = announced.remove(gone);
+    if (announcedIt) {
+      departed();
+    }
+    LOG.info("member " + event.getMember().getAddress() + " left" + (announcedIt ? " (announced)" : "") + "; "
+        + expected + " expected");
+    if (!announcedIt) {
+      vanished.addLast(gone);
+      while (vanished.size() > RECENT) {
+        vanished.removeFirst();
+      }
+    }
+  }
+
+  /**
+   * The member announced that it leaves on purpose (a drain, or a stop): once it is gone the cluster
+   * expects one member fewer. An announcement that arrives after the member's removal still counts.
+   */
+  public synchronized void leaving(UUID member) {
+    if (vanished.remove(member)) {
+      departed();
+      apply(view); // judged a minority when it went unannounced: judge again with the lower expectation
+    } else if (announced.size() < RECENT) {
+      announced.add(member);
+    }
+  }
+
+  private void departed() {
+    if (expected > 1) {
+      expected--;
+    }
+  }
+
+  private String describe(Collection<Member> members, long now, long mono) {
+    StringBuilder b = new StringBuilder().append(members.size()).append(" member(s) in view, ")
+        .append(live(members, now)).append(" heard from, ").append(expected).append(" expected");
+    for (Member m : members) {
+      Long t = heard.get(m.getUuid());
+      b.append(m.localMember() ? "; this " : "; ").append(m.getAddress()).append(' ')
+          .append(m.localMember() ? "" : t == null ? "never heard" : "heard " + (now - t) + " ms ago");
+    }
+    if (mono < pausedUntil) {
+      b.append("; paused, refusing for ").append(pausedUntil - mono).append(" ms more");
+    }
+    return b.toString();
+  }
+
+  private static long monotonicMs() {
+    return System.nanoTime() / 1_000_000;
+  }
+
+  private int live(Collection<Member> members, long now) {
+    int n = 0;
+    for (Member m : members) {
+      Long t = m.localMember() ? Long.valueOf(now) : heard.get(m.getUuid());
+      if (t != null && now - t < toleranceMs) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private boolean enough(int members) {
+    return fixed > 0 ? members >= fixed : 2 * members > expected;
+  }
+}
