@@ -325,15 +325,16 @@ public final class Node {
   /**
    * What holds when the cluster splits (docs/protocol.md, "Partitions and long pauses"): only a side
    * holding the majority serves ({@link Quorum}, guarding the histories and epochs at their partition
-   * owner); a write whose backup did not answer fails instead of being acknowledged on one copy
-   * (which the other side, promoting its backup, would never have); the sides look for each other
+   * owner); the sides look for each other
    * every {@code merge_delay_s} once healed, and the merging (smaller) side's copies are discarded:
    * it never served while apart.
    */
   static void partitions(Config hz, ClusterOptions c) {
-    hz.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
-    // a backup that does not answer within the member timeout is on a member about to be removed; one
-    // that is only slow (a loaded machine) must not fail the write
+    // A write whose backup does not answer completes after this timeout on the primary alone; a history
+    // append is then only acknowledged if the side still serves (TopicLog), which a side cut off for
+    // this long no longer does (it stops hearing the others after half the member timeout). Failing
+    // such writes instead (fail.on.indeterminate.state) also failed start-up and registrations on a
+    // merely slow machine.
     hz.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(c.memberTimeoutS() * 1000L));
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", Integer.toString(c.memberTimeoutS()));
     hz.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(c.mergeDelayS()));

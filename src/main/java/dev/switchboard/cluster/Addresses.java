@@ -46,6 +46,9 @@ public final class Addresses {
   /** Hazelcast IMap {@link #epochKey}(topic) → epoch (a string that changes only when the topic's history is lost). */
   public static final String EPOCHS = "sb.epochs";
 
+  /** Hazelcast IMap never written: reads of its keys ask their owners whether this node is still a member (MajorityProbe). */
+  public static final String PROBES = "sb.probes";
+
   /**
    * Commands to one node (sent, never published): JsonObject
    * {@code {"op":"close","conn":id,"code":4009}} (no reply) or

@@ -226,6 +226,11 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     return n;
   }
 
+  /** Whether {@code members} members (this one included) are enough to serve. */
+  public boolean holds(int members) {
+    return enough(members);
+  }
+
   private boolean enough(int members) {
     return fixed > 0 ? members >= fixed : 2 * members > expected;
   }

@@ -64,7 +64,7 @@ public final class TopicHub {
     // The hub's own ordered context, off the event loops: while a loop writes a publication to its
     // thousand sockets, the hub already hands the next one to the other loops.
     this.hub = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
-    this.log = new TopicLog(vertx, hz, hub, topics, quorum);
+    this.log = new TopicLog(vertx, hz, hub, topics, quorum, new dev.switchboard.cluster.MajorityProbe(vertx, hz, quorum));
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
   }

@@ -66,13 +66,21 @@ final class TopicLog {
   static final int MAX_APART = 100_000;
   private boolean apartOverflow;
 
+  /**
+   * Confirms, before anything read from history is delivered or answered, that this node still
+   * belongs to the majority: a node cut off moments ago still owns its partitions, whose copies hold
+   * appends the majority will never have (their backups did not arrive).
+   */
+  private final dev.switchboard.cluster.MajorityProbe probe;
+
   TopicLog(Vertx vertx, HazelcastInstance hz, Context hub, Map<String, TopicState> topics,
-           dev.switchboard.cluster.Quorum quorum) {
+           dev.switchboard.cluster.Quorum quorum, dev.switchboard.cluster.MajorityProbe probe) {
     this.vertx = vertx;
     this.hz = hz;
     this.hub = hub;
     this.topics = topics;
     this.quorum = quorum;
+    this.probe = probe;
     this.epochs = hz.getMap(Addresses.EPOCHS);
   }
 
@@ -154,6 +162,13 @@ final class TopicLog {
       String epoch = (String) r[1];
       long first = lastSeq - batch.size() + 2;
       known(topic, epoch, lastSeq + 1);
+      if (!quorum.serving()) {
+        // Appended, but this side may have been cut off (or paused) meanwhile: a write whose backup
+        // did not answer completes after the backup timeout (the member timeout), by which time a
+        // side that stopped hearing the others no longer serves. Its copy may be the one the merge
+        // discards: not acknowledged, not published (a gap fill elsewhere may still deliver it).
+        throw cutOff();
+      }
       apart(topic);
       for (int i = 0; i < batch.size(); i++) {
         long offset = first + i;
@@ -303,7 +318,7 @@ final class TopicLog {
     hub.runOnContext(v -> epoch(topic).compose(epoch -> vertx.executeBlocking(() -> {
       com.hazelcast.ringbuffer.Ringbuffer<String> r = ring(topic);
       return new long[] {r.headSequence(), r.tailSequence()};
-    }, false).compose(ht -> {
+    }, false).compose(ht -> probe.confirm(hub).map(ht)).compose(ht -> {
       long latest = ht[1] + 1;
       long from = Math.max(after < 0 ? latest - limit : after, ht[0]);
       int n = (int) Math.max(0, Math.min(limit, latest - from));
@@ -332,7 +347,7 @@ final class TopicLog {
     } catch (RuntimeException e) {
       return Future.failedFuture(e); // the caller's failure path runs (a fill clears its flag)
     }
-    return fromStage(stage).map(rs -> {
+    return fromStage(stage).compose(rs -> probe.confirm(hub).map(rs)).map(rs -> {
       List<TopicEvent> out = new ArrayList<>(rs.size());
       for (int i = 0; i < rs.size(); i++) {
         out.add(new TopicEvent(topic, rs.getSequence(i) + 1, epoch, rs.get(i)));
@@ -346,7 +361,7 @@ final class TopicLog {
     if (!quorum.serving()) {
       return Future.failedFuture(cutOff());
     }
-    return vertx.executeBlocking(() -> ring(topic).tailSequence(), false);
+    return vertx.executeBlocking(() -> ring(topic).tailSequence(), false).compose(t -> probe.confirm(hub).map(t));
   }
 
   /** The topic's history capacity, from the configuration (a local lookup, no call to a member). */

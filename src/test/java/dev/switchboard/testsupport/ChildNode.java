@@ -4,6 +4,7 @@ import java.io.File;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -13,12 +14,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ChildNode implements AutoCloseable {
   public final Process process;
+  public final String host;
   public final int port;
   public final int clusterPort;
   public final Path log;
 
-  private ChildNode(Process process, int port, int clusterPort, Path log) {
+  private ChildNode(Process process, String host, int port, int clusterPort, Path log) {
     this.process = process;
+    this.host = host;
     this.port = port;
     this.clusterPort = clusterPort;
     this.log = log;
@@ -37,19 +40,40 @@ public final class ChildNode implements AutoCloseable {
                                 String readyLine) {
     int port = TestNode.freePort();
     int clusterPort = TestNode.freePort();
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("SB_HTTP_PORT", String.valueOf(port));
+    env.put("SB_CLUSTER_PORT", String.valueOf(clusterPort));
+    env.put("SB_CLUSTER_MEMBERS", members + ",127.0.0.1:" + clusterPort);
+    env.put("SB_NODE_ID", nodeId);
+    env.putAll(extraEnv);
+    return start(List.of(), mainClass, "127.0.0.1", port, clusterPort, nodeId, env, readyLine);
+  }
+
+  /**
+   * Starts a node whose command is prefixed by {@code prefix} (e.g. {@code ip netns exec NS}: a node
+   * in its own network namespace) and whose HTTP port is {@code host:port}; {@code env} holds its
+   * cluster settings.
+   */
+  public static ChildNode start(List<String> prefix, String host, int port, String nodeId, Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("SB_HTTP_HOST", host);
+    all.put("SB_HTTP_PORT", String.valueOf(port));
+    all.put("SB_NODE_ID", nodeId);
+    return start(prefix, "dev.switchboard.Main", host, port, -1, nodeId, all, null);
+  }
+
+  private static ChildNode start(List<String> prefix, String mainClass, String host, int port, int clusterPort,
+                                 String nodeId, Map<String, String> env, String readyLine) {
     try {
       Path log = Files.createTempFile("sb-child-" + nodeId, ".log");
-      ProcessBuilder pb = new ProcessBuilder(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-          mainClass);
+      List<String> command = new java.util.ArrayList<>(prefix);
+      command.addAll(List.of(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), mainClass));
+      ProcessBuilder pb = new ProcessBuilder(command);
       pb.environment().keySet().removeIf(k -> k.startsWith("SB_"));
       pb.environment().putAll(TestNode.env(Map.of()));
-      pb.environment().put("SB_HTTP_PORT", String.valueOf(port));
-      pb.environment().put("SB_CLUSTER_PORT", String.valueOf(clusterPort));
-      pb.environment().put("SB_CLUSTER_MEMBERS", members + ",127.0.0.1:" + clusterPort);
-      pb.environment().put("SB_NODE_ID", nodeId);
-      pb.environment().putAll(extraEnv);
+      pb.environment().putAll(env);
       pb.redirectErrorStream(true).redirectOutput(log.toFile());
-      ChildNode n = new ChildNode(pb.start(), port, clusterPort, log);
+      ChildNode n = new ChildNode(pb.start(), host, port, clusterPort, log);
       if (readyLine == null) {
         n.awaitReady();
       } else {
@@ -68,7 +92,7 @@ public final class ChildNode implements AutoCloseable {
         throw new AssertionError("child node exited: " + output());
       }
       try {
-        HttpResponse<String> r = Http.get(port, "/health/ready");
+        HttpResponse<String> r = Http.get(host, port, "/health/ready");
         if (r.statusCode() == 200) {
           return;
         }

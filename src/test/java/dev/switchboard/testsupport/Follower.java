@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Vertx;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -11,7 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * A client that follows topics through whatever node it can reach, as an application behind a load
@@ -32,10 +33,10 @@ public final class Follower implements Runnable {
   private final Vertx vertx;
   private final String token;
   private final List<String> topics;
-  private final IntSupplier nextPort;
+  private final Supplier<InetSocketAddress> next;
   private final Duration quiet;
   private volatile boolean stop;
-  private volatile int port;
+  private volatile InetSocketAddress node;
   private final Map<String, Long> last = new HashMap<>();
   private final Map<String, String> epochs = new HashMap<>();
   public final List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
@@ -45,17 +46,17 @@ public final class Follower implements Runnable {
   private final Thread thread;
 
   /**
-   * @param firstPort the node it connects to first
-   * @param nextPort  the node to try after a close, a quiet spell or a refused upgrade
+   * @param first the node it connects to first
+   * @param next  the node to try after a close, a quiet spell or a refused upgrade
    */
-  public Follower(String name, Vertx vertx, String token, List<String> topics, int firstPort, IntSupplier nextPort,
-                  Duration quiet) {
+  public Follower(String name, Vertx vertx, String token, List<String> topics, InetSocketAddress first,
+                  Supplier<InetSocketAddress> next, Duration quiet) {
     this.name = name;
     this.vertx = vertx;
     this.token = token;
     this.topics = topics;
-    this.port = firstPort;
-    this.nextPort = nextPort;
+    this.node = first;
+    this.next = next;
     this.quiet = quiet;
     this.thread = new Thread(this, "follower-" + name);
     this.thread.setDaemon(true);
@@ -85,12 +86,12 @@ public final class Follower implements Runnable {
     while (!stop) {
       WsClient.Upgrade up;
       try {
-        up = WsClient.open(vertx, port, "/ws?token=" + token, Map.of(), null);
+        up = WsClient.open(vertx, node.getHostString(), node.getPort(), "/ws?token=" + token, Map.of(), null);
       } catch (AssertionError unreachable) {
         up = null;
       }
       if (up == null || up.status() != 101) {
-        port = nextPort.getAsInt();
+        node = next.get();
         pause(100);
         continue;
       }
@@ -98,7 +99,7 @@ public final class Follower implements Runnable {
         follow(c);
       }
       if (!stop) {
-        port = nextPort.getAsInt();
+        node = next.get();
       }
     }
   }
@@ -192,9 +193,14 @@ public final class Follower implements Runnable {
     }
   }
 
-  /** A random element of {@code ports}. */
-  public static IntSupplier anyOf(List<Integer> ports) {
-    return () -> ports.get(ThreadLocalRandom.current().nextInt(ports.size()));
+  /** A random element of {@code nodes}. */
+  public static Supplier<InetSocketAddress> anyOf(List<InetSocketAddress> nodes) {
+    return () -> nodes.get(ThreadLocalRandom.current().nextInt(nodes.size()));
+  }
+
+  /** A node on loopback. */
+  public static InetSocketAddress local(int port) {
+    return InetSocketAddress.createUnresolved("127.0.0.1", port);
   }
 
   private static void pause(long ms) {

@@ -14,7 +14,11 @@ public final class Http {
   }
 
   public static HttpResponse<String> get(int port, String path, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+    return get("127.0.0.1", port, path, headers);
+  }
+
+  public static HttpResponse<String> get(String host, int port, String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + path))
         .timeout(Duration.ofSeconds(10)).GET();
     if (headers.length > 0) {
       b.headers(headers);

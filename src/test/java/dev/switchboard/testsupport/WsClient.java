@@ -86,9 +86,14 @@ public final class WsClient implements AutoCloseable {
   }
 
   public static Upgrade open(Vertx vertx, int port, String uri, Map<String, String> headers, String subprotocol) {
+    return open(vertx, "127.0.0.1", port, uri, headers, subprotocol);
+  }
+
+  public static Upgrade open(Vertx vertx, String host, int port, String uri, Map<String, String> headers,
+                             String subprotocol) {
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxFrameSize(16 << 20).setMaxMessageSize(64 << 20));
-    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri)
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(host).setPort(port).setURI(uri)
         .setTimeout(10_000);
     headers.forEach(o::addHeader);
     if (subprotocol != null) {
