@@ -212,7 +212,7 @@ public final class Node {
           m.fail(400, "member must be a member uuid");
         }
       }).completion();
-      return kinds.compose(r -> local.ready()).compose(r -> departures)
+      return kinds.compose(r -> local.ready()).compose(r -> departures).compose(r -> hub.ready())
           .compose(r -> majority(vertx, cluster.getHazelcastInstance(), config.cluster().joinTimeoutMs()))
           .compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
             GatewayVerticle g = new GatewayVerticle(ctx);
@@ -345,7 +345,7 @@ public final class Node {
     // hearing the others refuses before its view changes, a heartbeat late under load does not count
     long toleranceMs = Math.max(2 * heartbeatMs, c.memberTimeoutS() * 1000L / 2);
     hz.addSplitBrainProtectionConfig(new com.hazelcast.config.SplitBrainProtectionConfig(Quorum.NAME, true)
-        .setFunctionImplementation(new Quorum(c.quorum(), toleranceMs, 2 * heartbeatMs + 1000))
+        .setFunctionImplementation(new Quorum(c.quorum(), heartbeatMs, toleranceMs))
         .setProtectOn(com.hazelcast.splitbrainprotection.SplitBrainProtectionOn.READ_WRITE));
     // Vert.x re-registers its own consumers once merged; the smaller side's copy of the routes is stale
     hz.getMultiMapConfig("__vertx.subs").setMergePolicyConfig(discard());

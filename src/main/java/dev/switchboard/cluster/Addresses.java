@@ -46,6 +46,13 @@ public final class Addresses {
   /** Hazelcast IMap {@link #epochKey}(topic) → epoch (a string that changes only when the topic's history is lost). */
   public static final String EPOCHS = "sb.epochs";
 
+  /**
+   * Topics whose epoch was replaced while their offsets go on (published, never sent): JsonArray of
+   * topic names, at most 1,000. Every node forgets what it cached of their epochs and labels what it
+   * delivers from then on with the new one. See TopicLog#merged.
+   */
+  public static final String EPOCHS_REPLACED = "sb.epochs.replaced";
+
   /** Hazelcast IMap never written: reads of its keys ask their owners whether this node is still a member (MajorityProbe). */
   public static final String PROBES = "sb.probes";
 

@@ -54,6 +54,7 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   private static final int RECENT = 64;
 
   private final int fixed;
+  private final long heartbeatMs;
   private final long toleranceMs;
   private final long holdMs;
   /** When Hazelcast last judged (monotonic ms): it does so every heartbeat interval. */
@@ -74,13 +75,15 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   /**
    * @param fixed       0: a majority of the expected members; n &gt; 0: at least n data members (1 turns the
    *                    protection off)
-   * @param toleranceMs a member not heard from for this long does not count towards {@link #serving}
-   * @param holdMs      after this process was paused for longer than the tolerance, it refuses for this long
+   * @param heartbeatMs Hazelcast's heartbeat interval
+   * @param toleranceMs a member not heard from for this long does not count towards {@link #serving}; after
+   *                    this process was paused for longer, it refuses for two heartbeats and a second
    */
-  public Quorum(int fixed, long toleranceMs, long holdMs) {
+  public Quorum(int fixed, long heartbeatMs, long toleranceMs) {
     this.fixed = fixed;
+    this.heartbeatMs = heartbeatMs;
     this.toleranceMs = toleranceMs;
-    this.holdMs = holdMs;
+    this.holdMs = 2 * heartbeatMs + 1000;
   }
 
   /** Called with {@code true}/{@code false} when this side gains or loses the majority (on Hazelcast's thread). */
@@ -104,9 +107,25 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
         && enough(live(view, System.currentTimeMillis()));
   }
 
-  /** Some expected member is missing from this node's view (crashed, cut off, or frozen). */
+  /**
+   * Some expected member is missing from this node's view, or was not heard from for two heartbeats
+   * (crashed, cut off, or frozen). An append acknowledged while apart may be on a side that a merge
+   * later discards; every append of a side that was cut off completes that late (its backup never
+   * answers before the backup timeout), so none of them escapes this test.
+   */
   public boolean apart() {
-    return view.size() < expected;
+    Collection<Member> v = view;
+    if (v.size() < expected) {
+      return true;
+    }
+    long now = System.currentTimeMillis();
+    for (Member m : v) {
+      Long t = m.localMember() ? Long.valueOf(now) : heard.get(m.getUuid());
+      if (t == null || now - t >= 2 * heartbeatMs) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The number of data members this node expects the cluster to have (for diagnostics and tests). */

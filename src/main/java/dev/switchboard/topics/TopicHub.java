@@ -67,6 +67,35 @@ public final class TopicHub {
     this.log = new TopicLog(vertx, hz, hub, topics, quorum, new dev.switchboard.cluster.MajorityProbe(vertx, hz, quorum));
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
+    this.replaced = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(
+        dev.switchboard.cluster.Addresses.EPOCHS_REPLACED, m -> hub.runOnContext(v -> epochsReplaced(m.body())));
+  }
+
+  private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> replaced;
+
+  /** Registered on the bus (start-up waits for it, so that no replacement is missed once serving). */
+  public Future<Void> ready() {
+    return replaced.completion();
+  }
+
+  /**
+   * These topics' epochs were replaced (a side that served while apart merged back): forget the cached
+   * epochs; an open topic goes on from the offset it delivered, under the new epoch.
+   */
+  private void epochsReplaced(io.vertx.core.json.JsonArray names) {
+    for (Object o : names) {
+      String t = String.valueOf(o);
+      log.forgetEpoch(t);
+      TopicState st = topics.get(t);
+      if (st != null && st.initialized) {
+        log.freshEpoch(t).onSuccess(e -> {
+          if (topics.get(t) == st && !e.equals(st.epoch)) {
+            LOG.warn("topic " + t + ": epoch replaced after a merge, now " + e);
+            st.epoch = e;
+          }
+        });
+      }
+    }
   }
 
   public Namespaces namespaces() {

@@ -299,12 +299,19 @@ final class TopicLog {
     if (diverged.isEmpty()) {
       return Future.succeededFuture(0);
     }
+    List<String> names = new ArrayList<>(new java.util.LinkedHashSet<>(diverged));
     return vertx.executeBlocking(() -> {
-      for (String t : new java.util.LinkedHashSet<>(diverged)) {
+      for (String t : names) {
         epochs.put(Addresses.epochKey(t), SwitchboardConfig.randomId(8));
       }
-      return diverged.size();
-    }, false).onSuccess(n -> LOG.warn(n + " topic(s) appended to while apart from the cluster got a new epoch"));
+      return names.size();
+    }, false).onSuccess(n -> {
+      LOG.warn(n + " topic(s) appended to while apart from the cluster got a new epoch");
+      for (int i = 0; i < names.size(); i += 1000) {
+        vertx.eventBus().publish(Addresses.EPOCHS_REPLACED,
+            new io.vertx.core.json.JsonArray(names.subList(i, Math.min(names.size(), i + 1000))));
+      }
+    });
   }
 
   /** Forgets every cached epoch, except those of open topics (whose knowledge is what they delivered). */

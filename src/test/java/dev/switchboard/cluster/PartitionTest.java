@@ -1,5 +1,6 @@
 package dev.switchboard.cluster;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.testsupport.ChildNode;
 import dev.switchboard.testsupport.Follower;
 import dev.switchboard.testsupport.Netns;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.switchboard.cluster.SplitChecks.awaitTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -48,23 +50,81 @@ class PartitionTest {
     }
   }
 
-  @Test
-  void aNodeCutOffForThirtySecondsServesNothingApartAndMergesBackWithoutLossOrFork() throws Exception {
+  /** Three nodes, one per namespace, with {@code env} beside their cluster settings; their HTTP addresses. */
+  List<InetSocketAddress> start(Map<String, String> env) {
     String why = Netns.available();
     Assumptions.assumeTrue(why == null, "skipped: " + why);
     net = Netns.create(3);
     String members = String.join(",", List.of(net.host(0) + ":5701", net.host(1) + ":5701", net.host(2) + ":5701"));
+    List<InetSocketAddress> addresses = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      nodes.add(ChildNode.start(net.exec(i), net.host(i), PORT, "cut" + i, Map.of(
+      Map<String, String> all = new java.util.HashMap<>(env);
+      all.putAll(Map.of(
           "SB_CLUSTER_HOST", net.host(i),
           "SB_CLUSTER_BUS_HOST", net.host(i),
           "SB_CLUSTER_PORT", "5701",
-          "SB_CLUSTER_MEMBERS", members)));
-    }
-    List<InetSocketAddress> addresses = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
+          "SB_CLUSTER_MEMBERS", members));
+      nodes.add(ChildNode.start(net.exec(i), net.host(i), PORT, "cut" + i, all));
       addresses.add(InetSocketAddress.createUnresolved(net.host(i), PORT));
     }
+    return addresses;
+  }
+
+  /**
+   * With the majority rule off ({@code cluster.quorum} 1) both sides serve: the cut-off node, alone,
+   * acknowledges publications of a topic the others also appended to. When it merges back, its copy
+   * is discarded and the topic gets a new epoch, which a follower on the other side sees: two
+   * histories never go on under one epoch.
+   */
+  @Test
+  void withTheMajorityRuleOffBothSidesServeAndTheMergeGivesTheDivergedTopicANewEpoch() throws Exception {
+    List<InetSocketAddress> addresses = start(Map.of("SB_CLUSTER_QUORUM", "1", "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
+        "SB_CLUSTER_MERGE_DELAY_S", "2"));
+    String topic = "chat:diverged";
+    InetSocketAddress a = addresses.get(0);
+    InetSocketAddress c = addresses.get(2);
+    Follower watcher = new Follower("watcher", vertx, Tokens.user("watcher", "chat:*"), List.of(topic), a, () -> a,
+        Duration.ofSeconds(60)).start();
+    followers.add(watcher);
+    awaitTrue(() -> watcher.subscribed(topic), 10_000, "the watcher subscribes");
+    awaitTrue(() -> publish(a, topic, "before") != null, 10_000, "publish");
+    awaitTrue(() -> watcher.seen.size() >= 1, 10_000, "the watcher follows the topic");
+    String epoch = watcher.seen.get(0).epoch();
+
+    net.cut(2);
+    awaitTrue(() -> publish(a, topic, "majority") != null, 20_000, "the majority serves");
+    // apart, the cut-off node serves too (no majority rule), under the epoch it knew
+    awaitTrue(() -> {
+      JsonNode r = publish(c, topic, "apart");
+      return r != null && epoch.equals(r.path("epoch").asText());
+    }, 30_000, "the cut-off node acknowledges a publication on its own");
+    awaitTrue(() -> SplitChecks.status(c, "/health/ready") == 200, 30_000, "the cut-off node serves alone");
+    net.heal(2);
+    // the merge discards its copy and gives the topic a new epoch: the watcher sees it
+    awaitTrue(() -> watcher.problems.stream().anyMatch(p -> p.contains("epoch changed")), 60_000,
+        "the watcher sees the topic's new epoch after the merge: " + watcher.problems);
+    awaitTrue(() -> publish(a, topic, "after") != null, 10_000, "the merged cluster serves");
+    JsonNode after = publish(a, topic, "after-2");
+    assertTrue(after != null && !epoch.equals(after.path("epoch").asText()), "a new epoch: " + after);
+  }
+
+  /** Publishes over HTTP; the answer ({offset, epoch}), or null when refused or unanswered. */
+  static JsonNode publish(InetSocketAddress node, String topic, String id) {
+    try {
+      var r = java.net.http.HttpRequest.newBuilder(SplitChecks.uri(node, "/api/v1/publish"))
+          .timeout(Duration.ofSeconds(2)).header("Authorization", "Bearer " + SplitChecks.SERVICE)
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+              "{\"topic\":\"" + topic + "\",\"data\":{\"id\":\"" + id + "\"}}")).build();
+      var resp = SplitChecks.HTTP.send(r, java.net.http.HttpResponse.BodyHandlers.ofString());
+      return resp.statusCode() == 200 ? dev.switchboard.protocol.Json.MAPPER.readTree(resp.body()) : null;
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  @Test
+  void aNodeCutOffForThirtySecondsServesNothingApartAndMergesBackWithoutLossOrFork() throws Exception {
+    List<InetSocketAddress> addresses = start(Map.of());
     String token = Tokens.user("follower", "chat:*");
     for (int i = 0; i < 6; i++) {
       followers.add(new Follower("f" + i, vertx, token, TOPICS, addresses.get(i % 3), Follower.anyOf(addresses),

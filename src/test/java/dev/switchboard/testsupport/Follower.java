@@ -76,6 +76,11 @@ public final class Follower implements Runnable {
     }
   }
 
+  /** Whether a subscribe of {@code topic} was answered (on some node). */
+  public synchronized boolean subscribed(String topic) {
+    return last.containsKey(topic);
+  }
+
   /** The last offset seen of {@code topic} (0: none). */
   public synchronized long last(String topic) {
     return last.getOrDefault(topic, 0L);
