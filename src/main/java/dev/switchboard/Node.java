@@ -444,7 +444,10 @@ public final class Node {
   /** Stops at once without the drain window (tests, failed start). */
   public Future<Void> close() {
     context.startDraining();
-    return announceLeaving().eventually(() -> context.vertx().close());
+    // not chained on announceLeaving's future: its listeners run on a context this very close ends
+    Promise<Void> closed = Promise.promise();
+    announceLeaving().onComplete(ar -> context.vertx().close().onComplete(closed));
+    return closed.future();
   }
 
   /**
