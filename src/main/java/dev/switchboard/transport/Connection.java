@@ -69,6 +69,7 @@ final class Connection implements Client, Subscriber {
   }
 
   void start(Sessions.Stored resume) {
+    ClientPings.install(channel, this);
     ws.frameHandler(this::onFrame);
     ws.exceptionHandler(this::onSocketError);
     ObjectNode hello = Frames.connected()
@@ -134,6 +135,22 @@ final class Connection implements Client, Subscriber {
     if (!closing) {
       reassembly.frame(frame); // pings, pongs and close frames only count as liveness
     }
+  }
+
+  /**
+   * A client ping (see {@link ClientPings}): answered through the outbound queue like every frame of
+   * ours, so that unread pongs count against the outbound limit (4008 past it). A ping counts as
+   * life. None is answered once closing: nothing follows our close frame.
+   */
+  void pinged(ByteBuf payload) {
+    clocks.heard();
+    if (closing) {
+      return;
+    }
+    int n = payload.readableBytes(); // at most 125: the decoder refuses longer control frames
+    ByteBuf pong = channel.alloc().buffer(2 + n).writeByte(0x8A).writeByte(n);
+    pong.writeBytes(payload, payload.readerIndex(), n);
+    outbound.writeFrame(pong, 0);
   }
 
   /**
