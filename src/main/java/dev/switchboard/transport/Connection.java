@@ -155,19 +155,30 @@ final class Connection implements Client, Subscriber {
 
   /**
    * Socket errors end in closeHandler. A frame the decoder refused (over the frame limit, bad
-   * framing) is followed at once by Vert.x dropping the TCP connection: the close frame with the
-   * decoder's status (1009 for a frame over the limit) is written straight to the channel first,
-   * because a close through Vert.x would only be flushed after the drop.
+   * framing) is followed at once by Vert.x dropping the TCP connection: the close frame is written
+   * straight to the channel first, because a close through Vert.x would only be flushed after the drop.
    */
   private void onSocketError(Throwable err) {
     if (err instanceof CorruptedWebSocketFrameException bad && !closing) {
       closing = true;
-      int code = bad.closeStatus().code();
-      if (code == CloseCode.TOO_BIG.code()) {
-        node.metrics().close(CloseCode.TOO_BIG);
-      }
-      channel.writeAndFlush(new CloseWebSocketFrame(code, bad.closeStatus().reasonText()));
+      CloseCode code = decoderVerdict(bad.closeStatus().code());
+      node.metrics().close(code);
+      channel.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()));
     }
+  }
+
+  /**
+   * The decoder's verdict in the contract's catalog: 1009 (a frame over the limit) and 1007 (a close
+   * reason that is not UTF-8) as they are; its 1002 (reserved bits, unknown opcodes, unmasked frames,
+   * fragmented or long control frames, lengths not minimally encoded or negative, fragments out of
+   * order, close codes that may not be sent) is 1008, as Reassembly answers fragments out of order:
+   * 1002 is not among the close codes clients of the contract know.
+   */
+  static CloseCode decoderVerdict(int status) {
+    if (status == CloseCode.TOO_BIG.code()) {
+      return CloseCode.TOO_BIG;
+    }
+    return status == CloseCode.INVALID_UTF8.code() ? CloseCode.INVALID_UTF8 : CloseCode.POLICY;
   }
 
   // ------------------------------------------------------------------ outbound and topic deliveries
