@@ -2,6 +2,7 @@ package dev.switchboard.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.switchboard.testsupport.CborBytes;
 import dev.switchboard.testsupport.Gen;
 import dev.switchboard.testsupport.Props;
 import io.vertx.core.buffer.Buffer;

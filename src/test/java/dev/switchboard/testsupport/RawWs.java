@@ -55,6 +55,7 @@ public final class RawWs implements AutoCloseable {
     if (receiveBuffer > 0) {
       socket.setReceiveBufferSize(receiveBuffer);
     }
+    socket.setTcpNoDelay(true); // small hand-written frames go out as written, not held by Nagle
     socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
     socket.setSoTimeout(15_000);
     in = new DataInputStream(socket.getInputStream());

@@ -31,6 +31,13 @@ record ClientFrame(boolean fin, int rsv, int opcode, boolean masked, byte[] payl
 
   /** The frame's bytes; the mask key comes from {@code random} (a seeded run stays replayable). */
   byte[] bytes(Random random) {
+    byte[] key = new byte[4];
+    random.nextBytes(key);
+    return bytes(key);
+  }
+
+  /** The frame's bytes masked with {@code key} (all zeros: the payload goes as it is, still a masked frame). */
+  byte[] bytes(byte[] key) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length + 14);
     out.write((fin ? 0x80 : 0) | (rsv & 7) << 4 | (opcode & 0x0f));
     long len = declaredLength >= 0 ? declaredLength : payload.length;
@@ -49,8 +56,6 @@ record ClientFrame(boolean fin, int rsv, int opcode, boolean masked, byte[] payl
       }
     }
     if (masked) {
-      byte[] key = new byte[4];
-      random.nextBytes(key);
       out.write(key, 0, 4);
       for (int i = 0; i < payload.length; i++) {
         out.write(payload[i] ^ key[i & 3]);

@@ -1,6 +1,4 @@
-package dev.switchboard.protocol;
-
-import dev.switchboard.testsupport.Gen;
+package dev.switchboard.testsupport;
 
 import java.io.ByteArrayOutputStream;
 import java.util.Random;
@@ -10,7 +8,7 @@ import java.util.Random;
  * counts that lie, indefinite lengths, stray breaks, tags with odd contents (bignums, decimal
  * fractions with extreme exponents), NaN and infinite floats, undefined and simple values.
  */
-final class CborBytes {
+public final class CborBytes {
   private static final long[] EDGES = {0, 1, 23, 24, 255, 256, 65535, 65536, 0xFFFFFFFFL, 1L << 32, Long.MAX_VALUE, -1L};
   private static final int[] TAGS = {0, 1, 2, 3, 4, 5, 21, 22, 23, 24, 25, 28, 29, 32, 33, 35, 256, 55799};
 
@@ -22,14 +20,14 @@ final class CborBytes {
   }
 
   /** One random item, {@code depth} containers deep at most. */
-  static byte[] item(Random r, int depth) {
+  public static byte[] item(Random r, int depth) {
     CborBytes b = new CborBytes(r);
     b.any(depth);
     return b.out.toByteArray();
   }
 
   /** An envelope map whose id, method or params hold hostile items (the decoder and then the envelope rules see them). */
-  static byte[] envelope(Random r) {
+  public static byte[] envelope(Random r) {
     CborBytes b = new CborBytes(r);
     b.head(5, 3);
     b.text("id");
