@@ -4,6 +4,7 @@ import dev.switchboard.Node;
 import dev.switchboard.api.Scrape;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.testsupport.Http;
+import dev.switchboard.testsupport.SevereLog;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.transport.FuzzCases.Case;
@@ -158,38 +159,6 @@ class FrameFuzzTest {
           }
         }
       }
-    }
-  }
-
-  /** Collects SEVERE records of the node's loggers (java.util.logging: Vert.x and Hazelcast both log there here). */
-  static final class SevereLog extends java.util.logging.Handler implements AutoCloseable {
-    private final List<String> records = java.util.Collections.synchronizedList(new ArrayList<>());
-
-    static SevereLog install() {
-      SevereLog h = new SevereLog();
-      h.setLevel(java.util.logging.Level.SEVERE);
-      java.util.logging.Logger.getLogger("").addHandler(h);
-      return h;
-    }
-
-    List<String> records() {
-      return new ArrayList<>(records);
-    }
-
-    @Override
-    public void publish(java.util.logging.LogRecord r) {
-      if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
-        records.add(r.getLoggerName() + ": " + r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
-      }
-    }
-
-    @Override
-    public void flush() {
-    }
-
-    @Override
-    public void close() {
-      java.util.logging.Logger.getLogger("").removeHandler(this);
     }
   }
 }
