@@ -174,7 +174,7 @@ final class Connection implements Client, Subscriber {
    * order, close codes that may not be sent) is 1008, as Reassembly answers fragments out of order:
    * 1002 is not among the close codes clients of the contract know.
    */
-  static CloseCode decoderVerdict(int status) {
+  private static CloseCode decoderVerdict(int status) {
     if (status == CloseCode.TOO_BIG.code()) {
       return CloseCode.TOO_BIG;
     }
