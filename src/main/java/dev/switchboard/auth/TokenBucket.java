@@ -21,7 +21,24 @@ public final class TokenBucket {
       tokens -= 1;
       return 0;
     }
-    return Math.max(1, (long) Math.ceil((1 - tokens) / perNano / 1e6));
+    return waitMs();
+  }
+
+  /**
+   * The fewest whole milliseconds after which {@link #refill} gives a token, by refill's own
+   * arithmetic: the quotient alone rounds (at 100/s, 0.1 token left wants 9 ms, and 0.1 + 9 ms of
+   * refill sums to 0.99999…), and a client that waited exactly the retry_after_ms it was told would
+   * be refused again. Rates are at least 1/s, so this is at most 1,000 ms.
+   */
+  private long waitMs() {
+    long ms = Math.max(1, (long) Math.ceil((1 - tokens) / perNano / 1e6));
+    while (tokens + (ms * 1_000_000L) * perNano < 1) {
+      ms++;
+    }
+    while (ms > 1 && tokens + ((ms - 1) * 1_000_000L) * perNano >= 1) {
+      ms--;
+    }
+    return ms;
   }
 
   /** True when the bucket is full again (an idle entry that may be dropped). */

@@ -62,6 +62,8 @@ public final class FrameCodec {
         throw new SwitchboardException(ErrorCode.INVALID_REQUEST, "empty message");
       }
       return node;
+    } catch (Json.NotUnicode e) {
+      throw new SwitchboardException(ErrorCode.INVALID_REQUEST, "message has a string that is not valid Unicode");
     } catch (StreamConstraintsException e) {
       throw new SwitchboardException(ErrorCode.INVALID_REQUEST, "message nesting or size exceeds the limit");
     } catch (JsonProcessingException e) {

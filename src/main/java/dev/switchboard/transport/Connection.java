@@ -69,6 +69,7 @@ final class Connection implements Client, Subscriber {
   }
 
   void start(Sessions.Stored resume) {
+    ClientPings.install(channel, this);
     ws.frameHandler(this::onFrame);
     ws.exceptionHandler(this::onSocketError);
     ObjectNode hello = Frames.connected()
@@ -137,20 +138,47 @@ final class Connection implements Client, Subscriber {
   }
 
   /**
+   * A client ping (see {@link ClientPings}): answered through the outbound queue like every frame of
+   * ours, so that unread pongs count against the outbound limit (4008 past it). A ping counts as
+   * life. None is answered once closing: nothing follows our close frame.
+   */
+  void pinged(ByteBuf payload) {
+    clocks.heard();
+    if (closing) {
+      return;
+    }
+    int n = payload.readableBytes(); // at most 125: the decoder refuses longer control frames
+    ByteBuf pong = channel.alloc().buffer(2 + n).writeByte(0x8A).writeByte(n);
+    pong.writeBytes(payload, payload.readerIndex(), n);
+    outbound.writeFrame(pong, 0);
+  }
+
+  /**
    * Socket errors end in closeHandler. A frame the decoder refused (over the frame limit, bad
-   * framing) is followed at once by Vert.x dropping the TCP connection: the close frame with the
-   * decoder's status (1009 for a frame over the limit) is written straight to the channel first,
-   * because a close through Vert.x would only be flushed after the drop.
+   * framing) is followed at once by Vert.x dropping the TCP connection: the close frame is written
+   * straight to the channel first, because a close through Vert.x would only be flushed after the drop.
    */
   private void onSocketError(Throwable err) {
     if (err instanceof CorruptedWebSocketFrameException bad && !closing) {
       closing = true;
-      int code = bad.closeStatus().code();
-      if (code == CloseCode.TOO_BIG.code()) {
-        node.metrics().close(CloseCode.TOO_BIG);
-      }
-      channel.writeAndFlush(new CloseWebSocketFrame(code, bad.closeStatus().reasonText()));
+      CloseCode code = decoderVerdict(bad.closeStatus().code());
+      node.metrics().close(code);
+      channel.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()));
     }
+  }
+
+  /**
+   * The decoder's verdict in the contract's catalog: 1009 (a frame over the limit) and 1007 (a close
+   * reason that is not UTF-8) as they are; its 1002 (reserved bits, unknown opcodes, unmasked frames,
+   * fragmented or long control frames, lengths not minimally encoded or negative, fragments out of
+   * order, close codes that may not be sent) is 1008, as Reassembly answers fragments out of order:
+   * 1002 is not among the close codes clients of the contract know.
+   */
+  private static CloseCode decoderVerdict(int status) {
+    if (status == CloseCode.TOO_BIG.code()) {
+      return CloseCode.TOO_BIG;
+    }
+    return status == CloseCode.INVALID_UTF8.code() ? CloseCode.INVALID_UTF8 : CloseCode.POLICY;
   }
 
   // ------------------------------------------------------------------ outbound and topic deliveries

@@ -88,6 +88,11 @@ final class Reassembly {
     return true;
   }
 
+  /** Bytes kept of the message being reassembled: never more than the soft limit. */
+  int keptBytes() {
+    return partial == null ? 0 : partial.length();
+  }
+
   /** The connection is gone: drop what was kept. */
   void clear() {
     partial = null;

@@ -46,10 +46,16 @@ public final class RawWs implements AutoCloseable {
 
   /** With a small {@code receiveBuffer} (bytes, 0: the default) a client that stops reading stalls the sender soon. */
   public RawWs(int port, String uri, int receiveBuffer) throws IOException {
+    this(port, uri, receiveBuffer, null);
+  }
+
+  /** Offering {@code subprotocol} (null: none). */
+  public RawWs(int port, String uri, int receiveBuffer, String subprotocol) throws IOException {
     socket = new Socket();
     if (receiveBuffer > 0) {
       socket.setReceiveBufferSize(receiveBuffer);
     }
+    socket.setTcpNoDelay(true); // small hand-written frames go out as written, not held by Nagle
     socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
     socket.setSoTimeout(15_000);
     in = new DataInputStream(socket.getInputStream());
@@ -57,7 +63,8 @@ public final class RawWs implements AutoCloseable {
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
     String req = "GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n"
+        + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n") + "\r\n";
     out.write(req.getBytes(StandardCharsets.US_ASCII));
     out.flush();
     String statusLine = readLine();
@@ -137,6 +144,17 @@ public final class RawWs implements AutoCloseable {
         out.write((int) (length >> (8 * i)) & 0xff);
       }
     }
+  }
+
+  /** Writes bytes as they are (hand-built frames, or part of one) and flushes. */
+  public void writeRaw(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+  }
+
+  /** Ends the client's side of the TCP connection (FIN) while still reading. */
+  public void shutdownOutput() throws IOException {
+    socket.shutdownOutput();
   }
 
   public void flush() throws IOException {
