@@ -87,6 +87,11 @@ final class ChaosClient extends WsPeer {
     }
   }
 
+  @Override
+  protected void onLost(int code) {
+    log.add(ClientLog.CLOSED, 0, 0, -1, 0, code, conn);
+  }
+
   private void subscribe(int i, boolean repeat) {
     JsonObject params = new JsonObject().put("topic", recorder.topics.get(topics[i]));
     int flags = repeat ? ClientLog.REPEAT : 0;
@@ -131,6 +136,8 @@ final class ChaosClient extends WsPeer {
     switch (type) {
       case "event" -> event(f);
       case "presence", "reconnect", "token_expiring", "direct" -> { }
+      case "error" -> recorder.count("frame.other.error." + f.getJsonObject("error", new JsonObject()).getString("code")
+          + (f.containsKey("id") ? "" : ".no-id"));
       default -> recorder.count("frame.other." + type);
     }
   }

@@ -123,7 +123,11 @@ public final class ChaosCluster implements AutoCloseable {
   void startAll() {
     for (NodeProcess n : nodes) {
       n.start(jvmArgs, env);
-      awaitReady(n, READY_TIMEOUT_MS);
+      if (!awaitReady(n, READY_TIMEOUT_MS)) {
+        throw new IllegalStateException("node " + n.nodeId() + " not ready within " + READY_TIMEOUT_MS + " ms: "
+            + n.output());
+      }
+      setReady(n, true);
     }
     poller = vertx.setPeriodic(250, t -> poll());
   }
@@ -134,7 +138,9 @@ public final class ChaosCluster implements AutoCloseable {
       ready[n.slot - 1] = false;
     }
     n.start(jvmArgs, env);
-    awaitReady(n, READY_TIMEOUT_MS);
+    if (awaitReady(n, READY_TIMEOUT_MS)) {
+      setReady(n, true);
+    }
   }
 
   /** Waits (bounded) until the node answers /health/ready with 200; false when it did not or exited. */

@@ -86,13 +86,22 @@ public final class Recorder {
   /** Counters of harness-level happenings (reconnects, refused upgrades, retries): for the report. */
   private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
 
+  private final java.util.function.IntSupplier clock;
+
   public Recorder(List<String> topics) {
     this.topics = List.copyOf(topics);
+    this.clock = () -> (int) ((System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  /** A recorder on a given clock (the checker's unit tests). */
+  Recorder(List<String> topics, java.util.function.IntSupplier clock) {
+    this.topics = List.copyOf(topics);
+    this.clock = clock;
   }
 
   /** Milliseconds since the run started. */
   public int now() {
-    return (int) ((System.nanoTime() - startNanos) / 1_000_000);
+    return clock.getAsInt();
   }
 
   ClientLog client(String user, String device, int[] topicIndexes) {

@@ -133,6 +133,10 @@ abstract class WsPeer {
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.httpPort)
         .setURI(uri.toString()).setTimeout(5_000);
     ws.connect(o).onComplete(ar -> {
+      if (ar.succeeded() && current != c) {
+        closeQuietly(ws, (short) 1001); // given up while upgrading: a real client closes it too
+        return;
+      }
       if (ar.failed() && current == c) {
         current = null;
         if (ar.cause() instanceof UpgradeRejectedException u) {
@@ -214,7 +218,7 @@ abstract class WsPeer {
     }
     if (System.nanoTime() - lastHeardNanos > QUIET_MS * 1_000_000L) {
       recorder.count("quiet");
-      c.ws.close((short) 1001).onComplete(ar -> { }); // keeps the session; the node may never read it
+      closeQuietly(c.ws, (short) 1001); // keeps the session; the node may never read it
       lost(0);
     }
   }
@@ -271,6 +275,12 @@ abstract class WsPeer {
         p.tryComplete();
         return;
       }
+      if (!open) {
+        closeQuietly(c.ws, (short) 1000);
+        lost(1000);
+        p.tryComplete();
+        return;
+      }
       c.ws.close((short) 1000).onComplete(ar -> {
         if (current == c) {
           lost(1000);
@@ -280,6 +290,15 @@ abstract class WsPeer {
       vertx.setTimer(5_000, t -> p.tryComplete());
     });
     return p.future();
+  }
+
+  /** Closes a socket that may not have finished its upgrade (then there is nothing to close yet). */
+  private static void closeQuietly(ClientWebSocket ws, short code) {
+    try {
+      ws.close(code).onComplete(ar -> { });
+    } catch (IllegalStateException notConnected) {
+      // the upgrade is still under way: its completion finds the attempt abandoned
+    }
   }
 
   /** Whether it is connected now, read from another thread (a hint for the harness, not a fact). */
