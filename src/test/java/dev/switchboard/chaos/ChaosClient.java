@@ -35,6 +35,12 @@ final class ChaosClient extends WsPeer {
   /** The slot's first subscribe was answered (the client counts as subscribed from then on). */
   private final boolean[] subscribed;
   private final Map<String, OpFollow> follows = new HashMap<>();
+  /**
+   * Request id → op id, for the start and attach requests of the operations this client follows: a
+   * resumed session re-attaches them under those ids, and a re-attach that fails answers with an
+   * error that carries the id but no op_id (it is then the follow's terminal).
+   */
+  private final Map<String, String> requestOp = new HashMap<>();
   /** Start requests whose connection closed before their first frame: request id → params (a resumed session may still bring their frames). */
   private final Map<String, String> lostStarts = new HashMap<>();
   private int conn = -1;
@@ -133,6 +139,11 @@ final class ChaosClient extends WsPeer {
       opFrame(f, null, null);
       return;
     }
+    String opId = requestOp.get(String.valueOf(f.getValue("id")));
+    if (opId != null && (type.equals("error") || type.equals("result"))) {
+      unattached(opId, f);
+      return;
+    }
     switch (type) {
       case "event" -> event(f);
       case "presence", "reconnect", "token_expiring", "direct" -> { }
@@ -174,6 +185,7 @@ final class ChaosClient extends WsPeer {
         return;
       }
       how = "start";
+      requestOp.put(String.valueOf(f.getValue("id")), opId);
       recorder.op(opId, user, index, params);
     }
     if (fl == null) {
@@ -188,6 +200,29 @@ final class ChaosClient extends WsPeer {
     JsonObject err = f.getJsonObject("error");
     fl.frame(new OpFollow.Frame(type, f.getLong("seq", -1L), err == null ? null : err.getString("code"),
         recorder.now(), conn));
+  }
+
+  /**
+   * A terminal without op_id for a request that follows {@code opId} (a session's re-attach that
+   * failed): retried with {@code op.attach} when retryable, else the follow's end.
+   */
+  private void unattached(String opId, JsonObject f) {
+    OpFollow fl = follows.get(opId);
+    JsonObject err = f.getJsonObject("error", new JsonObject());
+    String code = err.getString("code");
+    recorder.count("op.reattach-refused." + code);
+    if (fl == null || fl.ended) {
+      return;
+    }
+    if (err.getBoolean("retryable", false) && !"NODE_LOST".equals(code)) {
+      vertx.setTimer(500, t -> {
+        if (isOpen() && !fl.ended) {
+          reattach(fl);
+        }
+      });
+      return;
+    }
+    fl.frame(new OpFollow.Frame(f.getString("type"), f.getLong("seq", -1L), code, recorder.now(), conn));
   }
 
   /**
@@ -206,6 +241,7 @@ final class ChaosClient extends WsPeer {
     String id = request("demo.count", params, r -> {
       if (r.containsKey("op_id")) {
         opFrame(r, "start", op -> {
+          requestOp.put(sent[0], op);
           recorder.op(op, user, index, params.encode());
           once.accept(op);
         });
@@ -263,6 +299,8 @@ final class ChaosClient extends WsPeer {
     });
     if (id == null) {
       recorder.count("op.attach-not-connected");
+    } else {
+      requestOp.put(id, opId);
     }
   }
 

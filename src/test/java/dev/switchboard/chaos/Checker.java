@@ -60,7 +60,8 @@ public final class Checker {
     /** The one line of figures. */
     public String line() {
       Map<String, Long> f = figures;
-      return "chaos: faults " + f.get("faults") + " " + faultDetail + "events " + f.get("events")
+      return "chaos: faults " + f.get("faults") + " " + faultDetail + "events " + f.get("events") + " (epoch changes "
+          + f.get("epochs") + ")"
           + ", acked " + f.get("acked") + " (unknown " + f.get("unknown") + "), expected deliveries "
           + f.get("expected") + ", lost " + f.get("lost") + " (excused " + f.get("excused") + "), duplicated "
           + f.get("duplicated") + ", forked " + f.get("forked") + ", disordered " + f.get("disordered")
@@ -158,6 +159,7 @@ public final class Checker {
       end++;
     }
     figures.put("events", events);
+    figures.put("epochs", epochChanges(pubs));
     figures.put("acked", acked);
     figures.put("unknown", unknown);
     figures.put("expected", expected);
@@ -173,6 +175,31 @@ public final class Checker {
         .mapToLong(Map.Entry::getValue).sum());
     figures.put("end", end);
     return new Result(figures, detail.toString(), violations, examples, rec.truncated());
+  }
+
+  /**
+   * Epoch changes: per topic, the epochs seen (in events, subscribe answers and acks) beyond the
+   * first. Not a violation by itself (a lost history must change the epoch); with backups and one
+   * fault at a time no history should be lost, so a non-zero figure points at something to look into.
+   */
+  private long epochChanges(Map<Integer, Publication> pubs) {
+    List<Set<Integer>> epochs = new ArrayList<>();
+    for (int t = 0; t < rec.topics.size(); t++) {
+      epochs.add(new HashSet<>());
+    }
+    for (ClientLog c : rec.clients()) {
+      for (int r = 0; r < c.size(); r++) {
+        if (c.kind(r) == ClientLog.EVENT || c.kind(r) == ClientLog.SUB) {
+          epochs.get(c.topic(r)).add(c.epoch(r));
+        }
+      }
+    }
+    for (Publication p : pubs.values()) {
+      if (p.outcome == Publication.Outcome.ACKED) {
+        epochs.get(p.topic).add(p.ackEpoch);
+      }
+    }
+    return epochs.stream().mapToLong(s -> Math.max(0, s.size() - 1)).sum();
   }
 
   @SuppressWarnings("unchecked")
@@ -348,6 +375,22 @@ public final class Checker {
     }
   }
 
+  /** The client's connections from {@code at} on (at most 3), for reports. */
+  private static String connectionsAfter(ClientLog c, int at) {
+    List<String> out = new ArrayList<>();
+    int more = 0;
+    for (int r = 0; r < c.size(); r++) {
+      if (c.kind(r) == ClientLog.CONNECTED && c.time(r) >= at) {
+        if (out.size() < 3) {
+          out.add(c.connectionInfo(c.conn(r)));
+        } else {
+          more++;
+        }
+      }
+    }
+    return out.isEmpty() ? "no new connection" : "connected " + out + (more > 0 ? " and " + more + " more" : "");
+  }
+
   private void checkOps() {
     Map<String, List<OpFollow>> byOp = new HashMap<>();
     for (OpFollow f : rec.follows()) {
@@ -379,8 +422,10 @@ public final class Checker {
         }
         if (terminals.isEmpty()) {
           OpFollow.Frame last = f.frames.isEmpty() ? null : f.frames.get(f.frames.size() - 1);
+          ClientLog c = clients.get(f.client);
           violation("terminal.missing", who + ": " + f.frames.size() + " frames, the last "
-              + (last == null ? "none" : last.type() + " seq " + last.seq() + " at " + last.at() + "ms"));
+              + (last == null ? "none" : last.type() + " seq " + last.seq() + " at " + last.at() + "ms on "
+              + c.connectionInfo(last.conn())) + "; then " + connectionsAfter(c, last == null ? f.startedAt : last.at()));
           continue;
         }
         if (terminals.size() > 1) {
