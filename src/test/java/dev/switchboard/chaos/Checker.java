@@ -37,8 +37,9 @@ import java.util.Set;
  * <h2>Operations</h2>
  * Each follow (a client following an operation: it started it, attached, or was deduplicated into
  * it) must end with exactly one terminal frame, repeats of the same seq dropped: none, two
- * different ones, a frame after it, or an {@code op.attach} refused (other than retryable or
- * NODE_LOST) are <b>terminal violations</b>. So are an {@code op.status} that disagrees with the
+ * different ones, a frame after it, or an {@code op.attach} (or a resumed session's re-attach)
+ * refused with anything but a retryable error or NODE_LOST, so that the operation's own terminal
+ * never comes, are <b>terminal violations</b>. So are an {@code op.status} that disagrees with the
  * terminal (result → done, CANCELLED → cancelled, other errors → error; and its seq equal to the
  * terminal's, except after NODE_LOST), follows of one operation ending differently, and a cancel
  * answered {@code cancelled} for an operation whose terminal is a result.
@@ -92,7 +93,7 @@ public final class Checker {
   private Checker(Recorder rec) {
     this.rec = rec;
     for (String k : List.of("lost", "duplicated", "forked", "disordered", "misplaced", "terminal.missing",
-        "terminal.several", "terminal.after", "terminal.attach-refused", "terminal.status", "terminal.disagree",
+        "terminal.several", "terminal.after", "terminal.refused", "terminal.status", "terminal.disagree",
         "terminal.cancel")) {
       violations.put(k, 0L);
     }
@@ -432,11 +433,19 @@ public final class Checker {
           violation("terminal.several", who + ": " + terminals.keySet());
         }
         OpFollow.Frame t = first;
-        if (t.type().equals("attach-error")) {
+        if (t.type().equals("attach-error") || t.seq() < 0) {
+          // a refusal of the follow's op.attach, or of its session's re-attach: no frame of the operation
           if ("NODE_LOST".equals(t.code())) {
             endings.add("error");
+            if (info != null && info.statusState != null && !info.statusState.equals("error")) {
+              violation("terminal.status", who + ": re-attach answered NODE_LOST at " + t.at()
+                  + "ms but op.status says " + info.statusState + " seq " + info.statusSeq);
+            }
           } else {
-            violation("terminal.attach-refused", who + ": op.attach answered " + t.code() + " at " + t.at() + "ms");
+            violation("terminal.refused", who + ": " + (t.type().equals("attach-error") ? "op.attach" : "the resumed "
+                + "session's re-attach") + " answered " + t.code() + " at " + t.at() + "ms on "
+                + clients.get(f.client).connectionInfo(t.conn()) + ", while op.status says "
+                + (info == null ? "?" : info.statusState + " seq " + info.statusSeq));
           }
           continue;
         }
@@ -448,7 +457,8 @@ public final class Checker {
               + " seq " + t.seq() + " but op.status says " + info.statusState + " seq " + info.statusSeq);
         } else if (info != null && info.statusState != null && !"NODE_LOST".equals(t.code())
             && info.statusSeq != t.seq()) {
-          violation("terminal.status", who + ": terminal seq " + t.seq() + " but op.status seq " + info.statusSeq);
+          violation("terminal.status", who + ": terminal " + t.type() + (t.code() == null ? "" : " " + t.code())
+              + " seq " + t.seq() + " but op.status says " + info.statusState + " seq " + info.statusSeq);
         }
       }
       if (endings.size() > 1) {

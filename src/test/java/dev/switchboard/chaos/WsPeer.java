@@ -62,6 +62,8 @@ abstract class WsPeer {
   protected String nodeId;
   private long lastHeardNanos;
   private boolean finishing;
+  /** finish() came while not connected: close with 1000 as soon as a connection is up (to end the session). */
+  private boolean closeOnConnect;
   private Promise<Void> finished;
   private long watchdog = -1;
   private long nextId;
@@ -172,6 +174,9 @@ abstract class WsPeer {
       nodeId = f.getString("node_id");
       recorder.count(resumed ? "connect.resumed" : "connect.new");
       onConnected(f, resumed, c.node, c.incarnation);
+      if (closeOnConnect) {
+        closeForGood(c);
+      }
       return;
     }
     Object id = f.getValue("id");
@@ -265,31 +270,30 @@ abstract class WsPeer {
   Future<Void> finish() {
     Promise<Void> p = Promise.promise();
     context.runOnContext(v -> {
-      finishing = true;
       finished = p;
-      if (watchdog >= 0) {
-        vertx.cancelTimer(watchdog);
-      }
       Conn c = current;
-      if (c == null) {
-        p.tryComplete();
-        return;
+      if (c != null && open) {
+        closeForGood(c);
+      } else {
+        closeOnConnect = true; // between connections: the next one ends the session
       }
-      if (!open) {
-        closeQuietly(c.ws, (short) 1000);
-        lost(1000);
-        p.tryComplete();
-        return;
-      }
-      c.ws.close((short) 1000).onComplete(ar -> {
-        if (current == c) {
-          lost(1000);
-        }
-        p.tryComplete();
-      });
-      vertx.setTimer(5_000, t -> p.tryComplete());
     });
     return p.future();
+  }
+
+  private void closeForGood(Conn c) {
+    finishing = true;
+    if (watchdog >= 0) {
+      vertx.cancelTimer(watchdog);
+    }
+    Promise<Void> p = finished;
+    c.ws.close((short) 1000).onComplete(ar -> {
+      if (current == c) {
+        lost(1000);
+      }
+      p.tryComplete();
+    });
+    vertx.setTimer(5_000, t -> p.tryComplete());
   }
 
   /** Closes a socket that may not have finished its upgrade (then there is nothing to close yet). */
