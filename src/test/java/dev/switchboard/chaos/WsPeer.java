@@ -38,11 +38,13 @@ abstract class WsPeer {
     final ClientWebSocket ws;
     final NodeProcess node;
     final int incarnation;
+    final String nodeId;
 
     Conn(ClientWebSocket ws, NodeProcess node) {
       this.ws = ws;
       this.node = node;
       this.incarnation = node.incarnation();
+      this.nodeId = node.nodeId();
     }
   }
 
@@ -223,6 +225,7 @@ abstract class WsPeer {
     }
     if (System.nanoTime() - lastHeardNanos > QUIET_MS * 1_000_000L) {
       recorder.count("quiet");
+      recorder.count("quiet." + (open ? "" : "upgrading.") + c.nodeId);
       closeQuietly(c.ws, (short) 1001); // keeps the session; the node may never read it
       lost(0);
     }
