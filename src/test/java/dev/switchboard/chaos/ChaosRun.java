@@ -33,6 +33,10 @@ public final class ChaosRun {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println(ChaosOptions.usage());
+      System.exit(0);
+    }
     ChaosOptions o;
     try {
       o = ChaosOptions.parse(args);
