@@ -376,6 +376,13 @@ public final class Checker {
     }
   }
 
+  private static String status(Recorder.OpInfo info) {
+    if (info == null) {
+      return "? (not asked)";
+    }
+    return info.statusState != null ? info.statusState + " seq " + info.statusSeq : "error " + info.statusError;
+  }
+
   /** The client's connections from {@code at} on (at most 3), for reports. */
   private static String connectionsAfter(ClientLog c, int at) {
     List<String> out = new ArrayList<>();
@@ -444,8 +451,7 @@ public final class Checker {
           } else {
             violation("terminal.refused", who + ": " + (t.type().equals("attach-error") ? "op.attach" : "the resumed "
                 + "session's re-attach") + " answered " + t.code() + " at " + t.at() + "ms on "
-                + clients.get(f.client).connectionInfo(t.conn()) + ", while op.status says "
-                + (info == null ? "?" : info.statusState + " seq " + info.statusSeq));
+                + clients.get(f.client).connectionInfo(t.conn()) + ", while op.status says " + status(info));
           }
           continue;
         }
