@@ -115,10 +115,9 @@ public final class ChaosRun {
       ops.start();
       List<Fault> faults = o.faults().stream().map(Faults::create).toList();
       FaultLoop loop = new FaultLoop(cluster, o, recorder, faults);
-      loop.start();
-
       long runStart = System.currentTimeMillis();
       long until = runStart + o.durationMs();
+      loop.start(until);
       while (System.currentTimeMillis() < until) {
         Thread.sleep(Math.min(15_000, until - System.currentTimeMillis())); // the run's length: nothing to await
         out.println(progress(recorder, runStart));

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 final class FaultLoop implements Runnable {
   static final long HEAL_MS = 30_000;
   static final long REPAIR_MS = 90_000;
+  static final long QUIET_END_MS = 10_000;
 
   private final ChaosCluster cluster;
   private final ChaosOptions options;
@@ -38,7 +39,11 @@ final class FaultLoop implements Runnable {
     this.thread.setDaemon(true);
   }
 
-  void start() {
+  /** No fault starts in the last {@link #QUIET_END_MS} before this instant (one would only stretch the run). */
+  private volatile long deadline = Long.MAX_VALUE;
+
+  void start(long deadlineMillis) {
+    this.deadline = deadlineMillis;
     if (!faults.isEmpty()) {
       thread.start();
     }
@@ -64,7 +69,7 @@ final class FaultLoop implements Runnable {
       while (true) {
         long gap = Math.round((options.faultGapMinS() + random.nextDouble()
             * (options.faultGapMaxS() - options.faultGapMinS())) * 1000);
-        if (stop.await(gap, TimeUnit.MILLISECONDS)) {
+        if (stop.await(gap, TimeUnit.MILLISECONDS) || System.currentTimeMillis() > deadline - QUIET_END_MS) {
           return;
         }
         Fault f = faults.get(random.nextInt(faults.size()));
