@@ -46,7 +46,6 @@ final class ChaosClient extends WsPeer {
   private int conn = -1;
   /** Publication ids the harness waits for (the end-of-run markers). */
   private final java.util.Set<Integer> watching = new java.util.HashSet<>();
-  ChaosClient sibling;
 
   ChaosClient(Vertx vertx, WebSocketClient client, ChaosCluster cluster, Recorder recorder, long seed, String token,
               String user, String device, int[] topics, Map<String, Integer> topicIndex) {
@@ -320,19 +319,6 @@ final class ChaosClient extends WsPeer {
         ok &= b;
       }
       p.complete(ok);
-    });
-    return p.future();
-  }
-
-  /** The topics this client's current session holds (names), from any thread. */
-  Future<List<String>> topicNames() {
-    Promise<List<String>> p = Promise.promise();
-    context.runOnContext(v -> {
-      List<String> out = new ArrayList<>();
-      for (int t : topics) {
-        out.add(recorder.topics.get(t));
-      }
-      p.complete(out);
     });
     return p.future();
   }

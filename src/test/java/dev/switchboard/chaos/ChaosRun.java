@@ -87,8 +87,6 @@ public final class ChaosRun {
               d == 0 ? "a" : "b", pickTopics(random, o.topics(), o.topicsPerClient()), topicIndex);
           clients.add(pair[d]);
         }
-        pair[0].sibling = pair[1];
-        pair[1].sibling = pair[0];
         users.add(pair);
       }
       clients.forEach(WsPeer::start);

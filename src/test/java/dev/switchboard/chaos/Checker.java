@@ -143,7 +143,10 @@ public final class Checker {
         || p.outcome == Publication.Outcome.PENDING).count();
 
     // every position any client saw, with the publication it carried (for forks), and where each publication went
-    Map<Long, Integer>[] positions = newMaps(rec.topics.size());
+    List<Map<Long, Integer>> positions = new ArrayList<>();
+    for (int t = 0; t < rec.topics.size(); t++) {
+      positions.add(new HashMap<>());
+    }
     Map<Integer, Set<Long>> deliveredAt = new HashMap<>();
     long events = 0;
     for (ClientLog c : rec.clients()) {
@@ -203,15 +206,6 @@ public final class Checker {
     return epochs.stream().mapToLong(s -> Math.max(0, s.size() - 1)).sum();
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<Long, Integer>[] newMaps(int n) {
-    Map<Long, Integer>[] m = new Map[n];
-    for (int i = 0; i < n; i++) {
-      m[i] = new HashMap<>();
-    }
-    return m;
-  }
-
   /** Per-client state the expectations need, kept from the scan of its log. */
   private final Map<Integer, ClientFacts> facts = new HashMap<>();
 
@@ -227,7 +221,7 @@ public final class Checker {
   }
 
   /** Scans one client's log: order, duplicates, forks; keeps what the expectations need. Returns its events. */
-  private long clientTopics(ClientLog c, Map<Integer, Publication> pubs, Map<Long, Integer>[] positions,
+  private long clientTopics(ClientLog c, Map<Integer, Publication> pubs, List<Map<Long, Integer>> positions,
                             Map<Integer, Set<Long>> deliveredAt) {
     ClientFacts cf = new ClientFacts();
     facts.put(c.index, cf);
@@ -296,11 +290,11 @@ public final class Checker {
       if (pub < 0) {
         continue;
       }
-      Integer other = positions[topic].putIfAbsent(p, pub);
+      Integer other = positions.get(topic).putIfAbsent(p, pub);
       if (other != null && other != pub && other != Integer.MIN_VALUE) {
         violation("forked", posName(topic, p) + " carried p" + other + " and p" + pub + " (the latter to " + where
             + ")");
-        positions[topic].put(p, Integer.MIN_VALUE); // counted once per position
+        positions.get(topic).put(p, Integer.MIN_VALUE); // counted once per position
       }
       deliveredAt.computeIfAbsent(pub, k -> new HashSet<>()).add(p);
       cf.received.add(pub);
@@ -355,18 +349,18 @@ public final class Checker {
   }
 
   /** Acks against deliveries: a position acked for one publication and delivered with another, or an ack nobody saw. */
-  private void misplacedAndAckForks(Map<Integer, Publication> pubs, Map<Long, Integer>[] positions,
+  private void misplacedAndAckForks(Map<Integer, Publication> pubs, List<Map<Long, Integer>> positions,
                                     Map<Integer, Set<Long>> deliveredAt) {
     for (Publication p : pubs.values()) {
       if (p.outcome != Publication.Outcome.ACKED) {
         continue;
       }
       long ap = pos(p.ackEpoch, p.ackOffset);
-      Integer there = positions[p.topic].get(ap);
+      Integer there = positions.get(p.topic).get(ap);
       if (there != null && there != p.id && there != Integer.MIN_VALUE) {
         violation("forked", posName(p.topic, ap) + " was acknowledged for " + pubName(p) + " but delivered with p"
             + there);
-        positions[p.topic].put(ap, Integer.MIN_VALUE);
+        positions.get(p.topic).put(ap, Integer.MIN_VALUE);
       }
       Set<Long> at = deliveredAt.get(p.id);
       if (at != null && !at.contains(ap)) {

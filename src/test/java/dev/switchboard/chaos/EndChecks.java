@@ -288,12 +288,13 @@ final class EndChecks {
   void leftovers(long ms) {
     Map<String, List<String>> left;
     try (HazelcastLeftovers hz = new HazelcastLeftovers(cluster)) {
-      Map<String, List<String>>[] last = new Map[1];
+      java.util.concurrent.atomic.AtomicReference<Map<String, List<String>>> last =
+          new java.util.concurrent.atomic.AtomicReference<>();
       until(ms, () -> {
-        last[0] = hz.read();
-        return last[0].isEmpty();
+        last.set(hz.read());
+        return last.get().isEmpty();
       });
-      left = last[0];
+      left = last.get();
     } catch (RuntimeException e) {
       recorder.finding("harness", "could not read Hazelcast's maps: " + e);
       return;

@@ -307,15 +307,4 @@ abstract class WsPeer {
       // the upgrade is still under way: its completion finds the attempt abandoned
     }
   }
-
-  /** Whether it is connected now, read from another thread (a hint for the harness, not a fact). */
-  Future<Boolean> connectedNow() {
-    Promise<Boolean> p = Promise.promise();
-    context.runOnContext(v -> p.complete(open));
-    return p.future();
-  }
-
-  String token() {
-    return token;
-  }
 }
