@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The chaos run of issue 11: three node processes on loopback, a few hundred clients with sessions,
+# publishers over WebSocket and HTTP, operations, one fault at a time (SIGKILL, SIGTERM, SIGSTOP),
+# then the checker. The last line printed is the figures line; exit 0 when nothing was violated.
+# Usage: bench/chaos.sh [--minutes 2] [--seed S] [--faults kill,term,stop] [--clients 200] ...
+#        (all options: src/test/java/dev/switchboard/chaos/ChaosOptions.java, or bench/chaos.sh --help)
+# Node logs of a failed run stay in the temp directory it names; the harness's own stderr goes to
+# target/chaos-stderr.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mvn -q -B -Dstyle.color=never test-compile dependency:build-classpath -Dmdep.outputFile=target/chaos.classpath >/dev/null
+exec java -Xmx1g -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 \
+  -cp "target/test-classes:target/classes:$(cat target/chaos.classpath)" \
+  dev.switchboard.chaos.ChaosRun "$@" 2>target/chaos-stderr.log

@@ -1,0 +1,38 @@
+package dev.switchboard.chaos;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two minutes of faults against three node processes ({@link ChaosRun}), then the checker: no
+ * acknowledged publication lost, duplicated or forked, no operation without exactly one terminal,
+ * presence, devices and Hazelcast clean at the end. The seed is fixed and printed; the whole output
+ * (fault log, counters, violations with examples) is in this test's surefire output file.
+ *
+ * <p>Other mixes from the command line, e.g. {@code mvn -B test -Dtest=ChaosTest
+ * -Dchaos.args="--faults kill,term --seed 7"} (any {@link ChaosOptions#USAGE} option).
+ */
+class ChaosTest {
+  @Test
+  void twoMinutesOfKillsDrainsAndFreezesLoseNothing() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("minutes", "2");
+    m.put("seed", "11");
+    String extra = System.getProperty("chaos.args", "").trim();
+    if (!extra.isEmpty()) {
+      String[] a = extra.split("\\s+");
+      for (int i = 0; i + 1 < a.length; i += 2) {
+        m.put(a[i].replaceFirst("^--", ""), a[i + 1]);
+      }
+    }
+    ChaosOptions o = ChaosOptions.from(m);
+    Checker.Result r = ChaosRun.run(o, System.out);
+    assertFalse(r.truncated(), "the recording was truncated (a bound was reached): " + r.line());
+    assertTrue(r.totalViolations() == 0, r.line() + "\n" + r.report());
+  }
+}

@@ -1,0 +1,88 @@
+package dev.switchboard.chaos;
+
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import dev.switchboard.cluster.Addresses;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the cluster still holds once every client has left, read with a Hazelcast <em>client</em>
+ * (not a member: it takes no part in membership, owns no partitions and cannot become the oldest
+ * member whose membership listener cleans up after others). No node endpoint exposes map contents,
+ * and none needs to for this.
+ *
+ * <p>Counted as left over: any device or presence entry; a session entry that is not an ended
+ * tombstone (a 1000 close leaves one for session_ttl, on purpose); an operation not in a final state
+ * (finished ones stay for op_retention, on purpose); any dedupe key.
+ */
+final class HazelcastLeftovers implements AutoCloseable {
+  private static final java.util.logging.Logger HZ_LOG = java.util.logging.Logger.getLogger("com.hazelcast");
+
+  private final HazelcastInstance client;
+
+  HazelcastLeftovers(ChaosCluster cluster) {
+    HZ_LOG.setLevel(java.util.logging.Level.WARNING);
+    ClientConfig cfg = new ClientConfig();
+    cfg.setClusterName(cluster.clusterName());
+    cfg.setProperty("hazelcast.logging.type", "jdk");
+    for (NodeProcess n : cluster.nodes()) {
+      cfg.getNetworkConfig().addAddress("127.0.0.1:" + n.clusterPort);
+    }
+    cfg.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(20_000);
+    this.client = HazelcastClient.newHazelcastClient(cfg);
+  }
+
+  /** Map name → up to 3 examples of what is left (with the count first); empty when nothing is. */
+  Map<String, List<String>> read() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    collect(out, Addresses.DEVICES, v -> true);
+    collect(out, Addresses.PRESENCE, v -> true);
+    collect(out, Addresses.SESSIONS, v -> !json(v).getBoolean("ended", false));
+    collect(out, Addresses.OPS, v -> {
+      String state = json(v).getString("state", "");
+      return !state.equals("done") && !state.equals("error") && !state.equals("cancelled");
+    });
+    collect(out, Addresses.OP_DEDUPE, v -> true);
+    return out;
+  }
+
+  private void collect(Map<String, List<String>> out, String name, java.util.function.Predicate<Object> left) {
+    IMap<Object, Object> map = client.getMap(name);
+    List<String> examples = new ArrayList<>();
+    int count = 0;
+    for (Map.Entry<Object, Object> e : map.entrySet()) {
+      if (left.test(e.getValue())) {
+        count++;
+        if (examples.size() < 3) {
+          String v = String.valueOf(e.getValue());
+          examples.add(String.valueOf(e.getKey()).replace(Addresses.US, '|') + " = "
+              + (v.length() > 300 ? v.substring(0, 300) + "…" : v));
+        }
+      }
+    }
+    if (count > 0) {
+      examples.add(0, count + " entries");
+      out.put(name, examples);
+    }
+  }
+
+  private static JsonObject json(Object v) {
+    try {
+      return new JsonObject(String.valueOf(v));
+    } catch (RuntimeException e) {
+      return new JsonObject();
+    }
+  }
+
+  @Override
+  public void close() {
+    client.shutdown();
+  }
+}
