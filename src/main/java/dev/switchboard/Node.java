@@ -417,10 +417,11 @@ public final class Node {
     context.startDraining();
     long drainMs = context.config().lifecycle().drainMs();
     Promise<Void> drained = Promise.promise();
-    Future.join(gateways.stream().map(g -> g.drain(drainMs, "draining")).toList())
+    // told first: the others still count this node while it drains (it answers them), and expect it
+    // gone once it leaves
+    announceLeaving().onComplete(x -> Future.join(gateways.stream().map(g -> g.drain(drainMs, "draining")).toList())
         .timeout(drainMs + 2000, TimeUnit.MILLISECONDS)
-        .eventually(this::announceLeaving)
-        .onComplete(ar -> drained.complete());
+        .onComplete(ar -> drained.complete()));
     long settleMs = dev.switchboard.transport.GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L + 2000;
     stopping = drained.future()
         .compose(v -> Future.join(gateways.stream().map(g -> g.settled(settleMs)).toList()).otherwiseEmpty())

@@ -2,19 +2,18 @@ package dev.switchboard.cluster;
 
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.map.IMap;
-import com.hazelcast.partition.PartitionService;
+import com.hazelcast.core.IExecutorService;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.SwitchboardException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -33,16 +32,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class MajorityProbe {
   private static final io.vertx.core.internal.logging.Logger LOG =
       io.vertx.core.internal.logging.LoggerFactory.getLogger(MajorityProbe.class);
-  /** How long a round waits for the answers. */
-  static final long ROUND_MS = 1000;
-
   private final io.vertx.core.Vertx vertx;
   private final HazelcastInstance hz;
   private final Quorum quorum;
-  private final IMap<String, String> probes;
-  private final PartitionService partitions;
-  /** A key of the probe map owned by each member (found by trying names; recomputed when owners move). */
-  private final Map<UUID, String> keys = new ConcurrentHashMap<>();
+  private final IExecutorService probes;
+  /**
+   * How long a round waits for the answers: a side that stops hearing the others no longer serves
+   * after that anyway, and a partition migrating (a member joined) can hold an answer for seconds.
+   */
+  private final long roundMs;
   private final Object lock = new Object();
   /** Confirmations waiting for the next round (guarded by lock). */
   private List<Promise<Void>> next = new ArrayList<>();
@@ -52,13 +50,13 @@ public final class MajorityProbe {
     this.vertx = vertx;
     this.hz = hz;
     this.quorum = quorum;
-    this.probes = hz.getMap(Addresses.PROBES);
-    this.partitions = hz.getPartitionService();
+    this.probes = hz.getExecutorService(Addresses.PROBES);
+    this.roundMs = quorum.toleranceMs();
   }
 
   /**
    * Completes (on {@code ctx}) once a majority answered a round that started after this call; fails with
-   * UNAVAILABLE when it does not within {@link #ROUND_MS}.
+   * UNAVAILABLE when it does not within the quorum's tolerance (half the member timeout).
    */
   public Future<Void> confirm(Context ctx) {
     if (quorum.holds(1)) {
@@ -86,23 +84,31 @@ public final class MajorityProbe {
       next = new ArrayList<>();
     }
     Promise<Void> done = Promise.promise();
-    // a round that cannot be confirmed fails when its time is up (set first: nothing below may leave it open)
-    vertx.setTimer(ROUND_MS, t -> done.tryFail(new SwitchboardException(ErrorCode.UNAVAILABLE,
-        "this node is cut off from the cluster's majority; retry on another node")));
-    try {
-      AtomicInteger answered = new AtomicInteger(1); // this member
-      if (quorum.holds(1)) {
+    AtomicInteger answered = new AtomicInteger(1); // this member
+    long deadline = System.nanoTime() + roundMs * 1_000_000;
+    // judged again every 100 ms as well as on every answer: a member that announced its departure
+    // meanwhile is no longer waited for; a round that cannot be confirmed fails when its time is up
+    vertx.setPeriodic(0, 100, t -> {
+      if (quorum.holdsAmongStaying(answered.get())) {
         done.tryComplete();
+      } else if (System.nanoTime() > deadline) {
+        done.tryFail(new SwitchboardException(ErrorCode.UNAVAILABLE,
+            "no majority of the cluster answered this node in time; retry on another node"));
       }
+      if (done.future().isComplete()) {
+        vertx.cancelTimer(t);
+      }
+    });
+    try {
       for (Member m : hz.getCluster().getMembers()) {
-        String key = m.localMember() || m.isLiteMember() ? null : keyOwnedBy(m);
-        if (key == null) {
+        if (m.localMember() || m.isLiteMember() || quorum.leaving(m)) {
           continue;
         }
-        // answered on Hazelcast's response thread: counting needs no other (and the common pool would
-        // start a thread per callback on two cores)
-        probes.getAsync(key).whenCompleteAsync((v, err) -> {
-          if (err == null && quorum.holds(answered.incrementAndGet())) {
+        // a task to the member itself (not a partition operation: a member that just joined owns no
+        // partition yet); answered on Hazelcast's response thread, where counting needs no other
+        // (the common pool would start a thread per callback on two cores)
+        ((CompletionStage<Boolean>) probes.submitToMember(new Ping(), m)).whenCompleteAsync((v, err) -> {
+          if (err == null && quorum.holdsAmongStaying(answered.incrementAndGet())) {
             done.tryComplete();
           }
         }, Runnable::run);
@@ -125,19 +131,13 @@ public final class MajorityProbe {
     });
   }
 
-  /** A key of the probe map whose partition {@code m} owns now, or null when none is found. */
-  private String keyOwnedBy(Member m) {
-    String key = keys.get(m.getUuid());
-    if (key != null && m.equals(partitions.getPartition(key).getOwner())) {
-      return key;
+  /** What a member runs for the probe: nothing. It answers only while it counts the sender as a member. */
+  static final class Ping implements Callable<Boolean>, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Boolean call() {
+      return Boolean.TRUE;
     }
-    for (int i = 0; i < 10_000; i++) {
-      String candidate = "probe-" + i;
-      if (m.equals(partitions.getPartition(candidate).getOwner())) {
-        keys.put(m.getUuid(), candidate);
-        return candidate;
-      }
-    }
-    return null; // owns no partition (yet): it cannot confirm anything
   }
 }

@@ -245,9 +245,27 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     return n;
   }
 
+  /** How long a member may go unheard and still count (half the member timeout). */
+  public long toleranceMs() {
+    return toleranceMs;
+  }
+
   /** Whether {@code members} members (this one included) are enough to serve. */
   public boolean holds(int members) {
     return enough(members);
+  }
+
+  /**
+   * Whether {@code answered} members (this one included) are enough among those not leaving: a member
+   * that announced its departure (a drain) is expected gone, and may no longer answer.
+   */
+  public boolean holdsAmongStaying(int answered) {
+    return fixed > 0 ? answered >= fixed : 2 * answered > expected - announced.size();
+  }
+
+  /** Whether this member announced that it leaves on purpose. */
+  public boolean leaving(Member m) {
+    return announced.contains(m.getUuid());
   }
 
   private boolean enough(int members) {

@@ -27,9 +27,9 @@ import java.util.stream.Collectors;
  * ready ones, as a load balancer with health checks would.
  *
  * <p>Node settings for the run (beside the test defaults of {@link TestNode#env}): a cluster name of
- * its own, a copy of {@code cluster.xml} with {@code hazelcast.max.no.heartbeat.seconds} lowered to
- * the run's heartbeat timeout (the node reads its Hazelcast XML from {@code SB_CLUSTER_CONFIG}; the
- * XML's properties win over {@code -D} system properties), pings every second and idle close after
+ * its own, the run's heartbeat timeout as the member timeout ({@code SB_CLUSTER_MEMBER_TIMEOUT_S}), a
+ * merge every 2 s once a split heals, a copy of {@code cluster.xml} with 1 s Hazelcast heartbeats (the
+ * node reads its Hazelcast XML from {@code SB_CLUSTER_CONFIG}), pings every second and idle close after
  * 6 s, a connect rate per IP that 200 clients reconnecting at once from loopback do not hit (a load
  * balancer would spread them over its own addresses), a 1 s drain and 6 s for operations at SIGTERM.
  */
@@ -66,7 +66,9 @@ public final class ChaosCluster implements AutoCloseable {
     Map<String, String> e = new HashMap<>(TestNode.env(Map.of()));
     e.put("SB_CLUSTER_NAME", clusterName);
     e.put("SB_CLUSTER_MEMBERS", String.join(",", members));
-    e.put("SB_CLUSTER_CONFIG", chaosClusterXml(o.heartbeatTimeoutS()).toString());
+    e.put("SB_CLUSTER_CONFIG", chaosClusterXml().toString());
+    e.put("SB_CLUSTER_MEMBER_TIMEOUT_S", Integer.toString(o.heartbeatTimeoutS()));
+    e.put("SB_CLUSTER_MERGE_DELAY_S", "2");
     e.put("SB_HEARTBEAT_MS", "1000");
     e.put("SB_IDLE_TIMEOUT_MS", "6000");
     e.put("SB_CONNECT_RATE_PER_IP", "5000");
@@ -80,16 +82,14 @@ public final class ChaosCluster implements AutoCloseable {
         .put("roles", new JsonArray().add("service")));
   }
 
-  /** cluster.xml with the run's heartbeat timeout (1 s heartbeats) written to the run's directory. */
-  private Path chaosClusterXml(int heartbeatTimeoutS) {
+  /** cluster.xml with 1 s heartbeats, written to the run's directory. */
+  private Path chaosClusterXml() {
     try {
       String xml = Files.readString(Path.of("cluster.xml"));
       String out = xml
-          .replaceFirst("(<property name=\"hazelcast.max.no.heartbeat.seconds\">)\\d+(</property>)",
-              "$1" + heartbeatTimeoutS + "$2")
           .replaceFirst("(<property name=\"hazelcast.heartbeat.interval.seconds\">)\\d+(</property>)", "$11$2");
-      if (out.equals(xml) || !out.contains(">" + heartbeatTimeoutS + "</property>")) {
-        throw new IllegalStateException("cluster.xml has no hazelcast.max.no.heartbeat.seconds property to lower");
+      if (out.equals(xml)) {
+        throw new IllegalStateException("cluster.xml has no hazelcast.heartbeat.interval.seconds property to lower");
       }
       Path p = dir.resolve("cluster-chaos.xml");
       Files.writeString(p, out);

@@ -1,0 +1,31 @@
+package dev.switchboard.cluster;
+
+import dev.switchboard.Node;
+import dev.switchboard.testsupport.TestNode;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The probe confirms a node that belongs to the majority, in a one-member and a two-member cluster. */
+class MajorityProbeTest {
+  @Test
+  void aMemberOfTheMajorityIsConfirmedAtOnce() throws Exception {
+    List<Node> nodes = TestNode.cluster(2, Map.of());
+    try {
+      for (Node n : nodes) {
+        var hz = n.context().cluster().getHazelcastInstance();
+        MajorityProbe probe = new MajorityProbe(n.context().vertx(), hz, Node.quorum(hz.getConfig()));
+        long t0 = System.nanoTime();
+        probe.confirm(n.context().vertx().getOrCreateContext()).await(20, TimeUnit.SECONDS);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 2000, "confirmed in " + ms + " ms");
+      }
+    } finally {
+      TestNode.stop(nodes.toArray(new Node[0]));
+    }
+  }
+}
