@@ -29,6 +29,19 @@ public interface Client {
   default void subscriptionsChanged() {
   }
 
+  /**
+   * Writes the session now and completes once that write has landed (at once when there is no
+   * session to write): an operation is in the session before its client can see its op_id.
+   */
+  default io.vertx.core.Future<Void> sessionSaved() {
+    return io.vertx.core.Future.succeededFuture();
+  }
+
+  /** Runs {@code r} on the connection's event loop (at once when already there). */
+  default void execute(Runnable r) {
+    r.run();
+  }
+
   /** True while the connection has more unsent data than it should take more of (backpressure). */
   default boolean congested() {
     return false;

@@ -88,6 +88,15 @@ final class SessionKeeper {
     save(false);
   }
 
+  /** Writes the session with the loop's next batch; completes once it landed (or at once when nothing is written). */
+  io.vertx.core.Future<Void> saveNow() {
+    if (!node.sessions().enabled() || ended || closed || fenced) {
+      return io.vertx.core.Future.succeededFuture();
+    }
+    lastSaveMs = System.currentTimeMillis();
+    return writer.saveLanded(this);
+  }
+
   /**
    * {@code fenced}: written only while this connection owns the session (an entry processor), for
    * the writes a connection makes without its client: the close-time one and the time-to-live
