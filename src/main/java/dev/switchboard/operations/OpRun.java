@@ -233,6 +233,7 @@ final class OpRun implements OpContext {
     // called after a terminal never show the operation as running.
     lastWrite.onComplete(ar -> worker.onContext(() -> {
       for (Link l : links.values()) {
+        l.pendingProgress = null; // the terminal says more than any progress frame left behind
         worker.send(this, l, frame);
       }
     }));
@@ -260,6 +261,12 @@ final class OpRun implements OpContext {
       if (progress && !mustSend && l.inflight >= WINDOW) {
         l.pendingProgress = frame; // latest wins
       } else {
+        if (l.pendingProgress != null) {
+          // a coalesced progress frame goes before any later frame: seq never goes back for a client
+          JsonObject p = l.pendingProgress;
+          l.pendingProgress = null;
+          worker.send(this, l, p);
+        }
         worker.send(this, l, frame);
       }
     }
@@ -269,6 +276,9 @@ final class OpRun implements OpContext {
   /** A client node answered a frame. */
   void acked(Link l) {
     l.inflight--;
+    if (links.get(l.node) != l) {
+      l.pendingProgress = null; // a link that went: nobody to send it to
+    }
     if (l.pendingProgress != null && l.inflight < WINDOW) {
       JsonObject p = l.pendingProgress;
       l.pendingProgress = null;

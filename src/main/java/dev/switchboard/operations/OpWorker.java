@@ -26,7 +26,9 @@ import java.util.Map;
  */
 public final class OpWorker {
   private static final Logger LOG = LoggerFactory.getLogger(OpWorker.class);
-  static final long FRAME_TIMEOUT_MS = 60_000;
+  static final long FRAME_TIMEOUT_MS = 15_000;
+  /** Pause before a frame goes again to a client node that is a member but did not take it. */
+  static final long RESEND_MS = 500;
   static final long STATUS_EVERY_MS = 500;
   /**
    * Finished runs kept (with their replay) for late attaches, at most this many and this many bytes
@@ -34,11 +36,15 @@ public final class OpWorker {
    */
   static final int MAX_FINISHED = 10_000;
   static final long MAX_FINISHED_BYTES = 64L << 20;
+  /** Largest terminal frame (JSON) the registry keeps with a finished operation. */
+  static final int MAX_KEPT_TERMINAL = 64 << 10;
 
   private final Vertx vertx;
   private final String nodeId;
   private final String memberId;
   private final OpRegistry registry;
+  /** Whether a member (uuid) is in the cluster: a client node that is answers frames sooner or later. */
+  private final java.util.function.Predicate<String> isMember;
   private final Context ctx;
   private final WorkerExecutor threads;
   private final int capacity;
@@ -57,8 +63,9 @@ public final class OpWorker {
    * @param queued   operations that may wait for a thread ({@code queued} stage) before new work is refused
    */
   public OpWorker(Vertx vertx, String nodeId, String memberId, OpRegistry registry, int threads, int queued,
-                  long orphanMs, long retentionMs) {
+                  long orphanMs, long retentionMs, java.util.function.Predicate<String> isMember) {
     this.vertx = vertx;
+    this.isMember = isMember;
     this.nodeId = nodeId;
     this.memberId = memberId;
     this.registry = registry;
@@ -112,6 +119,8 @@ public final class OpWorker {
     live++;
     if (attach != null) {
       link(run, attach.getString("node"), attach.getString("member"), attach.getString("att"));
+    } else {
+      run.attachmentsChanged(); // started for nobody (its client's connection went): an orphan unless someone attaches
     }
     m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
     long limit = kind.deadlineMs() > 0 && deadlineMs > 0 ? Math.min(kind.deadlineMs(), deadlineMs)
@@ -171,11 +180,12 @@ public final class OpWorker {
         m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
         OpRun.Link l = link(run, b.getString("node"), b.getString("member"), null);
         String att = b.getString("att");
-        // replay to this attachment alone, then it joins the link's live frames
+        // replay to this attachment alone, then it joins the link's live frames (an attach asked
+        // again, its answer having been lost, replays again: the client node drops what it has)
         for (JsonObject f : frames) {
           sendTo(run, l, f, List.of(att));
         }
-        if (!run.finished()) {
+        if (!run.finished() && !l.atts.contains(att)) {
           l.atts.add(att);
           run.attachmentsChanged();
         }
@@ -200,7 +210,12 @@ public final class OpWorker {
   }
 
   private OpRun.Link link(OpRun run, String node, String member, String att) {
-    OpRun.Link l = run.links.computeIfAbsent(node, n -> new OpRun.Link(n, member));
+    OpRun.Link l = run.links.get(node);
+    if (l == null || !l.member.equals(member)) {
+      // none yet, or one to an earlier incarnation of that node id (gone with its attachments)
+      l = new OpRun.Link(node, member);
+      run.links.put(node, l);
+    }
     if (att != null) {
       l.atts.add(att);
       run.attachmentsChanged();
@@ -232,14 +247,33 @@ public final class OpWorker {
     l.inflight++;
     JsonObject msg = new JsonObject().put("op", "frame").put("op_id", run.opId).put("att", new JsonArray(new ArrayList<>(atts)))
         .put("frame", frame);
+    deliver(run, l, msg);
+  }
+
+  /**
+   * One frame message to a client node, answered once its connections can take more. A client node
+   * that is still a member gets it again until it answers (no handler while its routes settle, or no
+   * answer while its client does not read: the window stays full, the producer waits); it drops
+   * frames it already wrote. A node that left takes its attachments with it.
+   */
+  private void deliver(OpRun run, OpRun.Link l, JsonObject msg) {
     vertx.eventBus().request(Addresses.opsNode(l.node), msg, new DeliveryOptions().setSendTimeout(FRAME_TIMEOUT_MS))
         .onComplete(ar -> onContext(() -> {
-          if (ar.failed() && run.links.get(l.node) == l) {
-            // the client node is gone or not answering: its attachments end here
+          if (ar.succeeded() || run.links.get(l.node) != l) {
+            run.acked(l);
+          } else if (isMember.test(l.member)) {
+            vertx.setTimer(RESEND_MS, t -> onContext(() -> {
+              if (run.links.get(l.node) == l) {
+                deliver(run, l, msg);
+              } else {
+                run.acked(l);
+              }
+            }));
+          } else {
             run.links.remove(l.node);
             run.attachmentsChanged();
+            run.acked(l);
           }
-          run.acked(l);
         }));
   }
 
@@ -306,9 +340,15 @@ public final class OpWorker {
   }
 
   private JsonObject status(OpRun run) {
-    return new JsonObject().put("op_id", run.opId).put("user", run.user).put("method", run.method)
+    JsonObject s = new JsonObject().put("op_id", run.opId).put("user", run.user).put("method", run.method)
         .put("state", run.state()).put("stage", run.stage).put("seq", run.seq).put("node", nodeId)
         .put("member", memberId).put("dedupe", run.dedupeKey).put("created_at", run.createdAt);
+    if (run.finished() && run.terminalFrame.encode().length() <= MAX_KEPT_TERMINAL) {
+      // a resumed session whose client has all but the terminal gets it from here once this node
+      // is gone or has forgotten the run
+      s.put("terminal", run.terminalFrame);
+    }
+    return s;
   }
 
   public int live() {

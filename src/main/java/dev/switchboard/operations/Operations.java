@@ -30,10 +30,12 @@ public final class Operations {
 
   private final Vertx vertx;
   private final OpHub hub;
+  private final OpAttach attacher;
 
   public Operations(Vertx vertx, OpHub hub) {
     this.vertx = vertx;
     this.hub = hub;
+    this.attacher = new OpAttach(vertx, hub);
   }
 
   public OpHub hub() {
@@ -55,7 +57,7 @@ public final class Operations {
       if (ar.failed()) {
         sink.error(new SwitchboardException(ErrorCode.UNAVAILABLE, "operations are unavailable, retry"));
       } else if (ar.result() != null) {
-        attach(ctx, ar.result(), 0, client, sink, true, true);
+        attacher.attach(ctx, ar.result(), 0, client, sink, true, true);
       } else {
         launch(kind, opId, user, p, key, client, sink);
       }
@@ -66,21 +68,30 @@ public final class Operations {
                       ReplySink sink) {
     String att = "a_" + SwitchboardConfig.randomId(12);
     OpClients.Attachment a = hub.clients().add(att, opId, client, sink, false);
-    JsonObject work = new JsonObject().put("op_id", opId).put("user", user).put("method", kind.name())
-        .put("params", params).put("dedupe", key)
-        .put("attach", new JsonObject().put("node", hub.nodeId()).put("member", hub.memberId()).put("att", att));
-    vertx.eventBus().<JsonObject>request(Addresses.work(kind.name()), work,
-        new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onComplete(ar -> {
-          if (ar.succeeded()) {
+    // The session holds the operation before it starts, so before its client can see the op_id: a
+    // client whose connection goes at any point after gets it back (or its start failure) on resume.
+    client.sessionSaved().onComplete(saved -> {
+      JsonObject work = new JsonObject().put("op_id", opId).put("user", user).put("method", kind.name())
+          .put("params", params).put("dedupe", key);
+      if (hub.clients().isLive(a)) {
+        work.put("attach", new JsonObject().put("node", hub.nodeId()).put("member", hub.memberId()).put("att", att));
+      } // else its connection closed meanwhile: it runs unattached (an orphan unless the session resumes)
+      vertx.eventBus().<JsonObject>request(Addresses.work(kind.name()), work,
+          new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onComplete(ar -> {
+            if (ar.failed()) {
+              hub.registry().release(key, opId);
+              hub.clients().fail(a, startFailure(ar.cause()), false);
+              return;
+            }
             a.workerNode = ar.result().body().getString("node");
             a.workerMember = ar.result().body().getString("member");
-            client.subscriptionsChanged(); // the session now follows this operation
-            return;
-          }
-          hub.clients().remove(att);
-          hub.registry().release(key, opId);
-          sink.error(startFailure(ar.cause()));
-        });
+            if (!hub.isMember(a.workerMember)) {
+              hub.clients().memberLost(a.workerMember); // it left before this node knew where the operation ran
+            } else if (hub.clients().isLive(a)) {
+              client.subscriptionsChanged(); // the session records where it runs
+            }
+          });
+    });
   }
 
   private static SwitchboardException startFailure(Throwable err) {
@@ -100,53 +111,16 @@ public final class Operations {
 
   /**
    * Follows an operation: frames after {@code afterSeq}, then live ones, then its terminal (which
-   * is also this request's terminal).
+   * is also this request's terminal). See {@link OpAttach}.
    */
   public void attach(Context ctx, String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated,
                      boolean sameUserOnly) {
-    attach(ctx, opId, afterSeq, client, sink, deduplicated, sameUserOnly, deduplicated ? 40 : 0);
+    attacher.attach(ctx, opId, afterSeq, client, sink, deduplicated, sameUserOnly);
   }
 
-  /** {@code retries}: a deduplicated request may arrive before the first one's worker registered it. */
-  private void attach(Context ctx, String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated,
-                      boolean sameUserOnly, int retries) {
-    hub.registry().get(ctx, opId).onComplete(ar -> {
-      JsonObject op = ar.succeeded() ? ar.result() : null;
-      if (ar.succeeded() && (op == null || op.getString("node") == null) && retries > 0) {
-        vertx.setTimer(50, t -> attach(ctx, opId, afterSeq, client, sink, deduplicated, sameUserOnly, retries - 1));
-        return;
-      }
-      if (ar.failed()) {
-        sink.error(new SwitchboardException(ErrorCode.UNAVAILABLE, "operations are unavailable, retry"));
-        return;
-      }
-      SwitchboardException denied = check(op, client.principal(), sameUserOnly);
-      if (denied != null) {
-        sink.error(denied);
-        return;
-      }
-      String att = "a_" + SwitchboardConfig.randomId(12);
-      OpClients.Attachment a = hub.clients().add(att, opId, client, sink, deduplicated);
-      a.workerNode = op.getString("node");
-      a.workerMember = op.getString("member");
-      a.lastSeq = afterSeq;
-      a.ackedSeq = afterSeq; // re-attached after what the client had acknowledged
-      a.markedSeq = afterSeq;
-      JsonObject req = new JsonObject().put("op", "attach").put("op_id", opId).put("node", hub.nodeId())
-          .put("member", hub.memberId()).put("att", att).put("after_seq", afterSeq);
-      vertx.eventBus().<JsonObject>request(Addresses.opsNode(op.getString("node")), req,
-          new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onSuccess(r -> client.subscriptionsChanged())
-          .onFailure(err -> {
-            hub.clients().remove(att);
-            if (err instanceof ReplyException r && r.failureCode() == 410) {
-              sink.error(new SwitchboardException(ErrorCode.NOT_FOUND, "frames after that seq are no longer kept"));
-            } else if (err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
-              sink.error(new SwitchboardException(ErrorCode.NODE_LOST, "the node running the operation left the cluster"));
-            } else {
-              sink.error(new SwitchboardException(ErrorCode.UNKNOWN_OPERATION, "unknown operation"));
-            }
-          });
-    });
+  /** Re-attaches an operation of a resumed session from its stored entry (see {@link OpAttach#resume}). */
+  public void resume(Context ctx, String opId, JsonObject stored, Client client, ReplySink sink) {
+    attacher.resume(ctx, opId, stored, client, sink);
   }
 
   /** Cancels from any node: {@code {op_id, state}}. {@code sameUserOnly} is false for services. */
@@ -180,7 +154,7 @@ public final class Operations {
     });
   }
 
-  private static SwitchboardException check(JsonObject op, Principal who, boolean sameUserOnly) {
+  static SwitchboardException check(JsonObject op, Principal who, boolean sameUserOnly) {
     if (op == null || op.getString("node") == null) {
       return new SwitchboardException(ErrorCode.UNKNOWN_OPERATION, "unknown operation");
     }

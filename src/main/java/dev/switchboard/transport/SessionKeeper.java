@@ -41,15 +41,14 @@ final class SessionKeeper {
    * last recorded position, so what was missed is replayed in order before live events.
    */
   void restore(Sessions.Stored resume) {
-    // operations: re-attached after their last delivered seq, under their original request ids
+    // operations first, made at once (a session write of this connection must not leave them out),
+    // re-attached after the last seq the client acknowledged, under their original request ids
     for (String opId : resume.ops().fieldNames()) {
       io.vertx.core.json.JsonObject o = resume.ops().getJsonObject(opId);
       Object id = o.getValue("id");
       JsonNode idNode = id instanceof Number ? com.fasterxml.jackson.databind.node.LongNode.valueOf(((Number) id).longValue())
           : TextNode.valueOf(String.valueOf(id));
-      node.ops().attach(context, opId, o.getLong("seq", 0L), connection,
-          new dev.switchboard.routing.ReplySink(connection, idNode),
-          false, true);
+      node.ops().resume(context, opId, o, connection, new dev.switchboard.routing.ReplySink(connection, idNode));
     }
     resume.topics().forEach((topic, pos) -> {
       if (!TopicAcl.canSubscribe(connection.principal(), topic)) {

@@ -111,4 +111,43 @@ class OpClientsTest {
     assertEquals(0, clients.countFor(c));
     assertEquals(1, clients.countFor(other));
   }
+
+  @Test
+  void aWrittenTerminalStaysInTheSessionUntilTheClientAcknowledgedIt() {
+    OpClients clients = new OpClients(vertx, "n1");
+    Conn c = new Conn();
+    clients.add("a1", "op1", c, new ReplySink(c, IntNode.valueOf(7)), false);
+    clients.deliver(frame("a1", 1));
+    clients.deliver(new JsonObject().put("att", new JsonArray().add("a1"))
+        .put("frame", OpFrames.result("op1", 2, new JsonObject().put("count", 1))));
+    assertEquals(2, c.sent.size());
+    assertEquals(0, clients.countFor(c), "an ended operation no longer counts against the connection's limit");
+    assertEquals(0, stored(clients, c), "written, not known to be read: a resume replays it");
+    assertTrue(clients.mark(c));
+    assertTrue(clients.acknowledged(c));
+    assertFalse(clients.sessionOps(c).containsKey("op1"), "an acknowledged terminal ends it for the session");
+  }
+
+  @Test
+  void aFrameAlreadyWrittenIsNotWrittenAgainAndNothingFollowsTheTerminal() {
+    OpClients clients = new OpClients(vertx, "n1");
+    Conn c = new Conn();
+    clients.add("a1", "op1", c, new ReplySink(c, IntNode.valueOf(7)), false);
+    clients.deliver(frame("a1", 1));
+    clients.deliver(frame("a1", 2));
+    clients.deliver(frame("a1", 1)); // a worker's resend
+    clients.deliver(frame("a1", 2));
+    assertEquals(2, c.sent.size());
+    clients.memberLost("m1"); // not its worker's member: nothing
+    OpClients.Attachment a = clients.add("a2", "op2", c, new ReplySink(c, IntNode.valueOf(8)), false);
+    a.workerMember = "m1";
+    clients.memberLost("m1");
+    ObjectNode lost = c.sent.get(2);
+    assertEquals("NODE_LOST", lost.at("/error/code").asText());
+    assertEquals("op2", lost.get("op_id").asText());
+    assertEquals("NODE_LOST", clients.sessionOps(c).getJsonObject("op2").getJsonObject("end").getJsonObject("error")
+        .getString("code"), "kept for the session as sent, until acknowledged");
+    clients.deliver(new JsonObject().put("att", new JsonArray().add("a2")).put("frame", OpFrames.stream("op2", 5, 5)));
+    assertEquals(3, c.sent.size(), "nothing after the terminal");
+  }
 }
