@@ -325,6 +325,10 @@ public final class Node {
     }
     context.startDraining();
     long drainMs = context.config().lifecycle().drainMs();
+    // operations running here get the grace period to finish (new work goes to other nodes); the
+    // node leaves the cluster only after that, so their clients, wherever they resumed, get them
+    Future<Void> opsDone = context.ops() == null ? Future.succeededFuture()
+        : context.ops().hub().worker().drain(context.config().lifecycle().shutdownGraceMs());
     Promise<Void> drained = Promise.promise();
     Future.join(gateways.stream().map(g -> g.drain(drainMs)).toList())
         .timeout(drainMs + 2000, TimeUnit.MILLISECONDS)
@@ -332,6 +336,7 @@ public final class Node {
     long settleMs = dev.switchboard.transport.GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L + 2000;
     stopping = drained.future()
         .compose(v -> Future.join(gateways.stream().map(g -> g.settled(settleMs)).toList()).otherwiseEmpty())
+        .compose(v -> opsDone)
         .compose(v -> context.vertx().close())
         .onFailure(err -> LOG.warn("node " + nodeId() + " did not close cleanly: " + err.getMessage()));
     return stopping;

@@ -57,6 +57,8 @@ public final class OpWorker {
   private final java.util.LinkedHashSet<String> finishedOrder = new java.util.LinkedHashSet<>();
   private long finishedBytes;
   private int live;
+  private final List<io.vertx.core.eventbus.MessageConsumer<JsonObject>> workConsumers = new ArrayList<>();
+  private boolean draining;
 
   /**
    * @param threads  worker threads for blocking kinds (the node's operation capacity)
@@ -98,8 +100,12 @@ public final class OpWorker {
   public Future<Void> register(OperationKind kind) {
     kinds.put(kind.name(), kind);
     io.vertx.core.Promise<Void> registered = io.vertx.core.Promise.promise();
-    ctx.runOnContext(v -> vertx.eventBus().<JsonObject>consumer(Addresses.work(kind.name()), m -> accept(kind, m))
-        .completion().onComplete(registered));
+    ctx.runOnContext(v -> {
+      io.vertx.core.eventbus.MessageConsumer<JsonObject> c = vertx.eventBus().consumer(Addresses.work(kind.name()),
+          m -> accept(kind, m));
+      workConsumers.add(c);
+      c.completion().onComplete(registered);
+    });
     return registered.future();
   }
 
@@ -107,6 +113,10 @@ public final class OpWorker {
 
   private void accept(OperationKind kind, Message<JsonObject> m) {
     JsonObject req = m.body();
+    if (draining) {
+      m.fail(503, "this node is draining"); // the client's node sends it to another worker
+      return;
+    }
     if (live >= capacity) {
       m.fail(429, "no operation capacity on this node");
       return;
@@ -353,5 +363,42 @@ public final class OpWorker {
 
   public int live() {
     return live;
+  }
+
+  /**
+   * A drain (SIGTERM): no new work comes here (the kinds' consumers go; work already on its way is
+   * refused with 503 and goes to another worker), while attaches, cancels and frames go on.
+   * Completes once every run here has ended and its frames reached the attached nodes, or after
+   * {@code graceMs}: then the node may leave (what still runs ends with NODE_LOST for its clients).
+   */
+  public Future<Void> drain(long graceMs) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    long deadline = System.currentTimeMillis() + graceMs;
+    onContext(() -> {
+      draining = true;
+      workConsumers.forEach(io.vertx.core.eventbus.MessageConsumer::unregister);
+      vertx.setPeriodic(20, id -> onContext(() -> {
+        if (quiet() || System.currentTimeMillis() >= deadline) {
+          vertx.cancelTimer(id);
+          done.tryComplete();
+        }
+      }));
+    });
+    return done.future();
+  }
+
+  /** Nothing runs and no frame waits for a client node's answer. */
+  private boolean quiet() {
+    if (live > 0) {
+      return false;
+    }
+    for (OpRun run : runs.values()) {
+      for (OpRun.Link l : run.links.values()) {
+        if (l.inflight > 0) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 }

@@ -76,22 +76,35 @@ public final class Operations {
       if (hub.clients().isLive(a)) {
         work.put("attach", new JsonObject().put("node", hub.nodeId()).put("member", hub.memberId()).put("att", att));
       } // else its connection closed meanwhile: it runs unattached (an orphan unless the session resumes)
-      vertx.eventBus().<JsonObject>request(Addresses.work(kind.name()), work,
-          new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onComplete(ar -> {
-            if (ar.failed()) {
-              hub.registry().release(key, opId);
-              hub.clients().fail(a, startFailure(ar.cause()), false);
-              return;
-            }
-            a.workerNode = ar.result().body().getString("node");
-            a.workerMember = ar.result().body().getString("member");
-            if (!hub.isMember(a.workerMember)) {
-              hub.clients().memberLost(a.workerMember); // it left before this node knew where the operation ran
-            } else if (hub.clients().isLive(a)) {
-              client.subscriptionsChanged(); // the session records where it runs
-            }
-          });
+      sendWork(kind, work, a, key, opId, client, DRAINING_RETRIES);
     });
+  }
+
+  /** A worker that is draining refuses new work (503): it goes to another one, a few times at most. */
+  static final int DRAINING_RETRIES = 3;
+
+  private void sendWork(OperationKind kind, JsonObject work, OpClients.Attachment a, String key, String opId,
+                        Client client, int retries) {
+    vertx.eventBus().<JsonObject>request(Addresses.work(kind.name()), work,
+        new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onComplete(ar -> {
+          if (ar.failed() && retries > 0 && ar.cause() instanceof ReplyException r
+              && r.failureType() == ReplyFailure.RECIPIENT_FAILURE && r.failureCode() == 503) {
+            sendWork(kind, work, a, key, opId, client, retries - 1);
+            return;
+          }
+          if (ar.failed()) {
+            hub.registry().release(key, opId);
+            hub.clients().fail(a, startFailure(ar.cause()), false);
+            return;
+          }
+          a.workerNode = ar.result().body().getString("node");
+          a.workerMember = ar.result().body().getString("member");
+          if (!hub.isMember(a.workerMember)) {
+            hub.clients().memberLost(a.workerMember); // it left before this node knew where the operation ran
+          } else if (hub.clients().isLive(a)) {
+            client.subscriptionsChanged(); // the session records where it runs
+          }
+        });
   }
 
   private static SwitchboardException startFailure(Throwable err) {

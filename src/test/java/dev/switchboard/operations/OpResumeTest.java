@@ -3,8 +3,8 @@ package dev.switchboard.operations;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.Node;
-import dev.switchboard.cluster.Addresses;
 import dev.switchboard.testsupport.RawWs;
+import dev.switchboard.testsupport.StoredSessions;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
@@ -47,24 +47,6 @@ class OpResumeTest {
 
   static String uri(String user, String session) {
     return "/ws?token=" + Tokens.user(user, "chat:*") + (session == null ? "" : "&session_id=" + session);
-  }
-
-  /** The session as stored in the cluster (null: none). */
-  static JsonObject stored(String session) {
-    var v = nodes.get(1).context().cluster().getHazelcastInstance()
-        .<String, com.hazelcast.core.HazelcastJsonValue>getMap(Addresses.SESSIONS).get(session);
-    return v == null ? null : new JsonObject(v.getValue());
-  }
-
-  static JsonObject awaitStored(String session, Predicate<JsonObject> p) {
-    long deadline = System.currentTimeMillis() + 10_000;
-    JsonObject s = stored(session);
-    while (!p.test(s)) {
-      assertTrue(System.currentTimeMillis() < deadline, "stored session never matched; last: " + s);
-      java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
-      s = stored(session);
-    }
-    return s;
   }
 
   /** Polls op.status (from another connection) until the operation has finished. */
@@ -154,7 +136,7 @@ class OpResumeTest {
       opId = null;
       // it reads and answers pings until its session records an acknowledged seq, then stops reading
       long deadline = System.currentTimeMillis() + 15_000;
-      while (opId == null || storedSeq(session, opId) == 0) {
+      while (opId == null || StoredSessions.opSeq(nodes.get(1), session, opId) == 0) {
         assertTrue(System.currentTimeMillis() < deadline, "no acknowledgement recorded");
         RawWs.Frame frame = raw.read(Duration.ofMillis(50));
         if (frame == null) {
@@ -173,7 +155,7 @@ class OpResumeTest {
     }
     awaitGone(0, session);
     String op = opId;
-    long acked = storedSeq(session, op);
+    long acked = StoredSessions.opSeq(nodes.get(1), session, op);
     assertTrue(acked > 0 && acked < 23, "acknowledged part of it, not the terminal: " + acked);
     try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("acked", session), Map.of(), null).ok()) {
       assertTrue(again.connected().get("resumed").asBoolean());
@@ -181,13 +163,8 @@ class OpResumeTest {
       assertEquals(acked + 1, fs.get(0).get("seq").asLong(), "from the first frame not acknowledged: " + fs);
       assertCountFrom(fs, acked, 20, op);
       // the resumed connection acknowledges the terminal: the session forgets the operation
-      awaitStored(session, v -> v != null && !v.getJsonObject("ops", new JsonObject()).containsKey(op));
+      StoredSessions.await(nodes.get(1), session, v -> v != null && !v.getJsonObject("ops", new JsonObject()).containsKey(op));
     }
-  }
-
-  static long storedSeq(String session, String opId) {
-    JsonObject s = stored(session);
-    return s == null ? 0 : s.getJsonObject("ops", new JsonObject()).getJsonObject(opId, new JsonObject()).getLong("seq", 0L);
   }
 
   /** Waits until node {@code node} has no connection of the session left and its session writes landed. */
