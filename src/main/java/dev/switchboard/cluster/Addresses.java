@@ -121,7 +121,8 @@ public final class Addresses {
   /**
    * Operation control and frames for one node (gateway or worker service). To a worker:
    * {@code {"op":"attach","op_id","node","member","att","after_seq"}}, {@code {"op":"detach","op_id","att"}},
-   * {@code {"op":"cancel","op_id"}}. To a client's node:
+   * {@code {"op":"cancel","op_id"}}, {@code {"op":"status","op_ids":[…]}} → {@code {"ops":{op_id:{"state",
+   * "stage","seq"}}}} (the runs it holds, as they are now). To a client's node:
    * {@code {"op":"frame","op_id","att":[…],"frame":{…}}}, answered once the frame is written to the
    * attached connections and they can take more (that answer is the backpressure signal; a frame
    * the node already wrote, sent again, is answered and not written twice).

@@ -29,15 +29,12 @@ public final class OpWorker {
   static final long FRAME_TIMEOUT_MS = 15_000;
   /** Pause before a frame goes again to a client node that is a member but did not take it. */
   static final long RESEND_MS = 500;
-  static final long STATUS_EVERY_MS = 500;
   /**
    * Finished runs kept (with their replay) for late attaches, at most this many and this many bytes
    * of frames: the oldest go first (the registry still knows them; an attach then gets NOT_FOUND).
    */
   static final int MAX_FINISHED = 10_000;
   static final long MAX_FINISHED_BYTES = 64L << 20;
-  /** Largest terminal frame (JSON) the registry keeps with a finished operation. */
-  static final int MAX_KEPT_TERMINAL = 64 << 10;
 
   private final Vertx vertx;
   private final String nodeId;
@@ -53,7 +50,7 @@ public final class OpWorker {
   private long deadlineMs;
   private final Map<String, OperationKind> kinds = new HashMap<>();
   private final Map<String, OpRun> runs = new HashMap<>();
-  private final Map<String, Long> lastStatus = new HashMap<>();
+  private final OpRecords records;
   private final java.util.LinkedHashSet<String> finishedOrder = new java.util.LinkedHashSet<>();
   private long finishedBytes;
   private int live;
@@ -74,6 +71,7 @@ public final class OpWorker {
     this.ctx = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
     this.threads = vertx.createSharedWorkerExecutor("sb-ops-" + nodeId, threads);
     this.capacity = threads + queued;
+    this.records = new OpRecords(vertx, ctx, registry, nodeId, memberId);
     this.orphanMs = orphanMs;
     this.retentionMs = retentionMs;
   }
@@ -139,7 +137,7 @@ public final class OpWorker {
       run.deadline = System.currentTimeMillis() + limit;
       vertx.setTimer(limit, t -> onContext(run::timeout));
     }
-    record(run);
+    records.write(run);
     // The first frame (it carries the op_id) goes out once the registry knows the operation, so
     // an op.cancel or op.status sent on seeing it, from any node, always finds it.
     run.lastWrite.onComplete(written -> onContext(() -> begin(kind, run)));
@@ -172,9 +170,13 @@ public final class OpWorker {
 
   // ------------------------------------------------------------------ control (this node's ops address)
 
-  /** Attach, detach and cancel requests for runs held here; on the worker's context. */
+  /** Attach, detach, cancel and status requests for runs held here; on the worker's context. */
   public void control(Message<JsonObject> m) {
     JsonObject b = m.body();
+    if ("status".equals(b.getString("op"))) {
+      m.reply(new JsonObject().put("ops", liveStatus(b.getJsonArray("op_ids", new JsonArray()))));
+      return;
+    }
     OpRun run = runs.get(b.getString("op_id", ""));
     if (run == null) {
       m.fail(404, "UNKNOWN_OPERATION");
@@ -288,18 +290,24 @@ public final class OpWorker {
   }
 
   void recordProgress(OpRun run) {
-    long now = System.currentTimeMillis();
-    Long last = lastStatus.get(run.opId);
-    if (last == null || now - last >= STATUS_EVERY_MS) {
-      lastStatus.put(run.opId, now);
-      record(run);
+    records.progress(run);
+  }
+
+  /** {@code {op_id: {state, stage, seq}}} of the runs held here among {@code opIds}, as they are now. */
+  private JsonObject liveStatus(JsonArray opIds) {
+    JsonObject out = new JsonObject();
+    for (Object id : opIds) {
+      OpRun run = runs.get(String.valueOf(id));
+      if (run != null) {
+        out.put(run.opId, new JsonObject().put("state", run.state()).put("stage", run.stage).put("seq", run.seq));
+      }
     }
+    return out;
   }
 
   void finished(OpRun run) {
     live--;
-    lastStatus.remove(run.opId);
-    record(run);
+    records.finished(run);
     registry.release(run.dedupeKey, run.opId);
     if (run.orphanTimer >= 0) {
       vertx.cancelTimer(run.orphanTimer);
@@ -337,28 +345,6 @@ public final class OpWorker {
         }
       }));
     }
-  }
-
-  /**
-   * Writes the run's status to the registry after its previous write completed: concurrent async
-   * writes of one key can land out of order (a first write retried while partitions settle landed
-   * after the final one and left a finished operation "queued").
-   */
-  private void record(OpRun run) {
-    JsonObject status = status(run);
-    run.lastWrite = run.lastWrite.transform(ar -> registry.put(ctx, status));
-  }
-
-  private JsonObject status(OpRun run) {
-    JsonObject s = new JsonObject().put("op_id", run.opId).put("user", run.user).put("method", run.method)
-        .put("state", run.state()).put("stage", run.stage).put("seq", run.seq).put("node", nodeId)
-        .put("member", memberId).put("dedupe", run.dedupeKey).put("created_at", run.createdAt);
-    if (run.finished() && run.terminalFrame.encode().length() <= MAX_KEPT_TERMINAL) {
-      // a resumed session whose client has all but the terminal gets it from here once this node
-      // is gone or has forgotten the run
-      s.put("terminal", run.terminalFrame);
-    }
-    return s;
   }
 
   public int live() {

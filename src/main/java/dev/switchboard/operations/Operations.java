@@ -18,6 +18,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -160,11 +161,56 @@ public final class Operations {
     });
   }
 
+  /**
+   * {@code op.status}: the registry says who may see it and where it runs; a running operation's
+   * state, stage and seq come from its worker's node as they are now (the registry's copy, at most
+   * {@link OpRecords#EVERY_MS} behind, when that node does not answer in time).
+   */
   public Future<JsonObject> status(Context ctx, String opId, Principal who) {
     return hub.registry().get(ctx, opId).compose(op -> {
       SwitchboardException denied = check(op, who, true);
-      return denied != null ? Future.failedFuture(denied) : Future.succeededFuture(op);
+      return denied != null ? Future.failedFuture(denied) : withLiveFigures(List.of(op)).map(ops -> ops.get(0));
     });
+  }
+
+  /** {@code op.list}: the user's queued and running operations, with their live figures (see {@link #status}). */
+  public Future<List<JsonObject>> live(String user) {
+    return hub.registry().live(user).compose(this::withLiveFigures)
+        .map(ops -> ops.stream().filter(o -> !OpRegistry.isFinal(o.getString("state"))).toList());
+  }
+
+  /** How long op.status and op.list wait for a worker's live figures before using the registry's. */
+  static final long LIVE_FIGURES_MS = 1_000;
+
+  /**
+   * Asks the nodes running these operations (one request per node) for their state, stage and seq
+   * now, and puts them in; an operation that is final in the registry, or whose node is gone or
+   * does not answer in time, keeps the registry's figures.
+   */
+  private Future<List<JsonObject>> withLiveFigures(List<JsonObject> ops) {
+    Map<String, List<JsonObject>> byNode = new java.util.HashMap<>();
+    for (JsonObject op : ops) {
+      if (!OpRegistry.isFinal(op.getString("state")) && hub.isMember(op.getString("member"))) {
+        byNode.computeIfAbsent(op.getString("node"), n -> new java.util.ArrayList<>()).add(op);
+      }
+    }
+    List<Future<?>> asks = new java.util.ArrayList<>();
+    byNode.forEach((node, list) -> {
+      io.vertx.core.json.JsonArray ids = new io.vertx.core.json.JsonArray();
+      list.forEach(op -> ids.add(op.getString("op_id")));
+      asks.add(vertx.eventBus().<JsonObject>request(Addresses.opsNode(node), new JsonObject().put("op", "status")
+              .put("op_ids", ids), new DeliveryOptions().setSendTimeout(LIVE_FIGURES_MS))
+          .onSuccess(m -> {
+            JsonObject now = m.body().getJsonObject("ops", new JsonObject());
+            for (JsonObject op : list) {
+              JsonObject f = now.getJsonObject(op.getString("op_id"));
+              if (f != null) {
+                op.put("state", f.getString("state")).put("stage", f.getString("stage")).put("seq", f.getLong("seq"));
+              }
+            }
+          }));
+    });
+    return Future.join(asks).transform(ar -> Future.succeededFuture(ops));
   }
 
   static SwitchboardException check(JsonObject op, Principal who, boolean sameUserOnly) {
