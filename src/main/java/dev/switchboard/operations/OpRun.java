@@ -64,8 +64,15 @@ final class OpRun implements OpContext {
   /** The registry write in flight for this run; the next one waits for it. */
   io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
 
-  OpRun(OpWorker worker, String opId, String user, String method, JsonObject params, String dedupeKey) {
+  /** What the kind declared it works through (negative: unknown), and its unit. */
+  final long total;
+  final String unit;
+
+  OpRun(OpWorker worker, String opId, String user, String method, JsonObject params, String dedupeKey, long total,
+        String unit) {
     this.worker = worker;
+    this.total = total;
+    this.unit = unit;
     this.opId = opId;
     this.user = user;
     this.method = method;
@@ -106,10 +113,13 @@ final class OpRun implements OpContext {
 
   @Override
   public void progress(String stage, long done, long total, String unit, long etaMs, String message) {
+    boolean declared = total < 0 && this.total >= 0; // a known total goes in every progress frame
+    long t = declared ? this.total : total;
+    String u = declared && unit == null ? this.unit : unit;
     worker.onContext(() -> {
       if (!finished()) {
         this.stage = stage;
-        frame(OpFrames.progress(opId, ++seq, stage, done, total, unit, etaMs, message), false);
+        frame(OpFrames.progress(opId, ++seq, stage, done, t, u, etaMs, message), false);
       }
     });
   }

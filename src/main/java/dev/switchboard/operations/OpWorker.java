@@ -121,8 +121,15 @@ public final class OpWorker {
     }
     String opId = req.getString("op_id");
     JsonObject attach = req.getJsonObject("attach");
-    OpRun run = new OpRun(this, opId, req.getString("user"), kind.name(), req.getJsonObject("params", new JsonObject()),
-        req.getString("dedupe"));
+    JsonObject params = req.getJsonObject("params", new JsonObject());
+    long total;
+    try {
+      total = kind.total(params);
+    } catch (RuntimeException e) {
+      total = -1; // params the kind refuses: it says so when it starts
+    }
+    OpRun run = new OpRun(this, opId, req.getString("user"), kind.name(), params, req.getString("dedupe"), total,
+        kind.unit());
     runs.put(opId, run);
     live++;
     if (attach != null) {
@@ -145,12 +152,13 @@ public final class OpWorker {
 
   private void begin(OperationKind kind, OpRun run) {
     String opId = run.opId;
-    run.progress("queued", 0, 0, null, -1, null); // seq 1: the client can cancel from here on
+    long done = run.total >= 0 ? 0 : -1; // figures only where the total is known
+    run.progress("queued", done, -1, null, -1, null); // seq 1: the client can cancel from here on
     Runnable go = () -> {
       if (run.finished()) {
         return;
       }
-      run.progress("running", 0, 0, null, -1, null);
+      run.progress("running", done, -1, null, -1, null);
       try {
         kind.start(run);
       } catch (RuntimeException e) {
