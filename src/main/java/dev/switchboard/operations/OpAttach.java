@@ -39,6 +39,8 @@ final class OpAttach {
   private final Vertx vertx;
   private final OpHub hub;
 
+  /** How long a registry read may take before a re-attach asks the node its session names instead. */
+  static final long REGISTRY_WAIT_MS = 5_000;
   /** How long the registry is asked for a kept terminal when a worker's node left before NODE_LOST is given. */
   static final long LOST_LOOKUP_MS = 2_000;
 
@@ -104,7 +106,13 @@ final class OpAttach {
     if (!hub.clients().isLive(a)) {
       return; // its connection closed meanwhile
     }
-    hub.registry().get(ctx, a.opId).onComplete(ar -> {
+    hub.registry().get(ctx, a.opId).timeout(REGISTRY_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS).onComplete(ar -> {
+      if (ar.failed() && a.workerMember != null) {
+        // the registry is unreachable or slow (partitions settling after a fault): ask the node the
+        // session says runs it
+        control(ctx, a, null, System.currentTimeMillis() + Operations.CONTROL_TIMEOUT_MS);
+        return;
+      }
       if (ar.failed()) {
         retryOr(deadline, () -> resolve(ctx, a, sameUserOnly, deadline), () -> hub.clients().fail(a,
             new SwitchboardException(ErrorCode.UNAVAILABLE, "operations are unavailable, retry"), true));
@@ -153,7 +161,7 @@ final class OpAttach {
         new DeliveryOptions().setSendTimeout(Operations.CONTROL_TIMEOUT_MS)).onComplete(r -> {
           if (r.succeeded()) {
             if (!hub.clients().isLive(a)) {
-              detach(a); // closed while it attached: the worker may treat it as an orphan
+              hub.clients().detach(a); // closed while it attached: the worker may treat it as an orphan
             } else {
               a.client.subscriptionsChanged(); // the session records where it runs
             }
@@ -214,11 +222,6 @@ final class OpAttach {
   private static JsonObject kept(OpClients.Attachment a, JsonObject op) {
     JsonObject t = op == null ? null : op.getJsonObject("terminal");
     return t != null && t.getLong("seq", 0L) == a.lastSeq + 1 ? t : null;
-  }
-
-  private void detach(OpClients.Attachment a) {
-    vertx.eventBus().request(Addresses.opsNode(a.workerNode), new JsonObject().put("op", "detach")
-        .put("op_id", a.opId).put("node", hub.nodeId()).put("att", a.att));
   }
 
   private void retryOr(long deadline, Runnable retry, Runnable fail) {

@@ -347,11 +347,19 @@ public final class OpClients {
     for (Attachment a : of(c)) {
       remove(a);
       if (!a.ended() && a.workerNode != null) {
-        vertx.eventBus().request(Addresses.opsNode(a.workerNode), new JsonObject().put("op", "detach")
-            .put("op_id", a.opId).put("node", nodeId).put("att", a.att));
+        detach(a);
       }
     }
     byClient.remove(c);
+  }
+
+  /**
+   * Tells the worker an attachment is gone: its connection closed, possibly before the worker had
+   * answered the start or attach that linked it (the operation may then become an orphan).
+   */
+  void detach(Attachment a) {
+    vertx.eventBus().request(Addresses.opsNode(a.workerNode), new JsonObject().put("op", "detach")
+        .put("op_id", a.opId).put("node", nodeId).put("att", a.att));
   }
 
   static ObjectNode toTree(JsonObject o) {

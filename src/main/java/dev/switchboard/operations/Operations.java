@@ -104,6 +104,8 @@ public final class Operations {
             hub.clients().memberLost(a.workerMember); // it left before this node knew where the operation ran
           } else if (hub.clients().isLive(a)) {
             client.subscriptionsChanged(); // the session records where it runs
+          } else if (work.containsKey("attach")) {
+            hub.clients().detach(a); // its connection closed while it started: the worker may orphan it
           }
         });
   }

@@ -49,16 +49,6 @@ class OpResumeTest {
     return "/ws?token=" + Tokens.user(user, "chat:*") + (session == null ? "" : "&session_id=" + session);
   }
 
-  /** Polls op.status (from another connection) until the operation has finished. */
-  static void awaitFinished(WsClient watch, String opId) {
-    long deadline = System.currentTimeMillis() + 10_000;
-    String state = "";
-    while (!"done".equals(state)) {
-      assertTrue(System.currentTimeMillis() < deadline, "never finished: " + state);
-      state = watch.call("op.status", WsClient.params().put("op_id", opId)).at("/result/state").asText();
-    }
-  }
-
   /** Frames of request {@code id} until its terminal; then, after a ping round trip, asserts nothing else came for it. */
   static List<JsonNode> untilTerminal(WsClient c, Predicate<JsonNode> ofRequest) {
     List<JsonNode> out = new ArrayList<>();
@@ -98,23 +88,22 @@ class OpResumeTest {
   }
 
   @Test
-  void aClientThatStoppedReadingBeforeTheTerminalGetsItAfterResumingElsewhere() throws Exception {
+  void aTerminalWrittenButNeverAcknowledgedComesAgainAfterAResumeElsewhere() throws Exception {
     String session;
     String opId;
-    try (WsClient watch = WsClient.connect(vertx, nodes.get(1).port(), Tokens.user("stale", "chat:*"))) {
-      try (RawWs raw = new RawWs(nodes.get(0).port(), uri("stale", null))) {
-        session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
-        raw.sendText("{\"id\":7,\"method\":\"demo.count\",\"params\":{\"to\":10,\"interval_ms\":100}}");
-        JsonNode f;
-        do {
-          RawWs.Frame frame = raw.read(WsClient.WAIT);
-          f = frame.opcode() == RawWs.TEXT ? JSON.readTree(frame.text()) : JSON.createObjectNode();
-        } while (!"stream".equals(f.path("type").asText()));
-        opId = f.get("op_id").asText();
-        // it reads nothing more (and never answered a ping): the rest, terminal included, waits unread
-        awaitFinished(watch, opId);
-        raw.abort();
-      }
+    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("stale", null))) {
+      session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+      raw.sendText("{\"id\":7,\"method\":\"demo.count\",\"params\":{\"to\":10,\"interval_ms\":100}}");
+      // The client never answers a ping: to the node, nothing it was sent is known to be read (what
+      // a client that stopped reading looks like). The bytes are taken off the socket only to know
+      // that the terminal was written before the connection drops.
+      JsonNode f;
+      do {
+        RawWs.Frame frame = raw.read(WsClient.WAIT);
+        f = frame != null && frame.opcode() == RawWs.TEXT ? JSON.readTree(frame.text()) : JSON.createObjectNode();
+      } while (!WsClient.isTerminal(f));
+      opId = f.get("op_id").asText();
+      raw.abort();
     }
     awaitGone(0, session); // its close handled and the close-time session write landed
     try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("stale", session), Map.of(), null).ok()) {
@@ -148,9 +137,13 @@ class OpResumeTest {
           opId = JSON.readTree(frame.text()).path("op_id").asText(null);
         }
       }
-      try (WsClient watch = WsClient.connect(vertx, nodes.get(1).port(), Tokens.user("acked", "chat:*"))) {
-        awaitFinished(watch, opId);
-      }
+      // from now on it answers no ping (nothing more counts as read); the bytes are taken off the
+      // socket only to know that the terminal was written before the connection drops
+      JsonNode f;
+      do {
+        RawWs.Frame frame = raw.read(WsClient.WAIT);
+        f = frame != null && frame.opcode() == RawWs.TEXT ? JSON.readTree(frame.text()) : JSON.createObjectNode();
+      } while (!WsClient.isTerminal(f));
       raw.abort();
     }
     awaitGone(0, session);
@@ -164,6 +157,56 @@ class OpResumeTest {
       assertCountFrom(fs, acked, 20, op);
       // the resumed connection acknowledges the terminal: the session forgets the operation
       StoredSessions.await(nodes.get(1), session, v -> v != null && !v.getJsonObject("ops", new JsonObject()).containsKey(op));
+    }
+  }
+
+  @Test
+  void aResumedConnectionDroppedBeforeItsOperationsWereReattachedKeepsThemInTheSession() throws Exception {
+    String session;
+    List<Integer> ids = new ArrayList<>();
+    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("twice", null))) {
+      session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+      // a topic too: a resumed connection then has something to write at its close
+      raw.sendText("{\"id\":100,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"chat:twice\"}}");
+      for (int i = 1; i <= 4; i++) {
+        raw.sendText("{\"id\":" + i + ",\"method\":\"demo.count\",\"params\":{\"to\":30,\"interval_ms\":" + (100 + i) + "}}");
+        ids.add(i);
+      }
+      StoredSessions.await(nodes.get(1), session, v -> v != null && v.getJsonObject("ops", new JsonObject()).size() == 4
+          && v.getJsonObject("topics", new JsonObject()).containsKey("chat:twice"));
+      raw.abort();
+    }
+    awaitGone(0, session);
+    // resumed, and gone again at once: its close-time write keeps them
+    try (RawWs raw = new RawWs(nodes.get(1).port(), uri("twice", session))) {
+      assertTrue(JSON.readTree(raw.read(WsClient.WAIT).text()).get("resumed").asBoolean());
+      // from its first frame on, whatever the registry has answered yet, the connection's session
+      // state holds the four operations
+      // state holds the four operations (read on the connection's loop, after its start)
+      var conn = java.util.stream.StreamSupport.stream(nodes.get(1).context().local().all().spliterator(), false)
+          .filter(x -> x.sessionId().equals(session)).findFirst().orElseThrow();
+      java.util.concurrent.CompletableFuture<JsonObject> ops = new java.util.concurrent.CompletableFuture<>();
+      conn.execute(() -> ops.complete(nodes.get(1).context().ops().hub().clients().sessionOps(conn)));
+      assertEquals(4, ops.get(10, java.util.concurrent.TimeUnit.SECONDS).size(), () -> ops.join().toString());
+      raw.abort();
+    }
+    awaitGone(1, session);
+    assertEquals(4, StoredSessions.get(nodes.get(1), session).getJsonObject("ops").size(),
+        "the operations are still in the session: " + StoredSessions.get(nodes.get(1), session));
+    try (WsClient again = WsClient.open(vertx, nodes.get(0).port(), uri("twice", session), Map.of(), null).ok()) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      java.util.Map<Integer, Integer> terminals = new java.util.HashMap<>();
+      while (terminals.size() < 4) {
+        JsonNode f = again.next(Duration.ofSeconds(15));
+        int id = f.path("id").asInt(-1);
+        if (ids.contains(id) && WsClient.isTerminal(f)) {
+          assertEquals(30, f.at("/result/count").asInt(), f.toString());
+          terminals.merge(id, 1, Integer::sum);
+        }
+      }
+      assertTrue(again.call("system.ping", null).has("result"));
+      assertFalse(again.drain().stream().anyMatch(f -> ids.contains(f.path("id").asInt(-1)) && WsClient.isTerminal(f)),
+          "one terminal each");
     }
   }
 
