@@ -82,7 +82,7 @@ public final class Addresses {
 
   /**
    * Hazelcast IMap of resumable sessions: key session id, value JSON
-   * {@code {"user", "topics": {topic: {"offset","epoch"} | null}, "ops": {op_id: {"seq","id",["node","member"],["end"]}}}},
+   * {@code {"user", "topics": {topic: {"offset","epoch"} | null}, "ops": {op_id[/att]: {"seq","id",["node","member"],["end"]}}}},
    * time-to-live session_ttl.
    */
   public static final String SESSIONS = "sb.sessions";
@@ -133,7 +133,8 @@ public final class Addresses {
 
   /**
    * Hazelcast IMap of operations: key op id, value JSON {@code {"op_id","user","method","state","stage",
-   * "seq","node","member","created_at",["terminal"]}} (a finished one's terminal frame, up to 64 KiB);
+   * "seq","node","member","created_at",["terminal"],["lost"]}} (a finished one's terminal frame, up to
+   * 64 KiB; "lost": ended with its node, its seq the last recorded);
    * finished ones expire after op_retention.
    */
   public static final String OPS = "sb.ops";

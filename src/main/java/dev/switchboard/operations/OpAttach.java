@@ -172,7 +172,8 @@ final class OpAttach {
           if (refused && err.failureCode() == 404) {
             gone(a, op);
           } else if (refused && err.failureCode() == 410) {
-            hub.clients().fail(a, new SwitchboardException(ErrorCode.NOT_FOUND, "frames after that seq are no longer kept"), true);
+            hub.clients().fail(a, new SwitchboardException(ErrorCode.NOT_FOUND, "frames after that seq are no longer kept"),
+                true, endedAt(op));
           } else if (!hub.isMember(a.workerMember)) {
             lost(a, op);
           } else {
@@ -184,7 +185,11 @@ final class OpAttach {
         });
   }
 
-  /** The worker's node left: the terminal the registry kept when it is the next frame the client needs, else NODE_LOST. */
+  /**
+   * The worker's node left: the terminal the registry kept when it is the next frame the client
+   * needs, else NODE_LOST (in the seq of the operation's own terminal when it had ended, see
+   * {@link #endedAt}).
+   */
   private void lost(OpClients.Attachment a, JsonObject op) {
     a.client.execute(() -> {
       JsonObject kept = kept(a, op);
@@ -192,7 +197,7 @@ final class OpAttach {
         hub.clients().endOwn(a, kept, kept.getLong("seq"));
         return;
       }
-      long seq = Math.max(a.lastSeq, op == null ? 0 : op.getLong("seq", 0L)) + 1;
+      long seq = endedAt(op) > 0 ? endedAt(op) : Math.max(a.lastSeq, op == null ? 0 : op.getLong("seq", 0L)) + 1;
       hub.clients().endOwn(a, OpFrames.error(a.opId, seq, ErrorCode.NODE_LOST,
           "the node running the operation left the cluster"), seq);
     });
@@ -200,7 +205,7 @@ final class OpAttach {
 
   /** The worker no longer holds the run (finished and forgotten, or it is another incarnation of that node). */
   private void gone(OpClients.Attachment a, JsonObject op) {
-    if (op != null && !hub.isMember(op.getString("member"))) {
+    if (op != null && (op.getBoolean("lost", false) || !hub.isMember(op.getString("member")))) {
       lost(a, op);
       return;
     }
@@ -208,14 +213,25 @@ final class OpAttach {
       JsonObject kept = kept(a, op);
       if (kept != null) {
         hub.clients().endOwn(a, kept, kept.getLong("seq"));
-      } else if (op != null && OpRegistry.isFinal(op.getString("state"))) {
+      } else if (endedAt(op) > 0) {
         hub.clients().fail(a, new SwitchboardException(ErrorCode.NOT_FOUND,
             "the operation has ended and its frames are no longer kept",
-            dev.switchboard.protocol.Json.MAPPER.createObjectNode().put("state", op.getString("state")), -1), true);
+            dev.switchboard.protocol.Json.MAPPER.createObjectNode().put("state", op.getString("state")), -1), true,
+            endedAt(op));
       } else {
         hub.clients().fail(a, unknown(), true);
       }
     });
+  }
+
+  /**
+   * The seq of the operation's own terminal when the registry says it ended (0: running, unknown, or
+   * lost with its node). A terminal of ours standing in for it takes that seq: a client that read the
+   * real one (and had not acknowledged it) drops ours as a repeat, one that did not gets ours.
+   */
+  static long endedAt(JsonObject op) {
+    return op != null && OpRegistry.isFinal(op.getString("state")) && !op.getBoolean("lost", false)
+        ? op.getLong("seq", 0L) : 0;
   }
 
   /** The finished operation's terminal from the registry, when it is the very next frame this client needs. */

@@ -61,6 +61,8 @@ public final class OpClients {
      * resume before the client acknowledged it gives the very same one again.
      */
     JsonObject ownEnd;
+    /** When it ended, among this node's attachments (the oldest ended ones go first past the bound). */
+    long endOrder;
     /** A resumed session's operation whose start was in flight: no worker known yet. */
     boolean starting;
 
@@ -162,6 +164,27 @@ public final class OpClients {
     }
   }
 
+  /**
+   * At most this many ended attachments wait in a connection's session for their acknowledgement: a
+   * client that never answers pings must not grow its session without bound (the oldest go).
+   */
+  static final int MAX_ENDED_KEPT = 64;
+  private final java.util.concurrent.atomic.AtomicLong endings = new java.util.concurrent.atomic.AtomicLong();
+
+  private void boundEnded(Client c) {
+    int ended = 0;
+    Attachment oldest = null;
+    for (Attachment x : of(c)) {
+      if (x.ended()) {
+        ended++;
+        oldest = oldest == null || x.endOrder < oldest.endOrder ? x : oldest;
+      }
+    }
+    if (ended > MAX_ENDED_KEPT) {
+      remove(oldest);
+    }
+  }
+
   private void forgetIfAcknowledged(Attachment a) {
     if (a.ended() && a.ackedSeq >= a.endSeq) {
       remove(a);
@@ -169,7 +192,8 @@ public final class OpClients {
   }
 
   /**
-   * The operations a connection follows, for its session: op id → {"seq": last acknowledged, "id":
+   * The operations a connection follows, for its session: op id (op id/attachment for a second
+   * request following the same one) → {"seq": last acknowledged, "id":
    * request id, "node"/"member": where it runs, ["end": a terminal of this node's not yet
    * acknowledged]}. A resume re-attaches after that seq: frames written but not known to be read
    * come again. On the connection's loop.
@@ -186,7 +210,8 @@ public final class OpClients {
       if (a.ownEnd != null) {
         o.put("end", a.ownEnd);
       }
-      out.put(a.opId, o);
+      // two requests of one connection may follow one operation (a deduplicated request, an attach)
+      out.put(out.containsKey(a.opId) ? a.opId + "/" + a.att : a.opId, o);
     }
     return out;
   }
@@ -244,7 +269,9 @@ public final class OpClients {
     a.endSeq = Math.max(seq, a.lastSeq + 1);
     a.lastSeq = a.endSeq;
     a.ownEnd = own;
+    a.endOrder = endings.incrementAndGet();
     a.sink.terminal(terminal);
+    boundEnded(a.client);
     if (own != null && byClient.getOrDefault(a.client, Set.of()).contains(a)) {
       // a worker's terminal comes again from the worker (or the registry); this one only from the session
       a.client.subscriptionsChanged();
@@ -257,11 +284,16 @@ public final class OpClients {
    * own failure (a start that failed).
    */
   void fail(Attachment a, SwitchboardException e, boolean withOpId) {
+    fail(a, e, withOpId, 0);
+  }
+
+  /** As {@link #fail(Attachment, SwitchboardException, boolean)}, in {@code seq} when positive (else one past the last frame). */
+  void fail(Attachment a, SwitchboardException e, boolean withOpId, long seq0) {
     a.client.execute(() -> {
       if (a.ended()) {
         return;
       }
-      long seq = a.lastSeq + 1;
+      long seq = seq0 > 0 ? seq0 : a.lastSeq + 1;
       ObjectNode f = Frames.error(null, e);
       if (withOpId) {
         f.put("op_id", a.opId).put("seq", seq);

@@ -43,8 +43,9 @@ final class SessionKeeper {
   void restore(Sessions.Stored resume) {
     // operations first, made at once (a session write of this connection must not leave them out),
     // re-attached after the last seq the client acknowledged, under their original request ids
-    for (String opId : resume.ops().fieldNames()) {
-      io.vertx.core.json.JsonObject o = resume.ops().getJsonObject(opId);
+    for (String key : resume.ops().fieldNames()) {
+      io.vertx.core.json.JsonObject o = resume.ops().getJsonObject(key);
+      String opId = key.indexOf('/') < 0 ? key : key.substring(0, key.indexOf('/')); // op_id[/attachment]
       Object id = o.getValue("id");
       JsonNode idNode = id instanceof Number ? com.fasterxml.jackson.databind.node.LongNode.valueOf(((Number) id).longValue())
           : TextNode.valueOf(String.valueOf(id));

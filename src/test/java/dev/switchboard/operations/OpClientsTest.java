@@ -150,4 +150,23 @@ class OpClientsTest {
     clients.deliver(new JsonObject().put("att", new JsonArray().add("a2")).put("frame", OpFrames.stream("op2", 5, 5)));
     assertEquals(3, c.sent.size(), "nothing after the terminal");
   }
+
+  @Test
+  void twoRequestsFollowingOneOperationAreKeptApartAndEndedOnesAreBounded() {
+    OpClients clients = new OpClients(vertx, "n1");
+    Conn c = new Conn();
+    clients.add("a1", "op1", c, new ReplySink(c, IntNode.valueOf(1)), false);
+    clients.add("a2", "op1", c, new ReplySink(c, IntNode.valueOf(2)), true);
+    JsonObject ops = clients.sessionOps(c);
+    assertEquals(2, ops.size(), ops.toString());
+    assertTrue(ops.containsKey("op1") && ops.containsKey("op1/a2"), ops.toString());
+    Conn d = new Conn();
+    for (int i = 0; i <= OpClients.MAX_ENDED_KEPT; i++) {
+      clients.add("e" + i, "op" + i, d, new ReplySink(d, IntNode.valueOf(i)), false);
+      clients.deliver(new JsonObject().put("att", new JsonArray().add("e" + i))
+          .put("frame", OpFrames.result("op" + i, 1, new JsonObject())));
+    }
+    assertEquals(OpClients.MAX_ENDED_KEPT, clients.sessionOps(d).size(), "a client that never acknowledges: bounded");
+    assertFalse(clients.sessionOps(d).containsKey("op0"), "the oldest went first");
+  }
 }

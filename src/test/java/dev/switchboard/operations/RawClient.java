@@ -23,9 +23,18 @@ final class RawClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final RawWs ws;
   final JsonNode connected;
-  private int nextId;
+  /** Its request ids start high: a WsClient resuming its session counts its own from 1. */
+  private int nextId = 1000;
+
+  private final boolean pongs;
 
   RawClient(int port, String uri) throws IOException {
+    this(port, uri, true);
+  }
+
+  /** {@code pongs}: whether it answers the node's pings while it reads (its acknowledgements). */
+  RawClient(int port, String uri, boolean pongs) throws IOException {
+    this.pongs = pongs;
     ws = new RawWs(port, uri);
     connected = await(f -> "connected".equals(f.path("type").asText()), WsClient.WAIT);
   }
@@ -55,7 +64,7 @@ final class RawClient implements AutoCloseable {
     }
   }
 
-  /** The next text frame (null when none came in time); pings are answered, other control frames skipped. */
+  /** The next text frame (null when none came in time); pings are answered (if it answers), other control frames skipped. */
   private JsonNode next(Duration timeout) {
     try {
       RawWs.Frame f = ws.read(timeout);
@@ -63,7 +72,9 @@ final class RawClient implements AutoCloseable {
         return null;
       }
       if (f.opcode() == RawWs.PING) {
-        ws.send(RawWs.PONG, true, f.payload());
+        if (pongs) {
+          ws.send(RawWs.PONG, true, f.payload());
+        }
         return null;
       }
       return f.opcode() == RawWs.TEXT ? JSON.readTree(f.text()) : null;
