@@ -271,6 +271,7 @@ public final class OpClients {
     a.ownEnd = own;
     a.endOrder = endings.incrementAndGet();
     a.sink.terminal(terminal);
+    a.client.acknowledgeSoon(); // the session keeps it until then: make that short
     boundEnded(a.client);
     if (own != null && byClient.getOrDefault(a.client, Set.of()).contains(a)) {
       // a worker's terminal comes again from the worker (or the registry); this one only from the session

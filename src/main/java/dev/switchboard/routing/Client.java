@@ -37,6 +37,14 @@ public interface Client {
     return io.vertx.core.Future.succeededFuture();
   }
 
+  /**
+   * Something the session must keep until the client has read it was just written (an operation's
+   * terminal): ask the client to acknowledge what it read at the next tick, not within the usual
+   * interval, so that the session carries it for milliseconds rather than seconds.
+   */
+  default void acknowledgeSoon() {
+  }
+
   /** Runs {@code r} on the connection's event loop (at once when already there). */
   default void execute(Runnable r) {
     r.run();

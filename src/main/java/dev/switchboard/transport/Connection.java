@@ -113,6 +113,11 @@ final class Connection implements Client, Subscriber {
   }
 
   @Override
+  public void acknowledgeSoon() {
+    execute(clocks.acks::soon);
+  }
+
+  @Override
   public void execute(Runnable r) {
     if (Io.onContext(context)) {
       r.run();
