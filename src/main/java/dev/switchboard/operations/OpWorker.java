@@ -359,6 +359,13 @@ public final class OpWorker {
     return live;
   }
 
+  /** Whether a run (running, or finished and still kept) is held here; for tests and tooling. */
+  Future<Boolean> holds(String opId) {
+    io.vertx.core.Promise<Boolean> held = io.vertx.core.Promise.promise();
+    onContext(() -> held.complete(runs.containsKey(opId)));
+    return held.future();
+  }
+
   /**
    * A drain (SIGTERM): no new work comes here (the kinds' consumers go; work already on its way is
    * refused with 503 and goes to another worker), while attaches, cancels and frames go on.
