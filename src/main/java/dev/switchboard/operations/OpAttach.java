@@ -54,7 +54,7 @@ final class OpAttach {
    * The node running a followed operation left: the terminal the registry kept when it is the next
    * frame this client needs (the operation finished and its terminal was on its way), else NODE_LOST.
    */
-  void workerLost(OpClients.Attachment a) {
+  void workerLost(Attachment a) {
     a.client.execute(() -> {
       if (a.ended()) {
         return;
@@ -67,7 +67,7 @@ final class OpAttach {
   /** op.attach ({@code deduplicated} false) or a deduplicated request (after_seq 0). */
   void attach(Context ctx, String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated,
               boolean sameUserOnly) {
-    OpClients.Attachment a = add(opId, afterSeq, client, sink, deduplicated);
+    Attachment a = add(opId, afterSeq, client, sink, deduplicated);
     long wait = deduplicated ? DEDUPE_WAIT_MS : 0;
     // in the session before the worker sends the first frame: a client that saw the op_id and lost
     // its connection gets the operation back on resume
@@ -81,7 +81,7 @@ final class OpAttach {
    * new connection keeps it, then re-attached after what the client acknowledged.
    */
   void resume(Context ctx, String opId, JsonObject stored, Client client, ReplySink sink) {
-    OpClients.Attachment a = add(opId, stored.getLong("seq", 0L), client, sink, false);
+    Attachment a = add(opId, stored.getLong("seq", 0L), client, sink, false);
     a.workerNode = stored.getString("node");
     a.workerMember = stored.getString("member");
     JsonObject end = stored.getJsonObject("end");
@@ -93,8 +93,8 @@ final class OpAttach {
     resolve(ctx, a, true, System.currentTimeMillis() + (a.starting ? START_WAIT_MS : 0));
   }
 
-  private OpClients.Attachment add(String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated) {
-    OpClients.Attachment a = hub.clients().add("a_" + SwitchboardConfig.randomId(12), opId, client, sink, deduplicated);
+  private Attachment add(String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated) {
+    Attachment a = hub.clients().add("a_" + SwitchboardConfig.randomId(12), opId, client, sink, deduplicated);
     a.lastSeq = afterSeq;
     a.ackedSeq = afterSeq; // re-attached after what the client had acknowledged
     a.markedSeq = afterSeq;
@@ -102,7 +102,7 @@ final class OpAttach {
   }
 
   /** Where the operation runs, from the registry (or the session, when the registry lost it). */
-  private void resolve(Context ctx, OpClients.Attachment a, boolean sameUserOnly, long deadline) {
+  private void resolve(Context ctx, Attachment a, boolean sameUserOnly, long deadline) {
     if (!hub.clients().isLive(a)) {
       return; // its connection closed meanwhile
     }
@@ -147,7 +147,7 @@ final class OpAttach {
   }
 
   /** Asks the worker to replay after what the client has, then send it live frames. */
-  private void control(Context ctx, OpClients.Attachment a, JsonObject op, long deadline) {
+  private void control(Context ctx, Attachment a, JsonObject op, long deadline) {
     if (!hub.clients().isLive(a)) {
       return;
     }
@@ -190,7 +190,7 @@ final class OpAttach {
    * needs, else NODE_LOST (in the seq of the operation's own terminal when it had ended, see
    * {@link #endedAt}).
    */
-  private void lost(OpClients.Attachment a, JsonObject op) {
+  private void lost(Attachment a, JsonObject op) {
     a.client.execute(() -> {
       JsonObject kept = kept(a, op);
       if (kept != null) {
@@ -204,7 +204,7 @@ final class OpAttach {
   }
 
   /** The worker no longer holds the run (finished and forgotten, or it is another incarnation of that node). */
-  private void gone(OpClients.Attachment a, JsonObject op) {
+  private void gone(Attachment a, JsonObject op) {
     if (op != null && (op.getBoolean("lost", false) || !hub.isMember(op.getString("member")))) {
       lost(a, op);
       return;
@@ -235,7 +235,7 @@ final class OpAttach {
   }
 
   /** The finished operation's terminal from the registry, when it is the very next frame this client needs. */
-  private static JsonObject kept(OpClients.Attachment a, JsonObject op) {
+  private static JsonObject kept(Attachment a, JsonObject op) {
     JsonObject t = op == null ? null : op.getJsonObject("terminal");
     return t != null && t.getLong("seq", 0L) == a.lastSeq + 1 ? t : null;
   }

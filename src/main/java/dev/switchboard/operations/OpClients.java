@@ -35,50 +35,6 @@ public final class OpClients {
   /** Poll interval while waiting for a congested connection before answering a frame. */
   static final long CONGESTION_POLL_MS = 10;
 
-  /** One request following one operation. */
-  static final class Attachment {
-    final String att;
-    final String opId;
-    final Client client;
-    final ReplySink sink;
-    boolean deduplicatedFirst;
-    volatile String workerNode;
-    volatile String workerMember;
-    /** The last frame written to the client. */
-    long lastSeq;
-    /**
-     * The last frame the client is known to have read (its session's position): frames count once
-     * acknowledged, like topic events (the connection's ping after them, and its pong), so a resume
-     * after a reset re-attaches before frames the client never read rather than after them.
-     */
-    long ackedSeq;
-    /** What {@link #lastSeq} was when the connection last asked for an acknowledgement. */
-    long markedSeq;
-    /** The seq of the terminal written to the client; 0 while it follows the operation. */
-    long endSeq;
-    /**
-     * A terminal this node made (NODE_LOST, a failed start or attach), without the request id: a
-     * resume before the client acknowledged it gives the very same one again.
-     */
-    JsonObject ownEnd;
-    /** When it ended, among this node's attachments (the oldest ended ones go first past the bound). */
-    long endOrder;
-    /** A resumed session's operation whose start was in flight: no worker known yet. */
-    boolean starting;
-
-    Attachment(String att, String opId, Client client, ReplySink sink, boolean deduplicated) {
-      this.att = att;
-      this.opId = opId;
-      this.client = client;
-      this.sink = sink;
-      this.deduplicatedFirst = deduplicated;
-    }
-
-    boolean ended() {
-      return endSeq > 0;
-    }
-  }
-
   private final Vertx vertx;
   private final String nodeId;
   /** Attachments that still take frames, by id. */
@@ -317,7 +273,7 @@ public final class OpClients {
 
   /** Answers the worker once none of the connections is congested (or they are gone, or the worker stopped waiting). */
   private void answerWhenDrained(Message<JsonObject> m, List<Client> clients, long since) {
-    if (System.currentTimeMillis() - since < OpWorker.FRAME_TIMEOUT_MS) {
+    if (System.currentTimeMillis() - since < OpSender.FRAME_TIMEOUT_MS) {
       for (Client c : clients) {
         if (c.congested()) {
           vertx.setTimer(CONGESTION_POLL_MS, t -> answerWhenDrained(m, clients, since));

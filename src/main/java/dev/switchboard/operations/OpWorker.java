@@ -6,7 +6,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
@@ -26,9 +25,6 @@ import java.util.Map;
  */
 public final class OpWorker {
   private static final Logger LOG = LoggerFactory.getLogger(OpWorker.class);
-  static final long FRAME_TIMEOUT_MS = 15_000;
-  /** Pause before a frame goes again to a client node that is a member but did not take it. */
-  static final long RESEND_MS = 500;
   /**
    * Finished runs kept (with their replay) for late attaches, at most this many and this many bytes
    * of frames: the oldest go first (the registry still knows them; an attach then gets NOT_FOUND).
@@ -40,8 +36,7 @@ public final class OpWorker {
   private final String nodeId;
   private final String memberId;
   private final OpRegistry registry;
-  /** Whether a member (uuid) is in the cluster: a client node that is answers frames sooner or later. */
-  private final java.util.function.Predicate<String> isMember;
+  private final OpSender sender;
   private final Context ctx;
   private final WorkerExecutor threads;
   private final int capacity;
@@ -64,7 +59,7 @@ public final class OpWorker {
   public OpWorker(Vertx vertx, String nodeId, String memberId, OpRegistry registry, int threads, int queued,
                   long orphanMs, long retentionMs, java.util.function.Predicate<String> isMember) {
     this.vertx = vertx;
-    this.isMember = isMember;
+    this.sender = new OpSender(vertx, this::onContext, isMember);
     this.nodeId = nodeId;
     this.memberId = memberId;
     this.registry = registry;
@@ -257,44 +252,11 @@ public final class OpWorker {
   // ------------------------------------------------------------------ called by runs
 
   void send(OpRun run, OpRun.Link l, JsonObject frame) {
-    sendTo(run, l, frame, l.atts);
+    sender.send(run, l, frame, l.atts);
   }
 
   private void sendTo(OpRun run, OpRun.Link l, JsonObject frame, List<String> atts) {
-    if (atts.isEmpty()) {
-      return;
-    }
-    l.inflight++;
-    JsonObject msg = new JsonObject().put("op", "frame").put("op_id", run.opId).put("att", new JsonArray(new ArrayList<>(atts)))
-        .put("frame", frame);
-    deliver(run, l, msg);
-  }
-
-  /**
-   * One frame message to a client node, answered once its connections can take more. A client node
-   * that is still a member gets it again until it answers (no handler while its routes settle, or no
-   * answer while its client does not read: the window stays full, the producer waits); it drops
-   * frames it already wrote. A node that left takes its attachments with it.
-   */
-  private void deliver(OpRun run, OpRun.Link l, JsonObject msg) {
-    vertx.eventBus().request(Addresses.opsNode(l.node), msg, new DeliveryOptions().setSendTimeout(FRAME_TIMEOUT_MS))
-        .onComplete(ar -> onContext(() -> {
-          if (ar.succeeded() || run.links.get(l.node) != l) {
-            run.acked(l);
-          } else if (isMember.test(l.member)) {
-            vertx.setTimer(RESEND_MS, t -> onContext(() -> {
-              if (run.links.get(l.node) == l) {
-                deliver(run, l, msg);
-              } else {
-                run.acked(l);
-              }
-            }));
-          } else {
-            run.links.remove(l.node);
-            run.attachmentsChanged();
-            run.acked(l);
-          }
-        }));
+    sender.send(run, l, frame, atts);
   }
 
   void recordProgress(OpRun run) {

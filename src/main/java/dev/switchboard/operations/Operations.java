@@ -68,7 +68,7 @@ public final class Operations {
   private void launch(OperationKind kind, String opId, String user, JsonObject params, String key, Client client,
                       ReplySink sink) {
     String att = "a_" + SwitchboardConfig.randomId(12);
-    OpClients.Attachment a = hub.clients().add(att, opId, client, sink, false);
+    Attachment a = hub.clients().add(att, opId, client, sink, false);
     // The session holds the operation before it starts, so before its client can see the op_id: a
     // client whose connection goes at any point after gets it back (or its start failure) on resume.
     client.sessionSaved().onComplete(saved -> {
@@ -84,7 +84,7 @@ public final class Operations {
   /** A worker that is draining refuses new work (503): it goes to another one, a few times at most. */
   static final int DRAINING_RETRIES = 3;
 
-  private void sendWork(OperationKind kind, JsonObject work, OpClients.Attachment a, String key, String opId,
+  private void sendWork(OperationKind kind, JsonObject work, Attachment a, String key, String opId,
                         Client client, int retries) {
     vertx.eventBus().<JsonObject>request(Addresses.work(kind.name()), work,
         new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onComplete(ar -> {

@@ -139,7 +139,7 @@ class OpClientsTest {
     clients.deliver(frame("a1", 2));
     assertEquals(2, c.sent.size());
     clients.memberLost("m1"); // not its worker's member: nothing
-    OpClients.Attachment a = clients.add("a2", "op2", c, new ReplySink(c, IntNode.valueOf(8)), false);
+    Attachment a = clients.add("a2", "op2", c, new ReplySink(c, IntNode.valueOf(8)), false);
     a.workerMember = "m1";
     clients.memberLost("m1");
     ObjectNode lost = c.sent.get(2);
@@ -159,7 +159,11 @@ class OpClientsTest {
     clients.add("a2", "op1", c, new ReplySink(c, IntNode.valueOf(2)), true);
     JsonObject ops = clients.sessionOps(c);
     assertEquals(2, ops.size(), ops.toString());
-    assertTrue(ops.containsKey("op1") && ops.containsKey("op1/a2"), ops.toString());
+    // one under op1, the other under op1/<its attachment> (which one is which does not matter: a
+    // resume reads the op id before the slash), each with its own request id
+    assertTrue(ops.containsKey("op1") && (ops.containsKey("op1/a1") || ops.containsKey("op1/a2")), ops.toString());
+    assertEquals(java.util.Set.of(1L, 2L), ops.fieldNames().stream().map(k -> ops.getJsonObject(k).getLong("id"))
+        .collect(java.util.stream.Collectors.toSet()));
     Conn d = new Conn();
     for (int i = 0; i <= OpClients.MAX_ENDED_KEPT; i++) {
       clients.add("e" + i, "op" + i, d, new ReplySink(d, IntNode.valueOf(i)), false);
