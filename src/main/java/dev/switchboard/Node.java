@@ -416,6 +416,10 @@ public final class Node {
     }
     context.startDraining();
     long drainMs = context.config().lifecycle().drainMs();
+    // operations running here get the grace period to finish (new work goes to other nodes); the
+    // node leaves the cluster only after that, so their clients, wherever they resumed, get them
+    Future<Void> opsDone = context.ops() == null ? Future.succeededFuture()
+        : context.ops().hub().worker().drain(context.config().lifecycle().shutdownGraceMs());
     Promise<Void> drained = Promise.promise();
     // told first: the others still count this node while it drains (it answers them), and expect it
     // gone once it leaves
@@ -425,6 +429,7 @@ public final class Node {
     long settleMs = dev.switchboard.transport.GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L + 2000;
     stopping = drained.future()
         .compose(v -> Future.join(gateways.stream().map(g -> g.settled(settleMs)).toList()).otherwiseEmpty())
+        .compose(v -> opsDone)
         .compose(v -> context.vertx().close())
         .onFailure(err -> LOG.warn("node " + nodeId() + " did not close cleanly: " + err.getMessage()));
     return stopping;

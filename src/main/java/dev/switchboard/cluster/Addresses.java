@@ -100,7 +100,7 @@ public final class Addresses {
 
   /**
    * Hazelcast IMap of resumable sessions: key session id, value JSON
-   * {@code {"user", "topics": {topic: {"offset","epoch"} | null}, "ops": {op_id: {"seq","id"}}}},
+   * {@code {"user", "topics": {topic: {"offset","epoch"} | null}, "ops": {op_id[/att]: {"seq","id",["node","member"],["end"]}}}},
    * time-to-live session_ttl.
    */
   public static final String SESSIONS = "sb.sessions";
@@ -139,9 +139,11 @@ public final class Addresses {
   /**
    * Operation control and frames for one node (gateway or worker service). To a worker:
    * {@code {"op":"attach","op_id","node","member","att","after_seq"}}, {@code {"op":"detach","op_id","att"}},
-   * {@code {"op":"cancel","op_id"}}. To a client's node: {@code {"op":"frame","op_id","att":[…],"frame":{…}}},
-   * answered once the frame is written to the attached connections and they can take more
-   * (that answer is the backpressure signal).
+   * {@code {"op":"cancel","op_id"}}, {@code {"op":"status","op_ids":[…]}} → {@code {"ops":{op_id:{"state",
+   * "stage","seq"}}}} (the runs it holds, as they are now). To a client's node:
+   * {@code {"op":"frame","op_id","att":[…],"frame":{…}}}, answered once the frame is written to the
+   * attached connections and they can take more (that answer is the backpressure signal; a frame
+   * the node already wrote, sent again, is answered and not written twice).
    */
   public static String opsNode(String nodeId) {
     return "sb.ops." + nodeId;
@@ -149,7 +151,9 @@ public final class Addresses {
 
   /**
    * Hazelcast IMap of operations: key op id, value JSON {@code {"op_id","user","method","state","stage",
-   * "seq","node","member","created_at"}}; finished ones expire after op_retention.
+   * "seq","node","member","created_at",["terminal"],["lost"]}} (a finished one's terminal frame, up to
+   * 64 KiB; "lost": ended with its node, its seq the last recorded);
+   * finished ones expire after op_retention.
    */
   public static final String OPS = "sb.ops";
 

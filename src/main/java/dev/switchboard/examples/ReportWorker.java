@@ -53,6 +53,17 @@ public final class ReportWorker {
       return true;
     }
 
+    /** Rows built, of {@code rows} (unknown while the params are not valid: start refuses them). */
+    @Override
+    public long total(JsonObject params) {
+      return params.getValue("rows") instanceof Number n && n.longValue() >= 1 ? n.longValue() : -1;
+    }
+
+    @Override
+    public String unit() {
+      return "rows";
+    }
+
     @Override
     public void start(OpContext ctx) {
       Object rowsValue = ctx.params().getValue("rows");

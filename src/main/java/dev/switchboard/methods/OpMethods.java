@@ -88,7 +88,7 @@ public final class OpMethods {
 
     @Override
     public void handle(Call call) {
-      call.node().ops().hub().registry().live(call.client().principal().userId()).onSuccess(list -> {
+      call.node().ops().live(call.client().principal().userId()).onSuccess(list -> {
         ObjectNode r = Json.MAPPER.createObjectNode();
         ArrayNode ops = r.putArray("ops");
         list.forEach(op -> ops.add(describe(op)));

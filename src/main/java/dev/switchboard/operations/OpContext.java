@@ -17,6 +17,9 @@ public interface OpContext {
   /**
    * A progress frame. It never blocks the producer: while a client cannot take more frames, pending
    * progress frames coalesce (latest wins), so the client sees the newest figures when it catches up.
+   * A negative {@code done}, {@code total} or {@code etaMs} and a null {@code unit} or {@code message}
+   * are unknown and left out of the frame; an unknown total (and unit) is filled in from the kind's
+   * {@link OperationKind#total}, when it declares one.
    */
   void progress(String stage, long done, long total, String unit, long etaMs, String message);
 

@@ -10,7 +10,14 @@ final class OpFrames {
 
   static JsonObject progress(String opId, long seq, String stage, long done, long total, String unit, long etaMs,
                              String message) {
-    JsonObject p = new JsonObject().put("done", done).put("total", total);
+    // unknown figures (negative) are left out rather than sent as 0: "total 0" reads as "nothing to do"
+    JsonObject p = new JsonObject();
+    if (done >= 0) {
+      p.put("done", done);
+    }
+    if (total >= 0) {
+      p.put("total", total);
+    }
     if (unit != null) {
       p.put("unit", unit);
     }

@@ -20,14 +20,16 @@ public final class OpHub {
   private final OpRegistry registry;
   private final OpWorker worker;
   private final OpClients clients;
+  private final HazelcastInstance hz;
 
   public OpHub(Vertx vertx, HazelcastInstance hz, String nodeId, int threads, int queued, long orphanMs,
                long retentionMs, boolean withClients) {
     this.vertx = vertx;
+    this.hz = hz;
     this.nodeId = nodeId;
     this.memberId = hz.getCluster().getLocalMember().getUuid().toString();
     this.registry = new OpRegistry(vertx, hz, retentionMs);
-    this.worker = new OpWorker(vertx, nodeId, memberId, registry, threads, queued, orphanMs, retentionMs);
+    this.worker = new OpWorker(vertx, nodeId, memberId, registry, threads, queued, orphanMs, retentionMs, this::isMember);
     this.clients = withClients ? new OpClients(vertx, nodeId) : null;
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override
@@ -49,8 +51,14 @@ public final class OpHub {
     });
   }
 
+  /** Every so often, attachments whose worker left end even if the membership event never came. */
+  static final long SWEEP_MS = 5_000;
+
   /** Starts serving this node's operations address. */
   public Future<Void> start() {
+    if (clients != null) {
+      vertx.setPeriodic(SWEEP_MS, t -> clients.sweep(this::isMember));
+    }
     return vertx.eventBus().<JsonObject>consumer(Addresses.opsNode(nodeId), m -> {
       if ("frame".equals(m.body().getString("op"))) {
         if (clients == null) {
@@ -62,6 +70,19 @@ public final class OpHub {
         worker.onContext(() -> worker.control(m)); // runs are confined to the worker's context
       }
     }).completion();
+  }
+
+  /** Whether a Hazelcast member (by uuid) is in the cluster now; member uuids are never reused. */
+  public boolean isMember(String uuid) {
+    if (uuid == null) {
+      return false;
+    }
+    for (com.hazelcast.cluster.Member m : hz.getCluster().getMembers()) {
+      if (uuid.equals(m.getUuid().toString())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public String nodeId() {

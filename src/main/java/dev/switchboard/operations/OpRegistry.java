@@ -76,7 +76,8 @@ public final class OpRegistry {
       for (HazelcastJsonValue v : ops.values(Predicates.equal("member", member))) {
         JsonObject o = new JsonObject(v.getValue());
         if (!isFinal(o.getString("state"))) {
-          o.put("state", "error").put("stage", o.getString("stage"));
+          // "lost": its seq is the last recorded, not a terminal's (see OpAttach#endedAt)
+          o.put("state", "error").put("stage", o.getString("stage")).put("lost", true);
           ops.set(o.getString("op_id"), new HazelcastJsonValue(o.encode()), Math.max(1, retentionMs), TimeUnit.MILLISECONDS);
           String key = o.getString("dedupe");
           if (key != null) {

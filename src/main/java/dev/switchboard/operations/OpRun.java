@@ -64,8 +64,15 @@ final class OpRun implements OpContext {
   /** The registry write in flight for this run; the next one waits for it. */
   io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
 
-  OpRun(OpWorker worker, String opId, String user, String method, JsonObject params, String dedupeKey) {
+  /** What the kind declared it works through (negative: unknown), and its unit. */
+  final long total;
+  final String unit;
+
+  OpRun(OpWorker worker, String opId, String user, String method, JsonObject params, String dedupeKey, long total,
+        String unit) {
     this.worker = worker;
+    this.total = total;
+    this.unit = unit;
     this.opId = opId;
     this.user = user;
     this.method = method;
@@ -106,10 +113,13 @@ final class OpRun implements OpContext {
 
   @Override
   public void progress(String stage, long done, long total, String unit, long etaMs, String message) {
+    boolean declared = total < 0 && this.total >= 0; // a known total goes in every progress frame
+    long t = declared ? this.total : total;
+    String u = declared && unit == null ? this.unit : unit;
     worker.onContext(() -> {
       if (!finished()) {
         this.stage = stage;
-        frame(OpFrames.progress(opId, ++seq, stage, done, total, unit, etaMs, message), false);
+        frame(OpFrames.progress(opId, ++seq, stage, done, t, u, etaMs, message), false);
       }
     });
   }
@@ -233,6 +243,7 @@ final class OpRun implements OpContext {
     // called after a terminal never show the operation as running.
     lastWrite.onComplete(ar -> worker.onContext(() -> {
       for (Link l : links.values()) {
+        l.pendingProgress = null; // the terminal says more than any progress frame left behind
         worker.send(this, l, frame);
       }
     }));
@@ -260,6 +271,12 @@ final class OpRun implements OpContext {
       if (progress && !mustSend && l.inflight >= WINDOW) {
         l.pendingProgress = frame; // latest wins
       } else {
+        if (l.pendingProgress != null) {
+          // a coalesced progress frame goes before any later frame: seq never goes back for a client
+          JsonObject p = l.pendingProgress;
+          l.pendingProgress = null;
+          worker.send(this, l, p);
+        }
         worker.send(this, l, frame);
       }
     }
@@ -269,6 +286,9 @@ final class OpRun implements OpContext {
   /** A client node answered a frame. */
   void acked(Link l) {
     l.inflight--;
+    if (links.get(l.node) != l) {
+      l.pendingProgress = null; // a link that went: nobody to send it to
+    }
     if (l.pendingProgress != null && l.inflight < WINDOW) {
       JsonObject p = l.pendingProgress;
       l.pendingProgress = null;

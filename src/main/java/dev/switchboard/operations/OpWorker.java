@@ -6,7 +6,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
@@ -26,8 +25,6 @@ import java.util.Map;
  */
 public final class OpWorker {
   private static final Logger LOG = LoggerFactory.getLogger(OpWorker.class);
-  static final long FRAME_TIMEOUT_MS = 60_000;
-  static final long STATUS_EVERY_MS = 500;
   /**
    * Finished runs kept (with their replay) for late attaches, at most this many and this many bytes
    * of frames: the oldest go first (the registry still knows them; an attach then gets NOT_FOUND).
@@ -39,6 +36,7 @@ public final class OpWorker {
   private final String nodeId;
   private final String memberId;
   private final OpRegistry registry;
+  private final OpSender sender;
   private final Context ctx;
   private final WorkerExecutor threads;
   private final int capacity;
@@ -47,24 +45,28 @@ public final class OpWorker {
   private long deadlineMs;
   private final Map<String, OperationKind> kinds = new HashMap<>();
   private final Map<String, OpRun> runs = new HashMap<>();
-  private final Map<String, Long> lastStatus = new HashMap<>();
+  private final OpRecords records;
   private final java.util.LinkedHashSet<String> finishedOrder = new java.util.LinkedHashSet<>();
   private long finishedBytes;
   private int live;
+  private final List<io.vertx.core.eventbus.MessageConsumer<JsonObject>> workConsumers = new ArrayList<>();
+  private boolean draining;
 
   /**
    * @param threads  worker threads for blocking kinds (the node's operation capacity)
    * @param queued   operations that may wait for a thread ({@code queued} stage) before new work is refused
    */
   public OpWorker(Vertx vertx, String nodeId, String memberId, OpRegistry registry, int threads, int queued,
-                  long orphanMs, long retentionMs) {
+                  long orphanMs, long retentionMs, java.util.function.Predicate<String> isMember) {
     this.vertx = vertx;
+    this.sender = new OpSender(vertx, this::onContext, isMember);
     this.nodeId = nodeId;
     this.memberId = memberId;
     this.registry = registry;
     this.ctx = ((io.vertx.core.internal.VertxInternal) vertx).createWorkerContext();
     this.threads = vertx.createSharedWorkerExecutor("sb-ops-" + nodeId, threads);
     this.capacity = threads + queued;
+    this.records = new OpRecords(vertx, ctx, registry, nodeId, memberId);
     this.orphanMs = orphanMs;
     this.retentionMs = retentionMs;
   }
@@ -91,8 +93,12 @@ public final class OpWorker {
   public Future<Void> register(OperationKind kind) {
     kinds.put(kind.name(), kind);
     io.vertx.core.Promise<Void> registered = io.vertx.core.Promise.promise();
-    ctx.runOnContext(v -> vertx.eventBus().<JsonObject>consumer(Addresses.work(kind.name()), m -> accept(kind, m))
-        .completion().onComplete(registered));
+    ctx.runOnContext(v -> {
+      io.vertx.core.eventbus.MessageConsumer<JsonObject> c = vertx.eventBus().consumer(Addresses.work(kind.name()),
+          m -> accept(kind, m));
+      workConsumers.add(c);
+      c.completion().onComplete(registered);
+    });
     return registered.future();
   }
 
@@ -100,18 +106,31 @@ public final class OpWorker {
 
   private void accept(OperationKind kind, Message<JsonObject> m) {
     JsonObject req = m.body();
+    if (draining) {
+      m.fail(503, "this node is draining"); // the client's node sends it to another worker
+      return;
+    }
     if (live >= capacity) {
       m.fail(429, "no operation capacity on this node");
       return;
     }
     String opId = req.getString("op_id");
     JsonObject attach = req.getJsonObject("attach");
-    OpRun run = new OpRun(this, opId, req.getString("user"), kind.name(), req.getJsonObject("params", new JsonObject()),
-        req.getString("dedupe"));
+    JsonObject params = req.getJsonObject("params", new JsonObject());
+    long total;
+    try {
+      total = kind.total(params);
+    } catch (RuntimeException e) {
+      total = -1; // params the kind refuses: it says so when it starts
+    }
+    OpRun run = new OpRun(this, opId, req.getString("user"), kind.name(), params, req.getString("dedupe"), total,
+        kind.unit());
     runs.put(opId, run);
     live++;
     if (attach != null) {
       link(run, attach.getString("node"), attach.getString("member"), attach.getString("att"));
+    } else {
+      run.attachmentsChanged(); // started for nobody (its client's connection went): an orphan unless someone attaches
     }
     m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
     long limit = kind.deadlineMs() > 0 && deadlineMs > 0 ? Math.min(kind.deadlineMs(), deadlineMs)
@@ -120,7 +139,7 @@ public final class OpWorker {
       run.deadline = System.currentTimeMillis() + limit;
       vertx.setTimer(limit, t -> onContext(run::timeout));
     }
-    record(run);
+    records.write(run);
     // The first frame (it carries the op_id) goes out once the registry knows the operation, so
     // an op.cancel or op.status sent on seeing it, from any node, always finds it.
     run.lastWrite.onComplete(written -> onContext(() -> begin(kind, run)));
@@ -128,12 +147,13 @@ public final class OpWorker {
 
   private void begin(OperationKind kind, OpRun run) {
     String opId = run.opId;
-    run.progress("queued", 0, 0, null, -1, null); // seq 1: the client can cancel from here on
+    long done = run.total >= 0 ? 0 : -1; // figures only where the total is known
+    run.progress("queued", done, -1, null, -1, null); // seq 1: the client can cancel from here on
     Runnable go = () -> {
       if (run.finished()) {
         return;
       }
-      run.progress("running", 0, 0, null, -1, null);
+      run.progress("running", done, -1, null, -1, null);
       try {
         kind.start(run);
       } catch (RuntimeException e) {
@@ -153,9 +173,13 @@ public final class OpWorker {
 
   // ------------------------------------------------------------------ control (this node's ops address)
 
-  /** Attach, detach and cancel requests for runs held here; on the worker's context. */
+  /** Attach, detach, cancel and status requests for runs held here; on the worker's context. */
   public void control(Message<JsonObject> m) {
     JsonObject b = m.body();
+    if ("status".equals(b.getString("op"))) {
+      m.reply(new JsonObject().put("ops", liveStatus(b.getJsonArray("op_ids", new JsonArray()))));
+      return;
+    }
     OpRun run = runs.get(b.getString("op_id", ""));
     if (run == null) {
       m.fail(404, "UNKNOWN_OPERATION");
@@ -171,11 +195,12 @@ public final class OpWorker {
         m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
         OpRun.Link l = link(run, b.getString("node"), b.getString("member"), null);
         String att = b.getString("att");
-        // replay to this attachment alone, then it joins the link's live frames
+        // replay to this attachment alone, then it joins the link's live frames (an attach asked
+        // again, its answer having been lost, replays again: the client node drops what it has)
         for (JsonObject f : frames) {
           sendTo(run, l, f, List.of(att));
         }
-        if (!run.finished()) {
+        if (!run.finished() && !l.atts.contains(att)) {
           l.atts.add(att);
           run.attachmentsChanged();
         }
@@ -200,7 +225,12 @@ public final class OpWorker {
   }
 
   private OpRun.Link link(OpRun run, String node, String member, String att) {
-    OpRun.Link l = run.links.computeIfAbsent(node, n -> new OpRun.Link(n, member));
+    OpRun.Link l = run.links.get(node);
+    if (l == null || !l.member.equals(member)) {
+      // none yet, or one to an earlier incarnation of that node id (gone with its attachments)
+      l = new OpRun.Link(node, member);
+      run.links.put(node, l);
+    }
     if (att != null) {
       l.atts.add(att);
       run.attachmentsChanged();
@@ -222,40 +252,32 @@ public final class OpWorker {
   // ------------------------------------------------------------------ called by runs
 
   void send(OpRun run, OpRun.Link l, JsonObject frame) {
-    sendTo(run, l, frame, l.atts);
+    sender.send(run, l, frame, l.atts);
   }
 
   private void sendTo(OpRun run, OpRun.Link l, JsonObject frame, List<String> atts) {
-    if (atts.isEmpty()) {
-      return;
-    }
-    l.inflight++;
-    JsonObject msg = new JsonObject().put("op", "frame").put("op_id", run.opId).put("att", new JsonArray(new ArrayList<>(atts)))
-        .put("frame", frame);
-    vertx.eventBus().request(Addresses.opsNode(l.node), msg, new DeliveryOptions().setSendTimeout(FRAME_TIMEOUT_MS))
-        .onComplete(ar -> onContext(() -> {
-          if (ar.failed() && run.links.get(l.node) == l) {
-            // the client node is gone or not answering: its attachments end here
-            run.links.remove(l.node);
-            run.attachmentsChanged();
-          }
-          run.acked(l);
-        }));
+    sender.send(run, l, frame, atts);
   }
 
   void recordProgress(OpRun run) {
-    long now = System.currentTimeMillis();
-    Long last = lastStatus.get(run.opId);
-    if (last == null || now - last >= STATUS_EVERY_MS) {
-      lastStatus.put(run.opId, now);
-      record(run);
+    records.progress(run);
+  }
+
+  /** {@code {op_id: {state, stage, seq}}} of the runs held here among {@code opIds}, as they are now. */
+  private JsonObject liveStatus(JsonArray opIds) {
+    JsonObject out = new JsonObject();
+    for (Object id : opIds) {
+      OpRun run = runs.get(String.valueOf(id));
+      if (run != null) {
+        out.put(run.opId, new JsonObject().put("state", run.state()).put("stage", run.stage).put("seq", run.seq));
+      }
     }
+    return out;
   }
 
   void finished(OpRun run) {
     live--;
-    lastStatus.remove(run.opId);
-    record(run);
+    records.finished(run);
     registry.release(run.dedupeKey, run.opId);
     if (run.orphanTimer >= 0) {
       vertx.cancelTimer(run.orphanTimer);
@@ -295,23 +317,51 @@ public final class OpWorker {
     }
   }
 
-  /**
-   * Writes the run's status to the registry after its previous write completed: concurrent async
-   * writes of one key can land out of order (a first write retried while partitions settle landed
-   * after the final one and left a finished operation "queued").
-   */
-  private void record(OpRun run) {
-    JsonObject status = status(run);
-    run.lastWrite = run.lastWrite.transform(ar -> registry.put(ctx, status));
-  }
-
-  private JsonObject status(OpRun run) {
-    return new JsonObject().put("op_id", run.opId).put("user", run.user).put("method", run.method)
-        .put("state", run.state()).put("stage", run.stage).put("seq", run.seq).put("node", nodeId)
-        .put("member", memberId).put("dedupe", run.dedupeKey).put("created_at", run.createdAt);
-  }
-
   public int live() {
     return live;
+  }
+
+  /** Whether a run (running, or finished and still kept) is held here; for tests and tooling. */
+  Future<Boolean> holds(String opId) {
+    io.vertx.core.Promise<Boolean> held = io.vertx.core.Promise.promise();
+    onContext(() -> held.complete(runs.containsKey(opId)));
+    return held.future();
+  }
+
+  /**
+   * A drain (SIGTERM): no new work comes here (the kinds' consumers go; work already on its way is
+   * refused with 503 and goes to another worker), while attaches, cancels and frames go on.
+   * Completes once every run here has ended and its frames reached the attached nodes, or after
+   * {@code graceMs}: then the node may leave (what still runs ends with NODE_LOST for its clients).
+   */
+  public Future<Void> drain(long graceMs) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    long deadline = System.currentTimeMillis() + graceMs;
+    onContext(() -> {
+      draining = true;
+      workConsumers.forEach(io.vertx.core.eventbus.MessageConsumer::unregister);
+      vertx.setPeriodic(20, id -> onContext(() -> {
+        if (quiet() || System.currentTimeMillis() >= deadline) {
+          vertx.cancelTimer(id);
+          done.tryComplete();
+        }
+      }));
+    });
+    return done.future();
+  }
+
+  /** Nothing runs and no frame waits for a client node's answer. */
+  private boolean quiet() {
+    if (live > 0) {
+      return false;
+    }
+    for (OpRun run : runs.values()) {
+      for (OpRun.Link l : run.links.values()) {
+        if (l.inflight > 0) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 }

@@ -36,6 +36,21 @@ public interface OperationKind {
     return false;
   }
 
+  /**
+   * The total an operation of these (validated) params works through, when it is known before it
+   * starts (items, bytes, …), else negative: every progress frame of the operation carries it, the
+   * generic {@code queued} and {@code running} ones included (with {@code done} 0). Unknown, those
+   * frames carry no figures at all rather than zeros.
+   */
+  default long total(io.vertx.core.json.JsonObject params) {
+    return -1;
+  }
+
+  /** The unit of {@link #total} ("numbers", "rows", "bytes"…), or null. */
+  default String unit() {
+    return null;
+  }
+
   /** The most an operation of this kind may take before it ends with TIMEOUT; 0 = no limit of its own. */
   default long deadlineMs() {
     return 0;

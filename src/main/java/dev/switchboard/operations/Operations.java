@@ -18,6 +18,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -30,10 +31,12 @@ public final class Operations {
 
   private final Vertx vertx;
   private final OpHub hub;
+  private final OpAttach attacher;
 
   public Operations(Vertx vertx, OpHub hub) {
     this.vertx = vertx;
     this.hub = hub;
+    this.attacher = new OpAttach(vertx, hub);
   }
 
   public OpHub hub() {
@@ -55,7 +58,7 @@ public final class Operations {
       if (ar.failed()) {
         sink.error(new SwitchboardException(ErrorCode.UNAVAILABLE, "operations are unavailable, retry"));
       } else if (ar.result() != null) {
-        attach(ctx, ar.result(), 0, client, sink, true, true);
+        attacher.attach(ctx, ar.result(), 0, client, sink, true, true);
       } else {
         launch(kind, opId, user, p, key, client, sink);
       }
@@ -65,21 +68,45 @@ public final class Operations {
   private void launch(OperationKind kind, String opId, String user, JsonObject params, String key, Client client,
                       ReplySink sink) {
     String att = "a_" + SwitchboardConfig.randomId(12);
-    OpClients.Attachment a = hub.clients().add(att, opId, client, sink, false);
-    JsonObject work = new JsonObject().put("op_id", opId).put("user", user).put("method", kind.name())
-        .put("params", params).put("dedupe", key)
-        .put("attach", new JsonObject().put("node", hub.nodeId()).put("member", hub.memberId()).put("att", att));
+    Attachment a = hub.clients().add(att, opId, client, sink, false);
+    // The session holds the operation before it starts, so before its client can see the op_id: a
+    // client whose connection goes at any point after gets it back (or its start failure) on resume.
+    client.sessionSaved().onComplete(saved -> {
+      JsonObject work = new JsonObject().put("op_id", opId).put("user", user).put("method", kind.name())
+          .put("params", params).put("dedupe", key);
+      if (hub.clients().isLive(a)) {
+        work.put("attach", new JsonObject().put("node", hub.nodeId()).put("member", hub.memberId()).put("att", att));
+      } // else its connection closed meanwhile: it runs unattached (an orphan unless the session resumes)
+      sendWork(kind, work, a, key, opId, client, DRAINING_RETRIES);
+    });
+  }
+
+  /** A worker that is draining refuses new work (503): it goes to another one, a few times at most. */
+  static final int DRAINING_RETRIES = 3;
+
+  private void sendWork(OperationKind kind, JsonObject work, Attachment a, String key, String opId,
+                        Client client, int retries) {
     vertx.eventBus().<JsonObject>request(Addresses.work(kind.name()), work,
         new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onComplete(ar -> {
-          if (ar.succeeded()) {
-            a.workerNode = ar.result().body().getString("node");
-            a.workerMember = ar.result().body().getString("member");
-            client.subscriptionsChanged(); // the session now follows this operation
+          if (ar.failed() && retries > 0 && ar.cause() instanceof ReplyException r
+              && r.failureType() == ReplyFailure.RECIPIENT_FAILURE && r.failureCode() == 503) {
+            sendWork(kind, work, a, key, opId, client, retries - 1);
             return;
           }
-          hub.clients().remove(att);
-          hub.registry().release(key, opId);
-          sink.error(startFailure(ar.cause()));
+          if (ar.failed()) {
+            hub.registry().release(key, opId);
+            hub.clients().fail(a, startFailure(ar.cause()), false);
+            return;
+          }
+          a.workerNode = ar.result().body().getString("node");
+          a.workerMember = ar.result().body().getString("member");
+          if (!hub.isMember(a.workerMember)) {
+            hub.clients().memberLost(a.workerMember); // it left before this node knew where the operation ran
+          } else if (hub.clients().isLive(a)) {
+            client.subscriptionsChanged(); // the session records where it runs
+          } else if (work.containsKey("attach")) {
+            hub.clients().detach(a); // its connection closed while it started: the worker may orphan it
+          }
         });
   }
 
@@ -100,53 +127,16 @@ public final class Operations {
 
   /**
    * Follows an operation: frames after {@code afterSeq}, then live ones, then its terminal (which
-   * is also this request's terminal).
+   * is also this request's terminal). See {@link OpAttach}.
    */
   public void attach(Context ctx, String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated,
                      boolean sameUserOnly) {
-    attach(ctx, opId, afterSeq, client, sink, deduplicated, sameUserOnly, deduplicated ? 40 : 0);
+    attacher.attach(ctx, opId, afterSeq, client, sink, deduplicated, sameUserOnly);
   }
 
-  /** {@code retries}: a deduplicated request may arrive before the first one's worker registered it. */
-  private void attach(Context ctx, String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated,
-                      boolean sameUserOnly, int retries) {
-    hub.registry().get(ctx, opId).onComplete(ar -> {
-      JsonObject op = ar.succeeded() ? ar.result() : null;
-      if (ar.succeeded() && (op == null || op.getString("node") == null) && retries > 0) {
-        vertx.setTimer(50, t -> attach(ctx, opId, afterSeq, client, sink, deduplicated, sameUserOnly, retries - 1));
-        return;
-      }
-      if (ar.failed()) {
-        sink.error(new SwitchboardException(ErrorCode.UNAVAILABLE, "operations are unavailable, retry"));
-        return;
-      }
-      SwitchboardException denied = check(op, client.principal(), sameUserOnly);
-      if (denied != null) {
-        sink.error(denied);
-        return;
-      }
-      String att = "a_" + SwitchboardConfig.randomId(12);
-      OpClients.Attachment a = hub.clients().add(att, opId, client, sink, deduplicated);
-      a.workerNode = op.getString("node");
-      a.workerMember = op.getString("member");
-      a.lastSeq = afterSeq;
-      a.ackedSeq = afterSeq; // re-attached after what the client had acknowledged
-      a.markedSeq = afterSeq;
-      JsonObject req = new JsonObject().put("op", "attach").put("op_id", opId).put("node", hub.nodeId())
-          .put("member", hub.memberId()).put("att", att).put("after_seq", afterSeq);
-      vertx.eventBus().<JsonObject>request(Addresses.opsNode(op.getString("node")), req,
-          new DeliveryOptions().setSendTimeout(CONTROL_TIMEOUT_MS)).onSuccess(r -> client.subscriptionsChanged())
-          .onFailure(err -> {
-            hub.clients().remove(att);
-            if (err instanceof ReplyException r && r.failureCode() == 410) {
-              sink.error(new SwitchboardException(ErrorCode.NOT_FOUND, "frames after that seq are no longer kept"));
-            } else if (err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
-              sink.error(new SwitchboardException(ErrorCode.NODE_LOST, "the node running the operation left the cluster"));
-            } else {
-              sink.error(new SwitchboardException(ErrorCode.UNKNOWN_OPERATION, "unknown operation"));
-            }
-          });
-    });
+  /** Re-attaches an operation of a resumed session from its stored entry (see {@link OpAttach#resume}). */
+  public void resume(Context ctx, String opId, JsonObject stored, Client client, ReplySink sink) {
+    attacher.resume(ctx, opId, stored, client, sink);
   }
 
   /** Cancels from any node: {@code {op_id, state}}. {@code sameUserOnly} is false for services. */
@@ -173,14 +163,59 @@ public final class Operations {
     });
   }
 
+  /**
+   * {@code op.status}: the registry says who may see it and where it runs; a running operation's
+   * state, stage and seq come from its worker's node as they are now (the registry's copy, at most
+   * {@link OpRecords#EVERY_MS} behind, when that node does not answer in time).
+   */
   public Future<JsonObject> status(Context ctx, String opId, Principal who) {
     return hub.registry().get(ctx, opId).compose(op -> {
       SwitchboardException denied = check(op, who, true);
-      return denied != null ? Future.failedFuture(denied) : Future.succeededFuture(op);
+      return denied != null ? Future.failedFuture(denied) : withLiveFigures(List.of(op)).map(ops -> ops.get(0));
     });
   }
 
-  private static SwitchboardException check(JsonObject op, Principal who, boolean sameUserOnly) {
+  /** {@code op.list}: the user's queued and running operations, with their live figures (see {@link #status}). */
+  public Future<List<JsonObject>> live(String user) {
+    return hub.registry().live(user).compose(this::withLiveFigures)
+        .map(ops -> ops.stream().filter(o -> !OpRegistry.isFinal(o.getString("state"))).toList());
+  }
+
+  /** How long op.status and op.list wait for a worker's live figures before using the registry's. */
+  static final long LIVE_FIGURES_MS = 1_000;
+
+  /**
+   * Asks the nodes running these operations (one request per node) for their state, stage and seq
+   * now, and puts them in; an operation that is final in the registry, or whose node is gone or
+   * does not answer in time, keeps the registry's figures.
+   */
+  private Future<List<JsonObject>> withLiveFigures(List<JsonObject> ops) {
+    Map<String, List<JsonObject>> byNode = new java.util.HashMap<>();
+    for (JsonObject op : ops) {
+      if (!OpRegistry.isFinal(op.getString("state")) && hub.isMember(op.getString("member"))) {
+        byNode.computeIfAbsent(op.getString("node"), n -> new java.util.ArrayList<>()).add(op);
+      }
+    }
+    List<Future<?>> asks = new java.util.ArrayList<>();
+    byNode.forEach((node, list) -> {
+      io.vertx.core.json.JsonArray ids = new io.vertx.core.json.JsonArray();
+      list.forEach(op -> ids.add(op.getString("op_id")));
+      asks.add(vertx.eventBus().<JsonObject>request(Addresses.opsNode(node), new JsonObject().put("op", "status")
+              .put("op_ids", ids), new DeliveryOptions().setSendTimeout(LIVE_FIGURES_MS))
+          .onSuccess(m -> {
+            JsonObject now = m.body().getJsonObject("ops", new JsonObject());
+            for (JsonObject op : list) {
+              JsonObject f = now.getJsonObject(op.getString("op_id"));
+              if (f != null) {
+                op.put("state", f.getString("state")).put("stage", f.getString("stage")).put("seq", f.getLong("seq"));
+              }
+            }
+          }));
+    });
+    return Future.join(asks).transform(ar -> Future.succeededFuture(ops));
+  }
+
+  static SwitchboardException check(JsonObject op, Principal who, boolean sameUserOnly) {
     if (op == null || op.getString("node") == null) {
       return new SwitchboardException(ErrorCode.UNKNOWN_OPERATION, "unknown operation");
     }

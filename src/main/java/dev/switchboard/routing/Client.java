@@ -29,6 +29,27 @@ public interface Client {
   default void subscriptionsChanged() {
   }
 
+  /**
+   * Writes the session now and completes once that write has landed (at once when there is no
+   * session to write): an operation is in the session before its client can see its op_id.
+   */
+  default io.vertx.core.Future<Void> sessionSaved() {
+    return io.vertx.core.Future.succeededFuture();
+  }
+
+  /**
+   * Something the session must keep until the client has read it was just written (an operation's
+   * terminal): ask the client to acknowledge what it read at the next tick, not within the usual
+   * interval, so that the session carries it for milliseconds rather than seconds.
+   */
+  default void acknowledgeSoon() {
+  }
+
+  /** Runs {@code r} on the connection's event loop (at once when already there). */
+  default void execute(Runnable r) {
+    r.run();
+  }
+
   /** True while the connection has more unsent data than it should take more of (backpressure). */
   default boolean congested() {
     return false;

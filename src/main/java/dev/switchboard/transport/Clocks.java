@@ -70,7 +70,13 @@ final class Clocks {
     session.tick(nowMs);
     long heartbeatNanos = node.config().limits().heartbeatMs() * 1_000_000L;
     // both marked when due (no short cut): topic events and operation frames written so far
-    boolean ask = acks.due(nowNanos) && (subscriptions.mark() | opsMark());
+    boolean ask = false;
+    if (acks.due(nowNanos)) {
+      ask = subscriptions.mark() | opsMark();
+      if (!ask) {
+        acks.nothingToAsk(); // an early ask that found nothing new waits for the next write
+      }
+    }
     if (ask || nowNanos >= nextPingNanos) {
       nextPingNanos = nowNanos + heartbeatNanos;
       long id = acks.nextPing(ask, nowNanos);

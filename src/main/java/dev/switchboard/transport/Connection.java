@@ -106,6 +106,27 @@ final class Connection implements Client, Subscriber {
     }
   }
 
+  @Override
+  public io.vertx.core.Future<Void> sessionSaved() {
+    io.vertx.core.Promise<Void> landed = io.vertx.core.Promise.promise();
+    execute(() -> session.saveNow().onComplete(landed));
+    return landed.future();
+  }
+
+  @Override
+  public void acknowledgeSoon() {
+    execute(clocks.acks::soon);
+  }
+
+  @Override
+  public void execute(Runnable r) {
+    if (Io.onContext(context)) {
+      r.run();
+    } else {
+      context.runOnContext(v -> r.run());
+    }
+  }
+
   /** Writes the session now (see {@link SessionKeeper}). */
   void saveSession() {
     session.save();

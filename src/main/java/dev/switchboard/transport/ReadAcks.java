@@ -27,9 +27,22 @@ final class ReadAcks {
     this.ackSentNanos = nowNanos - ThreadLocalRandom.current().nextLong(EVERY_NANOS);
   }
 
+  /** Asked for at the next chance (see Client#acknowledgeSoon). */
+  private boolean soon;
+
+  /** Asks again as soon as no ack is outstanding, whatever the interval. */
+  void soon() {
+    soon = true;
+  }
+
+  /** An ask came due with nothing written since the last: an early one is dropped. */
+  void nothingToAsk() {
+    soon = false;
+  }
+
   /** Whether it is time to ask again (the caller then marks its positions and sends {@link #nextPing}). */
   boolean due(long nowNanos) {
-    return ackPing == 0 && nowNanos - ackSentNanos >= EVERY_NANOS;
+    return ackPing == 0 && (soon || nowNanos - ackSentNanos >= EVERY_NANOS);
   }
 
   /** The id of the next ping; {@code asking}: its pong acknowledges what was just marked. */
@@ -38,6 +51,7 @@ final class ReadAcks {
     if (asking) {
       ackPing = id;
       ackSentNanos = nowNanos;
+      soon = false;
     }
     return id;
   }

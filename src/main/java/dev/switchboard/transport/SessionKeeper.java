@@ -41,15 +41,15 @@ final class SessionKeeper {
    * last recorded position, so what was missed is replayed in order before live events.
    */
   void restore(Sessions.Stored resume) {
-    // operations: re-attached after their last delivered seq, under their original request ids
-    for (String opId : resume.ops().fieldNames()) {
-      io.vertx.core.json.JsonObject o = resume.ops().getJsonObject(opId);
+    // operations first, made at once (a session write of this connection must not leave them out),
+    // re-attached after the last seq the client acknowledged, under their original request ids
+    for (String key : resume.ops().fieldNames()) {
+      io.vertx.core.json.JsonObject o = resume.ops().getJsonObject(key);
+      String opId = key.indexOf('/') < 0 ? key : key.substring(0, key.indexOf('/')); // op_id[/attachment]
       Object id = o.getValue("id");
       JsonNode idNode = id instanceof Number ? com.fasterxml.jackson.databind.node.LongNode.valueOf(((Number) id).longValue())
           : TextNode.valueOf(String.valueOf(id));
-      node.ops().attach(context, opId, o.getLong("seq", 0L), connection,
-          new dev.switchboard.routing.ReplySink(connection, idNode),
-          false, true);
+      node.ops().resume(context, opId, o, connection, new dev.switchboard.routing.ReplySink(connection, idNode));
     }
     resume.topics().forEach((topic, pos) -> {
       if (!TopicAcl.canSubscribe(connection.principal(), topic)) {
@@ -86,6 +86,15 @@ final class SessionKeeper {
   /** Writes the session with its loop's next batch (see {@link SessionWriter}). */
   void save() {
     save(false);
+  }
+
+  /** Writes the session with the loop's next batch; completes once it landed (or at once when nothing is written). */
+  io.vertx.core.Future<Void> saveNow() {
+    if (!node.sessions().enabled() || ended || closed || fenced) {
+      return io.vertx.core.Future.succeededFuture();
+    }
+    lastSaveMs = System.currentTimeMillis();
+    return writer.saveLanded(this);
   }
 
   /**

@@ -31,6 +31,8 @@ final class SessionWriter {
   /** Pending writes that go fenced (entry processor) although their value is not fixed: TTL refreshes. */
   private final java.util.Set<SessionKeeper> fencedPending = new java.util.HashSet<>();
   private final List<SessionKeeper> ended = new ArrayList<>();
+  /** Who waits for a keeper's next write to land (see {@link #saveLanded}). */
+  private final Map<SessionKeeper, List<io.vertx.core.Promise<Void>>> waiters = new HashMap<>();
   private boolean scheduled;
   private boolean inFlight;
 
@@ -49,6 +51,18 @@ final class SessionWriter {
       fencedPending.add(keeper);
     }
     schedule();
+  }
+
+  /**
+   * As {@link #save(SessionKeeper, boolean)} (plain), and completes once the batch carrying it is
+   * done. A failed batch completes it too (it is retried on its own): the caller goes on rather than
+   * wait on an unreachable cluster.
+   */
+  Future<Void> saveLanded(SessionKeeper keeper) {
+    io.vertx.core.Promise<Void> landed = io.vertx.core.Promise.promise();
+    waiters.computeIfAbsent(keeper, k -> new ArrayList<>(1)).add(landed);
+    save(keeper, false);
+    return landed.future();
   }
 
   /** Writes this value of the session with the next batch (a closing connection's last state). */
@@ -114,6 +128,14 @@ final class SessionWriter {
     pending.clear();
     pending.putAll(later);
     fencedPending.retainAll(later.keySet());
+    List<io.vertx.core.Promise<Void>> landing = new ArrayList<>();
+    waiters.entrySet().removeIf(e -> {
+      if (later.containsKey(e.getKey())) {
+        return false; // waits for the batch that carries it
+      }
+      landing.addAll(e.getValue());
+      return true;
+    });
     List<SessionKeeper> removals = new ArrayList<>(ended);
     ended.clear();
     inFlight = true;
@@ -129,6 +151,7 @@ final class SessionWriter {
     all.add(put);
     Future.join(all).onComplete(ar -> {
       inFlight = false;
+      landing.forEach(io.vertx.core.Promise::tryComplete);
       if (saved.succeeded()) {
         Set<String> refused = saved.result();
         written.keySet().forEach(k -> {

@@ -65,6 +65,8 @@ class ExternalWorkerTest {
       int id = a.request(ReportWorker.KIND, WsClient.params().put("rows", 1_000_000).put("delay_ms", 5));
       JsonNode first = a.await(x -> x.path("id").asInt(-1) == id, Duration.ofSeconds(15));
       assertEquals("queued", first.get("stage").asText(), first.toString());
+      assertEquals(1_000_000, first.at("/progress/total").asLong(), "the kind's total from the start: " + first);
+      assertEquals("rows", first.at("/progress/unit").asText(), first.toString());
       String opId = first.get("op_id").asText();
       JsonNode rows = a.await(x -> x.path("id").asInt(-1) == id && "stream".equals(x.path("type").asText()),
           Duration.ofSeconds(15));

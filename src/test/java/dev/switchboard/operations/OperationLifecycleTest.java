@@ -145,7 +145,7 @@ class OperationLifecycleTest {
       // the producer's seq stops growing once everything on the path is full
       while (System.currentTimeMillis() < deadline && seqA != seqB) {
         seqA = watch.call("op.status", WsClient.params().put("op_id", opId)).at("/result/seq").asLong();
-        Thread.sleep(1500); // the registry records seq at most every 500 ms: sample slower than that
+        Thread.sleep(1500); // a paused producer's seq stays put over a while (the count runs ~µs a frame)
         seqB = watch.call("op.status", WsClient.params().put("op_id", opId)).at("/result/seq").asLong();
       }
       assertEquals(seqA, seqB, "the producer is paused");

@@ -23,6 +23,17 @@ public final class DemoCount implements OperationKind {
         ParamSchema.integer("interval_ms").range(0, 60_000));
   }
 
+  /** Numbers streamed, of {@code to}. */
+  @Override
+  public long total(JsonObject params) {
+    return params.getLong("to");
+  }
+
+  @Override
+  public String unit() {
+    return "numbers";
+  }
+
   @Override
   public void start(OpContext ctx) {
     long to = ctx.params().getLong("to");

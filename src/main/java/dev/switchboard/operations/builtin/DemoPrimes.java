@@ -29,6 +29,17 @@ public final class DemoPrimes implements OperationKind {
         ParamSchema.integer("batch").range(1, 10_000));
   }
 
+  /** Numbers checked, of {@code limit}. */
+  @Override
+  public long total(JsonObject params) {
+    return params.getLong("limit");
+  }
+
+  @Override
+  public String unit() {
+    return "numbers";
+  }
+
   @Override
   public boolean blocking() {
     return true;

@@ -1,0 +1,226 @@
+package dev.switchboard.operations;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.Node;
+import dev.switchboard.testsupport.RawWs;
+import dev.switchboard.testsupport.StoredSessions;
+import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.WsClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A resumed session gives every operation its client saw an op_id for exactly one terminal, with no
+ * frame the client acknowledged sent again: two real nodes, no node fault.
+ */
+class OpResumeTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static List<Node> nodes;
+  static Vertx vertx;
+
+  @BeforeAll
+  static void up() {
+    nodes = TestNode.cluster(2, Map.of("SB_RATE_PER_SEC", "100000", "SB_RATE_BURST", "100000"));
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void down() {
+    TestNode.stop(nodes.toArray(new Node[0]));
+    vertx.close();
+  }
+
+  static String uri(String user, String session) {
+    return "/ws?token=" + Tokens.user(user, "chat:*") + (session == null ? "" : "&session_id=" + session);
+  }
+
+  /** Frames of request {@code id} until its terminal; then, after a ping round trip, asserts nothing else came for it. */
+  static List<JsonNode> untilTerminal(WsClient c, Predicate<JsonNode> ofRequest) {
+    List<JsonNode> out = new ArrayList<>();
+    while (true) {
+      JsonNode f = c.await(ofRequest, Duration.ofSeconds(15));
+      out.add(f);
+      if (WsClient.isTerminal(f)) {
+        break;
+      }
+    }
+    // a string id: the resumed session's requests may hold any of this client's own integer ids
+    c.sendEnvelope(WsClient.params().put("id", "ping").put("method", "system.ping"));
+    assertTrue(c.await(x -> "ping".equals(x.path("id").asText()), WsClient.WAIT).has("result"));
+    assertFalse(c.drain().stream().anyMatch(ofRequest), "nothing after the terminal");
+    return out;
+  }
+
+  /** Stream frames 1..to in order from the first one after {@code afterSeq}, and one result terminal. */
+  static void assertCountFrom(List<JsonNode> fs, long afterSeq, int to, String opId) {
+    long seq = afterSeq;
+    int n = -1;
+    int terminals = 0;
+    for (JsonNode f : fs) {
+      assertEquals(opId, f.path("op_id").asText(), f.toString());
+      assertTrue(f.get("seq").asLong() > seq, "seq grows past what the client acknowledged: " + fs);
+      seq = f.get("seq").asLong();
+      if ("stream".equals(f.get("type").asText())) {
+        int v = f.get("data").get(0).asInt();
+        assertTrue(n < 0 || v == n + 1, "no stream frame skipped: " + fs);
+        n = v;
+      }
+      if (WsClient.isTerminal(f)) {
+        terminals++;
+        assertEquals(to, f.at("/result/count").asInt(), f.toString());
+      }
+    }
+    assertEquals(1, terminals);
+    assertEquals(to, n, "every stream frame up to the last");
+  }
+
+  @Test
+  void aTerminalWrittenButNeverAcknowledgedComesAgainAfterAResumeElsewhere() throws Exception {
+    String session;
+    String opId;
+    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("stale", null))) {
+      session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+      raw.sendText("{\"id\":7,\"method\":\"demo.count\",\"params\":{\"to\":10,\"interval_ms\":100}}");
+      // The client never answers a ping: to the node, nothing it was sent is known to be read (what
+      // a client that stopped reading looks like). The bytes are taken off the socket only to know
+      // that the terminal was written before the connection drops.
+      JsonNode f;
+      do {
+        RawWs.Frame frame = raw.read(WsClient.WAIT);
+        f = frame != null && frame.opcode() == RawWs.TEXT ? JSON.readTree(frame.text()) : JSON.createObjectNode();
+      } while (!WsClient.isTerminal(f));
+      opId = f.get("op_id").asText();
+      raw.abort();
+    }
+    awaitGone(0, session); // its close handled and the close-time session write landed
+    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("stale", session), Map.of(), null).ok()) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      // nothing was acknowledged: everything comes again, from seq 1, and the one terminal
+      List<JsonNode> fs = untilTerminal(again, x -> x.path("id").asInt(-1) == 7);
+      assertEquals(1, fs.get(0).get("seq").asLong(), fs.toString());
+      assertCountFrom(fs, 0, 10, opId);
+    }
+  }
+
+  @Test
+  void framesTheClientAcknowledgedAreNotSentAgainAndAnAcknowledgedTerminalEndsIt() throws Exception {
+    String session;
+    String opId;
+    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("acked", null))) {
+      session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+      raw.sendText("{\"id\":\"r1\",\"method\":\"demo.count\",\"params\":{\"to\":20,\"interval_ms\":300}}");
+      opId = null;
+      // it reads and answers pings until its session records an acknowledged seq, then stops reading
+      long deadline = System.currentTimeMillis() + 15_000;
+      while (opId == null || StoredSessions.opSeq(nodes.get(1), session, opId) == 0) {
+        assertTrue(System.currentTimeMillis() < deadline, "no acknowledgement recorded");
+        RawWs.Frame frame = raw.read(Duration.ofMillis(50));
+        if (frame == null) {
+          continue;
+        }
+        if (frame.opcode() == RawWs.PING) {
+          raw.send(RawWs.PONG, true, frame.payload());
+        } else if (frame.opcode() == RawWs.TEXT && opId == null) {
+          opId = JSON.readTree(frame.text()).path("op_id").asText(null);
+        }
+      }
+      // from now on it answers no ping (nothing more counts as read); the bytes are taken off the
+      // socket only to know that the terminal was written before the connection drops
+      JsonNode f;
+      do {
+        RawWs.Frame frame = raw.read(WsClient.WAIT);
+        f = frame != null && frame.opcode() == RawWs.TEXT ? JSON.readTree(frame.text()) : JSON.createObjectNode();
+      } while (!WsClient.isTerminal(f));
+      raw.abort();
+    }
+    awaitGone(0, session);
+    String op = opId;
+    long acked = StoredSessions.opSeq(nodes.get(1), session, op);
+    assertTrue(acked > 0 && acked < 23, "acknowledged part of it, not the terminal: " + acked);
+    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("acked", session), Map.of(), null).ok()) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      List<JsonNode> fs = untilTerminal(again, f -> "r1".equals(f.path("id").asText()));
+      assertEquals(acked + 1, fs.get(0).get("seq").asLong(), "from the first frame not acknowledged: " + fs);
+      assertCountFrom(fs, acked, 20, op);
+      // the resumed connection acknowledges the terminal: the session forgets the operation
+      StoredSessions.await(nodes.get(1), session, v -> v != null && !v.getJsonObject("ops", new JsonObject()).containsKey(op));
+    }
+  }
+
+  @Test
+  void aResumedConnectionDroppedBeforeItsOperationsWereReattachedKeepsThemInTheSession() throws Exception {
+    String session;
+    List<Integer> ids = new ArrayList<>();
+    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("twice", null))) {
+      session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+      // a topic too: a resumed connection then has something to write at its close
+      raw.sendText("{\"id\":100,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"chat:twice\"}}");
+      for (int i = 1; i <= 4; i++) {
+        raw.sendText("{\"id\":" + i + ",\"method\":\"demo.count\",\"params\":{\"to\":30,\"interval_ms\":" + (100 + i) + "}}");
+        ids.add(i);
+      }
+      StoredSessions.await(nodes.get(1), session, v -> v != null && v.getJsonObject("ops", new JsonObject()).size() == 4
+          && v.getJsonObject("topics", new JsonObject()).containsKey("chat:twice"));
+      raw.abort();
+    }
+    awaitGone(0, session);
+    // resumed, and gone again at once: its close-time write keeps them
+    try (RawWs raw = new RawWs(nodes.get(1).port(), uri("twice", session))) {
+      assertTrue(JSON.readTree(raw.read(WsClient.WAIT).text()).get("resumed").asBoolean());
+      // from its first frame on, whatever the registry has answered yet, the connection's session
+      // state holds the four operations
+      // state holds the four operations (read on the connection's loop, after its start)
+      var conn = java.util.stream.StreamSupport.stream(nodes.get(1).context().local().all().spliterator(), false)
+          .filter(x -> x.sessionId().equals(session)).findFirst().orElseThrow();
+      java.util.concurrent.CompletableFuture<JsonObject> ops = new java.util.concurrent.CompletableFuture<>();
+      conn.execute(() -> ops.complete(nodes.get(1).context().ops().hub().clients().sessionOps(conn)));
+      assertEquals(4, ops.get(10, java.util.concurrent.TimeUnit.SECONDS).size(), () -> ops.join().toString());
+      raw.abort();
+    }
+    awaitGone(1, session);
+    assertEquals(4, StoredSessions.get(nodes.get(1), session).getJsonObject("ops").size(),
+        "the operations are still in the session: " + StoredSessions.get(nodes.get(1), session));
+    try (WsClient again = WsClient.open(vertx, nodes.get(0).port(), uri("twice", session), Map.of(), null).ok()) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      java.util.Map<Integer, Integer> terminals = new java.util.HashMap<>();
+      while (terminals.size() < 4) {
+        JsonNode f = again.next(Duration.ofSeconds(15));
+        int id = f.path("id").asInt(-1);
+        if (ids.contains(id) && WsClient.isTerminal(f)) {
+          assertEquals(30, f.at("/result/count").asInt(), f.toString());
+          terminals.merge(id, 1, Integer::sum);
+        }
+      }
+      again.sendEnvelope(WsClient.params().put("id", "ping").put("method", "system.ping"));
+      assertTrue(again.await(x -> "ping".equals(x.path("id").asText()), WsClient.WAIT).has("result"));
+      assertFalse(again.drain().stream().anyMatch(f -> ids.contains(f.path("id").asInt(-1)) && WsClient.isTerminal(f)),
+          "one terminal each");
+    }
+  }
+
+  /** Waits until node {@code node} has no connection of the session left and its session writes landed. */
+  static void awaitGone(int node, String session) {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (java.util.stream.StreamSupport.stream(nodes.get(node).context().local().all().spliterator(), false)
+        .anyMatch(x -> x.sessionId().equals(session))) {
+      assertTrue(System.currentTimeMillis() < deadline, "the node never handled the close");
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+    }
+    TestNode.await(nodes.get(node).sessionWritesLanded(10_000));
+  }
+}
