@@ -504,6 +504,7 @@ public final class Node {
       context.topics().rejoined();
     } else {
       LOG.warn("node " + nodeId() + " is cut off from the cluster's majority: not ready, handing its clients over");
+      context.ops().cutOff();
       long window = context.config().cluster().handoverMs();
       gateways.forEach(g -> g.drain(window, "minority"));
     }

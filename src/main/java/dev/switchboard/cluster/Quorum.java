@@ -86,6 +86,30 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     this.holdMs = 2 * heartbeatMs + 1000;
   }
 
+  /** The quorum of a member configured by Node.hazelcastConfig, or null for a member configured otherwise. */
+  public static Quorum of(com.hazelcast.core.HazelcastInstance hz) {
+    var c = hz.getConfig().getSplitBrainProtectionConfigs().get(NAME);
+    return c != null && c.getFunctionImplementation() instanceof Quorum q ? q : null;
+  }
+
+  /**
+   * Whether the members in {@code hz}'s view now hold the majority: asked where a departure is about to
+   * be acted on (NODE_LOST for its operations), before this object's own judgement may have run.
+   */
+  public static boolean majorityNow(com.hazelcast.core.HazelcastInstance hz) {
+    Quorum q = of(hz);
+    if (q == null) {
+      return true;
+    }
+    int data = 0;
+    for (Member m : hz.getCluster().getMembers()) {
+      if (!m.isLiteMember()) {
+        data++;
+      }
+    }
+    return q.holds(data);
+  }
+
   /** Called with {@code true}/{@code false} when this side gains or loses the majority (on Hazelcast's thread). */
   public void onMajorityChange(Consumer<Boolean> listener) {
     listeners.add(listener);

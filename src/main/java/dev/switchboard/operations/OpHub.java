@@ -38,6 +38,12 @@ public final class OpHub {
 
       @Override
       public void memberRemoved(MembershipEvent e) {
+        if (!dev.switchboard.cluster.Quorum.majorityNow(hz)) {
+          // this side is cut off, not the others dead: its clients are handed over and re-attach on
+          // the majority, which knows whether the operation still runs (a NODE_LOST from here could be
+          // the second terminal of an operation that goes on)
+          return;
+        }
         // membership events, not timeouts: attachments to a dead worker end with NODE_LOST at once
         String dead = e.getMember().getUuid().toString();
         if (clients != null) {
@@ -57,7 +63,11 @@ public final class OpHub {
   /** Starts serving this node's operations address. */
   public Future<Void> start() {
     if (clients != null) {
-      vertx.setPeriodic(SWEEP_MS, t -> clients.sweep(this::isMember));
+      vertx.setPeriodic(SWEEP_MS, t -> {
+        if (dev.switchboard.cluster.Quorum.majorityNow(hz)) {
+          clients.sweep(this::isMember);
+        }
+      });
     }
     return vertx.eventBus().<JsonObject>consumer(Addresses.opsNode(nodeId), m -> {
       if ("frame".equals(m.body().getString("op"))) {

@@ -350,6 +350,27 @@ public final class OpWorker {
     return done.future();
   }
 
+  /**
+   * This node was cut off from the cluster's majority, which ends every operation that ran here for its
+   * clients (NODE_LOST, as for a crash; their clients are handed over and re-attach there). The runs
+   * stop, send nothing more to anyone, and are forgotten here, so that nothing here answers for them
+   * differently (op.status, an attach) once the node is back.
+   */
+  public void abandon() {
+    onContext(() -> {
+      for (OpRun run : new ArrayList<>(runs.values())) {
+        run.links.clear();
+        if (!run.finished()) {
+          run.cancel("the node running the operation was cut off from the cluster");
+        }
+        runs.remove(run.opId);
+        if (finishedOrder.remove(run.opId)) {
+          finishedBytes -= run.replayBytes;
+        }
+      }
+    });
+  }
+
   /** Nothing runs and no frame waits for a client node's answer. */
   private boolean quiet() {
     if (live > 0) {

@@ -38,6 +38,11 @@ public final class Operations {
     this.hub = hub;
     this.attacher = new OpAttach(vertx, hub);
   }
+  /** This node was cut off from the cluster's majority: the operations running here are abandoned (see OpWorker#abandon). */
+  public void cutOff() {
+    hub.worker().abandon();
+  }
+
 
   public OpHub hub() {
     return hub;
