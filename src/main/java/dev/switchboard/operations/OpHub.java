@@ -29,7 +29,11 @@ public final class OpHub {
     this.nodeId = nodeId;
     this.memberId = hz.getCluster().getLocalMember().getUuid().toString();
     this.registry = new OpRegistry(vertx, hz, retentionMs);
-    this.worker = new OpWorker(vertx, nodeId, memberId, registry, threads, queued, orphanMs, retentionMs, this::isMember);
+    this.worker = new OpWorker(vertx, nodeId, memberId, registry, threads, queued, orphanMs, retentionMs, this::isMember,
+        () -> {
+          dev.switchboard.cluster.Quorum q = dev.switchboard.cluster.Quorum.of(hz);
+          return q == null || q.serving();
+        });
     this.clients = withClients ? new OpClients(vertx, nodeId) : null;
     hz.getCluster().addMembershipListener(new MembershipListener() {
       @Override

@@ -56,9 +56,14 @@ public final class OpWorker {
    * @param threads  worker threads for blocking kinds (the node's operation capacity)
    * @param queued   operations that may wait for a thread ({@code queued} stage) before new work is refused
    */
+  /** Whether this node's side of the cluster serves (see cluster/Quorum): a cut-off node takes no work. */
+  private final java.util.function.BooleanSupplier serving;
+
   public OpWorker(Vertx vertx, String nodeId, String memberId, OpRegistry registry, int threads, int queued,
-                  long orphanMs, long retentionMs, java.util.function.Predicate<String> isMember) {
+                  long orphanMs, long retentionMs, java.util.function.Predicate<String> isMember,
+                  java.util.function.BooleanSupplier serving) {
     this.vertx = vertx;
+    this.serving = serving;
     this.sender = new OpSender(vertx, this::onContext, isMember);
     this.nodeId = nodeId;
     this.memberId = memberId;
@@ -108,6 +113,11 @@ public final class OpWorker {
     JsonObject req = m.body();
     if (draining) {
       m.fail(503, "this node is draining"); // the client's node sends it to another worker
+      return;
+    }
+    if (!serving.getAsBoolean()) {
+      // cut off (or just thawed) while routes to it linger: the majority would end its runs as lost
+      m.fail(503, "this node is cut off from the cluster's majority");
       return;
     }
     if (live >= capacity) {
