@@ -437,14 +437,17 @@ public final class Node {
 
   /** Publishes this node in the cluster's node list, now and every few seconds (connection count). */
   private Future<Void> announce() {
-    long started = System.currentTimeMillis();
     Context ctx = context.vertx().getOrCreateContext();
-    context.vertx().setPeriodic(ANNOUNCE_MS, id -> {
-      if (!context.draining()) {
-        context.directory().announce(ctx, port, context.local().size(), started);
-      }
-    });
-    return context.directory().announce(ctx, port, 0, started);
+    context.vertx().setPeriodic(ANNOUNCE_MS, id -> reannounce(ctx));
+    return context.directory().announce(ctx, port, 0, startedAt);
+  }
+
+  private final long startedAt = System.currentTimeMillis();
+
+  private void reannounce(Context ctx) {
+    if (!context.draining()) {
+      context.directory().announce(ctx, port, context.local().size(), startedAt);
+    }
   }
 
   /** Stops at once without the drain window (tests, failed start). */
@@ -483,6 +486,7 @@ public final class Node {
    */
   private void merged() {
     LOG.warn("node " + nodeId() + " was merged into the cluster after a split");
+    reannounce(context.vertx().getOrCreateContext()); // under its new member uuid, at once
     context.topics().merged();
     long window = context.config().cluster().handoverMs();
     gateways.forEach(g -> g.drain(window, "merged"));

@@ -53,7 +53,6 @@ public final class Directory {
   private final Vertx vertx;
   private final HazelcastInstance hz;
   private final String nodeId;
-  private final String memberId;
   /** user → that user's live devices (see {@link DeviceRegistry}). */
   private final IMap<String, String> devices;
   private final IMap<String, HazelcastJsonValue> presence;
@@ -63,7 +62,6 @@ public final class Directory {
     this.vertx = vertx;
     this.hz = hz;
     this.nodeId = nodeId;
-    this.memberId = hz.getCluster().getLocalMember().getUuid().toString();
     this.devices = hz.getMap(Addresses.DEVICES);
     this.presence = hz.getMap(Addresses.PRESENCE);
     this.nodes = hz.getMap(Addresses.NODES);
@@ -84,8 +82,12 @@ public final class Directory {
     });
   }
 
+  /**
+   * This node's Hazelcast member, read each time: a member that merged back after a split has a new
+   * uuid, and entries carrying the old one would be taken for a departed member's.
+   */
   public String memberId() {
-    return memberId;
+    return hz.getCluster().getLocalMember().getUuid().toString();
   }
 
   /**
@@ -124,7 +126,7 @@ public final class Directory {
   /** Registers a device connection; the future holds the connection it replaced, if any. */
   public Future<Device> connected(Context ctx, String user, String device, String conn) {
     return HzFutures.on(ctx, devices.submitToKey(user,
-            new DeviceRegistry.Connect(device, nodeId, memberId, conn, System.currentTimeMillis())))
+            new DeviceRegistry.Connect(device, nodeId, memberId(), conn, System.currentTimeMillis())))
         .map(old -> {
           if (old == null) {
             return null;
@@ -152,7 +154,7 @@ public final class Directory {
 
   public Future<HazelcastJsonValue> joined(Context ctx, String topic, String user, String device, String conn) {
     return HzFutures.on(ctx, presence.putAsync(key(topic, conn),
-        new Member(topic, user, device, nodeId, memberId, conn).json()));
+        new Member(topic, user, device, nodeId, memberId(), conn).json()));
   }
 
   /** True when the connection was a member (so a leave is due). */
@@ -179,7 +181,7 @@ public final class Directory {
   // ------------------------------------------------------------------ nodes
 
   public Future<Void> announce(Context ctx, int httpPort, int connections, long startedAt) {
-    HazelcastJsonValue v = new HazelcastJsonValue(new JsonObject().put("node_id", nodeId).put("member", memberId)
+    HazelcastJsonValue v = new HazelcastJsonValue(new JsonObject().put("node_id", nodeId).put("member", memberId())
         .put("http_port", httpPort).put("connections", connections).put("started_at", startedAt).encode());
     return HzFutures.on(ctx, nodes.setAsync(nodeId, v));
   }

@@ -16,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 public final class OpHub {
   private final Vertx vertx;
   private final String nodeId;
-  private final String memberId;
   private final OpRegistry registry;
   private final OpWorker worker;
   private final OpClients clients;
@@ -27,9 +26,8 @@ public final class OpHub {
     this.vertx = vertx;
     this.hz = hz;
     this.nodeId = nodeId;
-    this.memberId = hz.getCluster().getLocalMember().getUuid().toString();
     this.registry = new OpRegistry(vertx, hz, retentionMs);
-    this.worker = new OpWorker(vertx, nodeId, memberId, registry, threads, queued, orphanMs, retentionMs, this::isMember,
+    this.worker = new OpWorker(vertx, nodeId, this::memberId, registry, threads, queued, orphanMs, retentionMs, this::isMember,
         () -> {
           dev.switchboard.cluster.Quorum q = dev.switchboard.cluster.Quorum.of(hz);
           return q == null || q.serving();
@@ -103,8 +101,9 @@ public final class OpHub {
     return nodeId;
   }
 
+  /** This node's Hazelcast member, read each time: a member that merged back after a split has a new uuid. */
   public String memberId() {
-    return memberId;
+    return hz.getCluster().getLocalMember().getUuid().toString();
   }
 
   public OpRegistry registry() {

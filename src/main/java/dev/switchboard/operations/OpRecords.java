@@ -25,12 +25,12 @@ final class OpRecords {
   private final Context ctx;
   private final OpRegistry registry;
   private final String nodeId;
-  private final String memberId;
+  private final java.util.function.Supplier<String> memberId;
   private final Map<String, Long> lastWritten = new HashMap<>();
   /** Runs with a trailing write scheduled. */
   private final Set<String> due = new HashSet<>();
 
-  OpRecords(Vertx vertx, Context ctx, OpRegistry registry, String nodeId, String memberId) {
+  OpRecords(Vertx vertx, Context ctx, OpRegistry registry, String nodeId, java.util.function.Supplier<String> memberId) {
     this.vertx = vertx;
     this.ctx = ctx;
     this.registry = registry;
@@ -75,7 +75,7 @@ final class OpRecords {
   private JsonObject status(OpRun run) {
     JsonObject s = new JsonObject().put("op_id", run.opId).put("user", run.user).put("method", run.method)
         .put("state", run.state()).put("stage", run.stage).put("seq", run.seq).put("node", nodeId)
-        .put("member", memberId).put("dedupe", run.dedupeKey).put("created_at", run.createdAt);
+        .put("member", memberId.get()).put("dedupe", run.dedupeKey).put("created_at", run.createdAt);
     if (run.finished() && run.terminalFrame.encode().length() <= MAX_KEPT_TERMINAL) {
       // a resumed session whose client has all but the terminal gets it from here once this node
       // is gone or has forgotten the run

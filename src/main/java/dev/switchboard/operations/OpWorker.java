@@ -34,7 +34,7 @@ public final class OpWorker {
 
   private final Vertx vertx;
   private final String nodeId;
-  private final String memberId;
+  private final java.util.function.Supplier<String> memberId;
   private final OpRegistry registry;
   private final OpSender sender;
   private final Context ctx;
@@ -59,7 +59,7 @@ public final class OpWorker {
   /** Whether this node's side of the cluster serves (see cluster/Quorum): a cut-off node takes no work. */
   private final java.util.function.BooleanSupplier serving;
 
-  public OpWorker(Vertx vertx, String nodeId, String memberId, OpRegistry registry, int threads, int queued,
+  public OpWorker(Vertx vertx, String nodeId, java.util.function.Supplier<String> memberId, OpRegistry registry, int threads, int queued,
                   long orphanMs, long retentionMs, java.util.function.Predicate<String> isMember,
                   java.util.function.BooleanSupplier serving) {
     this.vertx = vertx;
@@ -142,7 +142,7 @@ public final class OpWorker {
     } else {
       run.attachmentsChanged(); // started for nobody (its client's connection went): an orphan unless someone attaches
     }
-    m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
+    m.reply(new JsonObject().put("node", nodeId).put("member", memberId.get()));
     long limit = kind.deadlineMs() > 0 && deadlineMs > 0 ? Math.min(kind.deadlineMs(), deadlineMs)
         : Math.max(kind.deadlineMs(), deadlineMs);
     if (limit > 0) {
@@ -202,7 +202,7 @@ public final class OpWorker {
           m.fail(410, "frames after that seq are no longer kept");
           return;
         }
-        m.reply(new JsonObject().put("node", nodeId).put("member", memberId));
+        m.reply(new JsonObject().put("node", nodeId).put("member", memberId.get()));
         OpRun.Link l = link(run, b.getString("node"), b.getString("member"), null);
         String att = b.getString("att");
         // replay to this attachment alone, then it joins the link's live frames (an attach asked
