@@ -190,9 +190,12 @@ public final class TopicHub {
             }
             return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0, true));
           }
-          if (sinceOffset == null || !st.epoch.equals(sinceEpoch) || sinceOffset > st.last) {
+          if (sinceOffset == null || !st.epoch.equals(sinceEpoch)) {
             st.replaying.remove(s);
             return live(st, s, inbox, answer);
+          }
+          if (sinceOffset > st.last) {
+            return ahead(st, s, inbox, sinceOffset, marker, answer);
           }
           return replay(st, s, inbox, sinceOffset, marker, answer);
         });
@@ -223,6 +226,35 @@ public final class TopicHub {
     inbox.run(() -> answer.accept(r));
     st.add(s);
     return Future.succeededFuture(r);
+  }
+
+  /**
+   * The client saw offsets up to {@code since}, beyond what this node delivered of the topic (it came
+   * from a node further ahead, whose events are on their way here). History decides: when it holds
+   * that position, the client recovered (it goes live here, and drops by offset the events it already
+   * has); otherwise it saw what history does not hold (nothing the majority acknowledged): not
+   * recovered, and it knows to reload.
+   */
+  private Future<Subscribed> ahead(TopicState st, Subscriber s, LoopInbox inbox, long since, Object marker,
+                                   java.util.function.Consumer<Subscribed> answer) {
+    String epoch = st.epoch;
+    return log.tail(st.topic).transform(ar -> {
+      if (st.replaying.get(s) != marker) {
+        return answered(inbox, answer, new Subscribed(st.last, st.epoch, false, 0, true)); // gone meanwhile
+      }
+      if (ar.failed()) {
+        return Future.failedFuture(ar.cause()); // the caller drops the pending entry and the presence record
+      }
+      st.replaying.remove(s);
+      long latest = ar.result() + 1;
+      if (!epoch.equals(st.epoch) || since > latest) {
+        return live(st, s, inbox, answer);
+      }
+      Subscribed r = new Subscribed(Math.max(st.last, latest), st.epoch, true, 0);
+      inbox.run(() -> answer.accept(r));
+      st.add(s);
+      return Future.succeededFuture(r);
+    });
   }
 
   /**
