@@ -1,20 +1,11 @@
 package dev.switchboard;
 
 import com.hazelcast.config.Config;
-import com.hazelcast.config.InterfacesConfig;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
-import com.hazelcast.config.XmlConfigBuilder;
 import dev.switchboard.api.EventBusApi;
 import dev.switchboard.api.Metrics;
 import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.SwitchboardConfig;
-import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
-import com.hazelcast.config.IndexConfig;
-import com.hazelcast.config.IndexType;
-import com.hazelcast.config.MapConfig;
-import com.hazelcast.config.RingbufferConfig;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Directory;
 import dev.switchboard.cluster.LocalConnections;
@@ -56,10 +47,6 @@ import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +57,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Node {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
-  public static final String BUILTIN_CLUSTER_XML = "/switchboard/cluster.xml";
   static final long ANNOUNCE_MS = 5000;
   /** How long a leaving node waits for the others to note its departure. */
   static final long LEAVING_MS = 2000;
@@ -118,14 +104,14 @@ public final class Node {
     TokenVerifier[] verifier = new TokenVerifier[1];
     try {
       namespaces = new Namespaces(config.settings().tree().getJsonObject("namespaces"));
-      hz = hazelcastConfig(config.cluster());
-      historyConfig(hz, namespaces);
-      sessionsConfig(hz, config.lifecycle().sessionTtlMs());
+      hz = HazelcastSetup.hazelcastConfig(config.cluster());
+      HazelcastSetup.historyConfig(hz, namespaces);
+      HazelcastSetup.sessionsConfig(hz, config.lifecycle().sessionTtlMs());
     } catch (ConfigException e) {
       return Future.failedFuture(e);
     }
     Metrics metrics = new Metrics();
-    Quorum quorum = quorum(hz);
+    Quorum quorum = HazelcastSetup.quorum(hz);
     HazelcastClusterManager cluster = new HazelcastClusterManager(hz);
     int loops = config.http().eventLoops() > 0 ? config.http().eventLoops() : Runtime.getRuntime().availableProcessors();
     VertxOptions options = new VertxOptions()
@@ -264,146 +250,6 @@ public final class Node {
       }
     });
     return done.future();
-  }
-
-  /** cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings. */
-  public static Config hazelcastConfig(ClusterOptions c) {
-    Config hz;
-    Path path = Path.of(c.configPath());
-    try {
-      if (Files.isRegularFile(path)) {
-        hz = new XmlConfigBuilder(path.toString()).build();
-      } else if ("cluster.xml".equals(c.configPath())) {
-        try (InputStream in = Node.class.getResourceAsStream(BUILTIN_CLUSTER_XML)) {
-          if (in == null) {
-            throw new ConfigException("invalid setting cluster.config (SB_CLUSTER_CONFIG): no cluster.xml found");
-          }
-          hz = new XmlConfigBuilder(in).build();
-        }
-      } else {
-        throw new ConfigException("invalid setting cluster.config (SB_CLUSTER_CONFIG): no file at " + c.configPath());
-      }
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof ConfigException) {
-        throw (ConfigException) e;
-      }
-      throw new ConfigException("invalid setting cluster.config (SB_CLUSTER_CONFIG): " + c.configPath()
-          + " is not a valid Hazelcast XML configuration");
-    }
-    hz.setClusterName(c.name());
-    NetworkConfig net = hz.getNetworkConfig();
-    // A member given without a port means "the cluster's usual ports": the configured base port and
-    // its auto-increment range. Hazelcast would instead try the range above this node's own port,
-    // so a second node on 5702 would never find the first on 5701: spell the ports out.
-    int basePort = net.getPort();
-    int portCount = net.isPortAutoIncrement() ? Math.max(1, net.getPortCount()) : 1;
-    if (c.port() > 0) {
-      net.setPort(c.port());
-    }
-    JoinConfig join = net.getJoin();
-    if (join.getTcpIpConfig().isEnabled() && !c.members().isEmpty()) {
-      List<String> members = new java.util.ArrayList<>();
-      for (String m : c.members()) {
-        if (m.contains(":")) {
-          members.add(m);
-        } else {
-          for (int p = basePort; p < basePort + portCount; p++) {
-            members.add(m + ":" + p);
-          }
-        }
-      }
-      join.getTcpIpConfig().setMembers(members);
-    }
-    if (!c.host().isEmpty()) {
-      InterfacesConfig ifaces = net.getInterfaces();
-      ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
-    }
-    partitions(hz, c);
-    return dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz));
-  }
-
-  /**
-   * What holds when the cluster splits (docs/protocol.md, "Partitions and long pauses"): only a side
-   * holding the majority serves ({@link Quorum}, guarding the histories and epochs at their partition
-   * owner); the sides look for each other
-   * every {@code merge_delay_s} once healed, and the merging (smaller) side's copies are discarded:
-   * it never served while apart.
-   */
-  static void partitions(Config hz, ClusterOptions c) {
-    // A write whose backup does not answer completes after this timeout on the primary alone; a history
-    // append is then only acknowledged if the side still serves (TopicLog), which a side cut off for
-    // this long no longer does (it stops hearing the others after half the member timeout). Failing
-    // such writes instead (fail.on.indeterminate.state) also failed start-up and registrations on a
-    // merely slow machine.
-    hz.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(c.memberTimeoutS() * 1000L));
-    hz.setProperty("hazelcast.max.no.heartbeat.seconds", Integer.toString(c.memberTimeoutS()));
-    hz.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(c.mergeDelayS()));
-    hz.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(c.mergeDelayS()));
-    long heartbeatMs = 1000L * Long.parseLong(java.util.Objects.requireNonNullElse(
-        hz.getProperty("hazelcast.heartbeat.interval.seconds"), "5"));
-    // heard from within half the member timeout (and at least two heartbeats): a side that stops
-    // hearing the others refuses before its view changes, a heartbeat late under load does not count
-    long toleranceMs = Math.max(2 * heartbeatMs, c.memberTimeoutS() * 1000L / 2);
-    hz.addSplitBrainProtectionConfig(new com.hazelcast.config.SplitBrainProtectionConfig(Quorum.NAME, true)
-        .setFunctionImplementation(new Quorum(c.quorum(), heartbeatMs, toleranceMs))
-        .setProtectOn(com.hazelcast.splitbrainprotection.SplitBrainProtectionOn.READ_WRITE));
-    // Vert.x re-registers its own consumers once merged; the smaller side's copy of the routes is stale
-    hz.getMultiMapConfig("__vertx.subs").setMergePolicyConfig(discard());
-    hz.getMapConfig("__vertx.nodeInfo").setMergePolicyConfig(discard());
-  }
-
-  /** The quorum of a configuration made by {@link #hazelcastConfig}. */
-  public static Quorum quorum(Config hz) {
-    return (Quorum) hz.getSplitBrainProtectionConfig(Quorum.NAME).getFunctionImplementation();
-  }
-
-  static com.hazelcast.config.MergePolicyConfig discard() {
-    return new com.hazelcast.config.MergePolicyConfig(com.hazelcast.spi.merge.DiscardMergePolicy.class.getName(),
-        com.hazelcast.config.MergePolicyConfig.DEFAULT_BATCH_SIZE);
-  }
-
-  /**
-   * Sessions live for {@code session_ttl} after their last write. Every session write (an entry
-   * processor, see Sessions) sets that time-to-live itself; the map-wide one is the same, for
-   * anything else that writes the map.
-   */
-  static void sessionsConfig(Config hz, long ttlMs) {
-    // never queried: no JSON metadata (Hazelcast would otherwise parse every value on each write)
-    hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1).setMergePolicyConfig(discard())
-        .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF)
-        .setTimeToLiveSeconds(ttlMs <= 0 ? 0 : (int) Math.max(1, (ttlMs + 999) / 1000)));
-  }
-
-  /**
-   * One Ringbuffer configuration per namespace (capacity = history size, time-to-live, one
-   * synchronous backup: async backups lose acknowledged events on failover).
-   */
-  static void historyConfig(Config hz, Namespaces namespaces) {
-    for (Namespaces.Options ns : namespaces.all()) {
-      String pattern = Addresses.historyPattern(Namespaces.DEFAULT.equals(ns.name()) ? "" : ns.name() + ":");
-      hz.addRingBufferConfig(new RingbufferConfig(pattern)
-          .setCapacity(Math.max(1, ns.historySize()))
-          .setTimeToLiveSeconds(ns.historyTtlSeconds())
-          .setBackupCount(1)
-          .setAsyncBackupCount(0)
-          .setSplitBrainProtectionName(Quorum.NAME)
-          .setMergePolicyConfig(discard()));
-    }
-    // Every structure of ours: after a split, the smaller side's copy is discarded (it served nothing
-    // while apart, and its entries of clients it handed over are stale)
-    hz.addMapConfig(new MapConfig(Addresses.EPOCHS).setBackupCount(1)
-        .setSplitBrainProtectionName(Quorum.NAME).setMergePolicyConfig(discard()));
-    // one plain-text entry per user (DeviceRegistry): no JSON metadata, no index
-    hz.addMapConfig(new MapConfig(Addresses.DEVICES).setBackupCount(1).setMergePolicyConfig(discard())
-        .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF));
-    hz.addMapConfig(new MapConfig(Addresses.PRESENCE).setBackupCount(1).setMergePolicyConfig(discard())
-        .addIndexConfig(new IndexConfig(IndexType.HASH, "topic"))
-        .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
-    hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1).setMergePolicyConfig(discard()));
-    hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1).setMergePolicyConfig(discard())
-        .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
-        .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
-    hz.addMapConfig(new MapConfig(Addresses.OP_DEDUPE).setBackupCount(1).setMergePolicyConfig(discard()));
   }
 
   /**

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HazelcastConfigTest {
   @Test
   void aMemberWithoutPortMeansTheClustersUsualPortsNotTheRangeAboveThisNode() {
-    Config hz = Node.hazelcastConfig(new ClusterOptions("cluster.xml", "x", "127.0.0.1", 5702,
+    Config hz = HazelcastSetup.hazelcastConfig(new ClusterOptions("cluster.xml", "x", "127.0.0.1", 5702,
         List.of("127.0.0.1", "10.0.0.9:6000"), "127.0.0.1", 0, 1000));
     List<String> members = hz.getNetworkConfig().getJoin().getTcpIpConfig().getMembers();
     assertTrue(members.contains("127.0.0.1:5701"), "a second node on 5702 must try the first on 5701: " + members);
@@ -24,7 +24,7 @@ class HazelcastConfigTest {
 
   @Test
   void theShippedClusterXmlIsLoopbackTcpIpWithMulticastOffAndOurName() {
-    Config hz = Node.hazelcastConfig(new ClusterOptions("cluster.xml", "sb-test-name", "127.0.0.1", 0,
+    Config hz = HazelcastSetup.hazelcastConfig(new ClusterOptions("cluster.xml", "sb-test-name", "127.0.0.1", 0,
         List.of(), "127.0.0.1", 0, 1000));
     assertEquals("sb-test-name", hz.getClusterName());
     assertFalse(hz.getNetworkConfig().getJoin().getMulticastConfig().isEnabled());
@@ -34,8 +34,8 @@ class HazelcastConfigTest {
 
   @Test
   void historyRingsGetTheirNamespacesCapacityDespiteThePartitionKeyInTheirName() {
-    Config hz = Node.hazelcastConfig(new ClusterOptions("cluster.xml", "x", "127.0.0.1", 0, List.of(), "127.0.0.1", 0, 1000));
-    Node.historyConfig(hz, new dev.switchboard.topics.Namespaces(new io.vertx.core.json.JsonObject()
+    Config hz = HazelcastSetup.hazelcastConfig(new ClusterOptions("cluster.xml", "x", "127.0.0.1", 0, List.of(), "127.0.0.1", 0, 1000));
+    HazelcastSetup.historyConfig(hz, new dev.switchboard.topics.Namespaces(new io.vertx.core.json.JsonObject()
         .put("chat", new io.vertx.core.json.JsonObject().put("history_size", 1000).put("history_ttl_s", 600)
             .put("presence", true).put("join_leave", true))
         .put("default", new io.vertx.core.json.JsonObject().put("history_size", 100).put("history_ttl_s", 300)

@@ -25,7 +25,7 @@ import java.util.Map;
  * so they are {@link IdentifiedDataSerializable} (a factory id, a class id and their strings) rather
  * than Java-serialised (class descriptors written and reflected over on every call; on two nodes
  * that was the bulk of a connect's serialisation cost). {@link #register} adds their factory to a
- * member's configuration: every member must have it (Node.hazelcastConfig does).
+ * member's configuration: every member must have it (HazelcastSetup.hazelcastConfig does).
  */
 public final class DeviceRegistry {
   private static final char FIELD = '\t';

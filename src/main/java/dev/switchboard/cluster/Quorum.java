@@ -86,7 +86,7 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     this.holdMs = 2 * heartbeatMs + 1000;
   }
 
-  /** The quorum of a member configured by Node.hazelcastConfig, or null for a member configured otherwise. */
+  /** The quorum of a member configured by HazelcastSetup.hazelcastConfig, or null for a member configured otherwise. */
   public static Quorum of(com.hazelcast.core.HazelcastInstance hz) {
     var c = hz.getConfig().getSplitBrainProtectionConfigs().get(NAME);
     return c != null && c.getFunctionImplementation() instanceof Quorum q ? q : null;

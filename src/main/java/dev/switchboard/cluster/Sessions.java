@@ -37,7 +37,7 @@ import java.util.Set;
  * <p>Every write sets the entry's time-to-live to {@code session_ttl} itself (not only the map's
  * configuration, which a member without it, such as an example worker, would not apply). The
  * processors are {@link IdentifiedDataSerializable} with their own factory, which every member must
- * have ({@link #register}, from Node.hazelcastConfig).
+ * have ({@link #register}, from HazelcastSetup.hazelcastConfig).
  */
 public final class Sessions {
   /** How often a connection with new positions writes them. */

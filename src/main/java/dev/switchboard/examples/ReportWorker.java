@@ -1,5 +1,6 @@
 package dev.switchboard.examples;
 
+import dev.switchboard.HazelcastSetup;
 import dev.switchboard.Node;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
@@ -108,7 +109,7 @@ public final class ReportWorker {
       System.exit(2);
       return;
     }
-    HazelcastClusterManager cluster = new HazelcastClusterManager(Node.hazelcastConfig(config.cluster()));
+    HazelcastClusterManager cluster = new HazelcastClusterManager(HazelcastSetup.hazelcastConfig(config.cluster()));
     Vertx vertx = Vertx.builder().withClusterManager(cluster).buildClustered().await(60, TimeUnit.SECONDS);
     var life = config.lifecycle();
     OpHub hub = new OpHub(vertx, cluster.getHazelcastInstance(), config.node().id(),

@@ -1,6 +1,7 @@
 package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.switchboard.HazelcastSetup;
 import dev.switchboard.Node;
 import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
 import dev.switchboard.sdk.SwitchboardService;
@@ -40,7 +41,7 @@ class EventBusServiceTest {
     int port = TestNode.freePort();
     String members = nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
         .reduce((a, b) -> a + "," + b).orElseThrow() + ",127.0.0.1:" + port;
-    var hz = Node.hazelcastConfig(new ClusterOptions("cluster.xml", TestNode.CLUSTER, "127.0.0.1", port,
+    var hz = HazelcastSetup.hazelcastConfig(new ClusterOptions("cluster.xml", TestNode.CLUSTER, "127.0.0.1", port,
         List.of(members.split(",")), "127.0.0.1", 0, 30_000));
     service = TestNode.await(Vertx.builder().withClusterManager(new HazelcastClusterManager(hz)).buildClustered());
     clients = Vertx.vertx();

@@ -1,5 +1,6 @@
 package dev.switchboard.cluster;
 
+import dev.switchboard.HazelcastSetup;
 import dev.switchboard.Node;
 import dev.switchboard.testsupport.TestNode;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class MajorityProbeTest {
     try {
       for (Node n : nodes) {
         var hz = n.context().cluster().getHazelcastInstance();
-        MajorityProbe probe = new MajorityProbe(n.context().vertx(), hz, Node.quorum(hz.getConfig()));
+        MajorityProbe probe = new MajorityProbe(n.context().vertx(), hz, HazelcastSetup.quorum(hz.getConfig()));
         long t0 = System.nanoTime();
         probe.confirm(n.context().vertx().getOrCreateContext()).await(20, TimeUnit.SECONDS);
         long ms = (System.nanoTime() - t0) / 1_000_000;

@@ -33,7 +33,7 @@ class TopicLogTest {
     // refuses such a read outright, and the fill that asked used to stay "filling" for good: that
     // topic's node never filled a gap again.
     Context hub = ((io.vertx.core.internal.VertxInternal) node.context().vertx()).createWorkerContext();
-    dev.switchboard.cluster.Quorum quorum = dev.switchboard.Node.quorum(node.context().cluster().getHazelcastInstance().getConfig());
+    dev.switchboard.cluster.Quorum quorum = dev.switchboard.HazelcastSetup.quorum(node.context().cluster().getHazelcastInstance().getConfig());
     TopicLog log = new TopicLog(node.context().vertx(), node.context().cluster().getHazelcastInstance(), hub,
         new HashMap<>(), quorum, new dev.switchboard.cluster.MajorityProbe(node.context().vertx(),
         node.context().cluster().getHazelcastInstance(), quorum));
