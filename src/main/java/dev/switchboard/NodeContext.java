@@ -158,9 +158,13 @@ public final class NodeContext {
     return minority.getAndSet(on) != on;
   }
 
-  /** Ready: joined the cluster, on its majority side, warmed up and not draining. */
+  /**
+   * Ready: joined the cluster, on its majority side and serving there (hearing the others: see
+   * cluster/Quorum), warmed up and not draining.
+   */
   public boolean ready() {
-    return !draining.get() && !warming.get() && !minority.get() && cluster.isActive()
+    dev.switchboard.cluster.Quorum q = dev.switchboard.cluster.Quorum.of(cluster.getHazelcastInstance());
+    return !draining.get() && !warming.get() && !minority.get() && (q == null || q.serving()) && cluster.isActive()
         && cluster.getNodes().contains(cluster.getNodeId());
   }
 }

@@ -71,6 +71,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   private volatile int expected = 1;
   private volatile boolean majority = true;
   private volatile boolean quorate = true;
+  /** While not serving, the reason is logged again this often. */
+  private static final long REPORT_MS = 10_000;
+  private long lastReport;
 
   /**
    * @param fixed       0: a majority of the expected members; n &gt; 0: at least n data members (1 turns the
@@ -182,8 +185,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     }
     boolean was = quorate;
     quorate = byView && enough(live(members, now)) && mono >= pausedUntil;
-    if (was != quorate) {
-      LOG.warn((quorate ? "serving: " : "not serving: ") + describe(members, now, mono));
+    if (was != quorate || (!quorate && mono - lastReport >= REPORT_MS)) {
+      lastReport = mono;
+      LOG.warn((quorate ? "serving: " : was ? "not serving: " : "still not serving: ") + describe(members, now, mono));
     }
     if (byView != majority) {
       majority = byView;
@@ -200,6 +204,7 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   @Override
   public void memberAdded(MembershipEvent event) {
     heard.put(event.getMember().getUuid(), System.currentTimeMillis());
+    pausedUntil = 0; // the cluster told this member where it stands: no need to wait for it after a pause
     LOG.info("member " + event.getMember().getAddress() + " joined; " + expected + " expected");
   }
 
@@ -207,6 +212,7 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   public synchronized void memberRemoved(MembershipEvent event) {
     UUID gone = event.getMember().getUuid();
     heard.remove(gone);
+    pausedUntil = 0; // as for a join: the view is news from the cluster, the hold waited for it
     boolean announcedIt = announced.remove(gone);
     if (announcedIt) {
       departed();

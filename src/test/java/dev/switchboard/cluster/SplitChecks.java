@@ -151,12 +151,19 @@ final class SplitChecks {
     return URI.create("http://" + node.getHostString() + ":" + node.getPort() + path);
   }
 
+  /** A GET answered 200; a 503 (UNAVAILABLE is retryable: a side settling after the merge) is asked again for up to 20 s. */
   static String get(InetSocketAddress node, String path) throws Exception {
-    HttpRequest r = HttpRequest.newBuilder(uri(node, path))
-        .timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer " + SERVICE).GET().build();
-    HttpResponse<String> resp = HTTP.send(r, HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, resp.statusCode(), resp.body());
-    return resp.body();
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      HttpRequest r = HttpRequest.newBuilder(uri(node, path))
+          .timeout(Duration.ofSeconds(5)).header("Authorization", "Bearer " + SERVICE).GET().build();
+      HttpResponse<String> resp = HTTP.send(r, HttpResponse.BodyHandlers.ofString());
+      if (resp.statusCode() != 503 || System.currentTimeMillis() > deadline) {
+        assertEquals(200, resp.statusCode(), resp.body());
+        return resp.body();
+      }
+      pauseMs(200);
+    }
   }
 
   static int status(InetSocketAddress node, String path) {
