@@ -142,7 +142,7 @@ class PartitionTest {
     net.cut(2);
     awaitTrue(() -> readiness.contains(503), 30_000, "the cut-off node reports not ready");
     long notReadyAfter = System.currentTimeMillis() - cutAt;
-    awaitTrue(() -> patient.reconnects.contains("minority"), 10_000, "the cut-off node hands its clients over");
+    awaitTrue(() -> patient.reconnects.contains("minority"), 30_000, "the cut-off node hands its clients over");
     Thread.sleep(Math.max(0, 30_000 - (System.currentTimeMillis() - cutAt))); // the fault itself: 30 s apart
     int refusedWhileCut = split.refused.get(addresses.get(2)).get();
     long healAt = System.currentTimeMillis();
