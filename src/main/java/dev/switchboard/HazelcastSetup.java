@@ -96,13 +96,11 @@ public final class HazelcastSetup {
    * it never served while apart.
    */
   static void partitions(Config hz, ClusterOptions c) {
-    // A write whose backup does not answer within the member timeout, or whose primary's member leaves
-    // before answering, fails instead of completing on one copy or being sent again to the new owner:
-    // an append sent again lands twice (one publication at two offsets) when the first had reached the
-    // backup. Its publisher gets UNAVAILABLE (retryable). The timeout is the member timeout, not
-    // Hazelcast's 5 s: a backup that slow is on a member about to be removed, one only slowed by a
-    // loaded machine must not fail the write.
-    hz.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+    // A write whose backup does not answer completes after this timeout on the primary alone; a history
+    // append is then only acknowledged if the side still serves (TopicLog), which a side cut off for
+    // this long no longer does (it stops hearing the others after half the member timeout). Failing
+    // such writes instead (fail.on.indeterminate.state) also failed start-up and registrations on a
+    // merely slow machine.
     hz.setProperty("hazelcast.operation.backup.timeout.millis", Long.toString(c.memberTimeoutS() * 1000L));
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", Integer.toString(c.memberTimeoutS()));
     hz.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(c.mergeDelayS()));
