@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two minutes of faults against three node processes ({@link ChaosRun}), then the checker: no
- * acknowledged publication lost, duplicated or forked, no operation without exactly one terminal,
+ * acknowledged publication lost or forked, no operation without exactly one terminal,
  * presence, devices and Hazelcast clean at the end. The seed is fixed and printed; the whole output
  * (fault log, counters, violations with examples) is in this test's surefire output file.
  *
