@@ -142,7 +142,11 @@ final class FaultLoop implements Runnable {
     return false;
   }
 
-  /** Nodes outside the largest group of nodes that share one view (or that do not answer). */
+  /**
+   * Nodes outside the largest group of nodes that share one view, that do not answer, or that the
+   * group's view does not list (a node every node's view leaves out, itself included, is no member
+   * in the cluster's eyes whatever it says).
+   */
   static List<NodeProcess> minority(ChaosCluster cluster, Map<String, Set<String>> views) {
     Map<Set<String>, Integer> counts = new HashMap<>();
     views.values().forEach(v -> {
@@ -155,7 +159,7 @@ final class FaultLoop implements Runnable {
     List<NodeProcess> out = new ArrayList<>();
     for (NodeProcess n : cluster.nodes()) {
       Set<String> v = views.get(n.nodeId());
-      if (v == null || !v.equals(majority)) {
+      if (v == null || !v.equals(majority) || !majority.contains(n.nodeId())) {
         out.add(n);
       }
     }
