@@ -101,7 +101,10 @@ final class FaultLoop implements Runnable {
 
   /** Waits for the cluster to re-form (restarting nodes that exit on their own), else repairs it; false if it cannot. */
   boolean heal(String after) {
+    long from = System.currentTimeMillis();
     if (awaitWhole(HEAL_MS)) {
+      recorder.faultNote(String.format("whole again %.1f s after the %s", (System.currentTimeMillis() - from) / 1000.0,
+          after));
       return true;
     }
     Map<String, Set<String>> views = cluster.views();
