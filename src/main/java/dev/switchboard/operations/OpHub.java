@@ -84,6 +84,18 @@ public final class OpHub {
     }).completion();
   }
 
+  /**
+   * Whether this node's side of the cluster serves now (see Quorum#serving): a side cut off from the
+   * majority, or just thawed from a pause, starts no operation. What it would write (the session's
+   * hold on the operation, the registry's record) lands in copies the merge discards, and its clients
+   * are handed to the majority, whose copies know nothing of the operation: no terminal would ever
+   * reach them. True for a member configured without Switchboard's quorum.
+   */
+  public boolean serving() {
+    dev.switchboard.cluster.Quorum q = dev.switchboard.cluster.Quorum.of(hz);
+    return q == null || q.serving();
+  }
+
   /** Whether a Hazelcast member (by uuid) is in the cluster now; member uuids are never reused. */
   public boolean isMember(String uuid) {
     if (uuid == null) {

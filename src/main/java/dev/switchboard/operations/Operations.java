@@ -48,8 +48,17 @@ public final class Operations {
     return hub;
   }
 
-  /** Starts an operation for a request, or attaches it to an identical one in flight. */
+  /**
+   * Starts an operation for a request, or attaches it to an identical one in flight; refused
+   * (UNAVAILABLE, retryable) while this node's side does not serve (see {@link OpHub#serving}), when
+   * the request comes and again once the session holds the operation (that write may have waited for
+   * a cut-off partition owner).
+   */
   public void start(Context ctx, OperationKind kind, ObjectNode params, Client client, ReplySink sink) {
+    if (!hub.serving()) {
+      sink.error(notServing());
+      return;
+    }
     String user = client.principal().userId();
     JsonObject p = new JsonObject(params.toString());
     String opId = "op_" + SwitchboardConfig.randomId(16);
@@ -77,6 +86,11 @@ public final class Operations {
     // The session holds the operation before it starts, so before its client can see the op_id: a
     // client whose connection goes at any point after gets it back (or its start failure) on resume.
     client.sessionSaved().onComplete(saved -> {
+      if (!hub.serving()) {
+        hub.registry().release(key, opId);
+        hub.clients().fail(a, notServing(), false);
+        return;
+      }
       JsonObject work = new JsonObject().put("op_id", opId).put("user", user).put("method", kind.name())
           .put("params", params).put("dedupe", key);
       if (hub.clients().isLive(a)) {
@@ -84,6 +98,10 @@ public final class Operations {
       } // else its connection closed meanwhile: it runs unattached (an orphan unless the session resumes)
       sendWork(kind, work, a, key, opId, client, DRAINING_RETRIES);
     });
+  }
+
+  private static SwitchboardException notServing() {
+    return new SwitchboardException(ErrorCode.UNAVAILABLE, "cut off from the cluster's majority, retry");
   }
 
   /** A worker that is draining refuses new work (503): it goes to another one, a few times at most. */

@@ -145,7 +145,8 @@ final class ChaosClient extends WsPeer {
     }
     switch (type) {
       case "event" -> event(f);
-      case "presence", "reconnect", "token_expiring", "direct" -> { }
+      case "reconnect" -> recorder.count("reconnect." + f.getString("reason", "none")); // "minority", "merged", …
+      case "presence", "token_expiring", "direct" -> { }
       case "error" -> recorder.count("frame.other.error." + f.getJsonObject("error", new JsonObject()).getString("code")
           + (f.containsKey("id") ? "" : ".no-id"));
       default -> recorder.count("frame.other." + type);

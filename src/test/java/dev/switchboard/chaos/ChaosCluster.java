@@ -45,10 +45,12 @@ public final class ChaosCluster implements AutoCloseable {
   private final boolean[] ready;
   private final Path dir;
   private final String clusterName;
+  private final ChaosNet net;
   private long poller = -1;
 
-  ChaosCluster(Vertx vertx, ChaosOptions o) {
+  ChaosCluster(Vertx vertx, ChaosOptions o, ChaosNet net) {
     this.vertx = vertx;
+    this.net = net;
     this.http = new HttpCalls(vertx);
     this.clusterName = "sb-chaos-" + UUID.randomUUID().toString().substring(0, 8);
     try {
@@ -58,9 +60,9 @@ public final class ChaosCluster implements AutoCloseable {
     }
     List<String> members = new ArrayList<>();
     for (int i = 0; i < o.nodes(); i++) {
-      NodeProcess n = new NodeProcess(i + 1, TestNode.freePort(), TestNode.freePort(), dir);
+      NodeProcess n = new NodeProcess(i + 1, net.host(i), net.httpPort(i), net.clusterPort(i), net.prefix(i), dir);
       nodes.add(n);
-      members.add("127.0.0.1:" + n.clusterPort);
+      members.add(n.host + ":" + n.clusterPort);
     }
     this.ready = new boolean[o.nodes()];
     Map<String, String> e = new HashMap<>(TestNode.env(Map.of()));
@@ -111,6 +113,11 @@ public final class ChaosCluster implements AutoCloseable {
     return dir;
   }
 
+  /** Where the slots live (loopback or namespaces); what a partition cuts. */
+  ChaosNet net() {
+    return net;
+  }
+
   String serviceToken() {
     return serviceToken;
   }
@@ -150,7 +157,7 @@ public final class ChaosCluster implements AutoCloseable {
       if (!n.alive()) {
         return false;
       }
-      if (http.get(n.httpPort, "/health/ready", null, 1_000).ok()) {
+      if (http.get(n, "/health/ready", null, 1_000).ok()) {
         return true;
       }
       sleep(200);
@@ -164,7 +171,7 @@ public final class ChaosCluster implements AutoCloseable {
         setReady(n, false);
         continue;
       }
-      http.call(HttpMethod.GET, n.httpPort, "/health/ready", null, null, 700).onComplete(ar ->
+      http.call(HttpMethod.GET, n, "/health/ready", null, null, 700).onComplete(ar ->
           setReady(n, ar.succeeded() && ar.result().ok() && n.alive()));
     }
   }
@@ -205,7 +212,7 @@ public final class ChaosCluster implements AutoCloseable {
         out.put(n.nodeId(), null);
         continue;
       }
-      HttpCalls.Response r = http.get(n.httpPort, "/api/v1/cluster", serviceToken, 2_000);
+      HttpCalls.Response r = http.get(n, "/api/v1/cluster", serviceToken, 2_000);
       if (!r.ok()) {
         out.put(n.nodeId(), null);
         continue;
@@ -228,7 +235,7 @@ public final class ChaosCluster implements AutoCloseable {
   public boolean whole() {
     Set<String> ids = currentIds();
     for (NodeProcess n : nodes) {
-      if (!n.alive() || n.frozen() || !http.get(n.httpPort, "/health/ready", null, 1_000).ok()) {
+      if (!n.alive() || n.frozen() || !http.get(n, "/health/ready", null, 1_000).ok()) {
         return false;
       }
     }
@@ -257,10 +264,15 @@ public final class ChaosCluster implements AutoCloseable {
     if (poller >= 0) {
       vertx.cancelTimer(poller);
     }
+    killNodes();
+    http.close();
+  }
+
+  /** SIGKILLs every node (safe from a shutdown hook while the run's thread still goes on). */
+  void killNodes() {
     for (NodeProcess n : nodes) {
       n.kill();
     }
-    http.close();
   }
 
   static void sleep(long ms) {

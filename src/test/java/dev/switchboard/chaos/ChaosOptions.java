@@ -25,12 +25,19 @@ public record ChaosOptions(
     int publishRate,
     int opsPerMinute,
     int opUsers,
-    boolean ops) {
+    boolean ops,
+    String net,
+    int cutS) {
+
+  /** {@code --net}: every node on loopback (the default), or each in a network namespace of its own. */
+  public static final String LOOPBACK = "loopback";
+  public static final String NETNS = "netns";
 
   public static final String USAGE = """
       ChaosRun [--minutes 2] [--seed S] [--clients 200] [--topics 50] [--topics-per-client 4]
                [--faults kill,term,stop] [--fault-gap 2-5] [--heartbeat-timeout 8] [--stop 12]
                [--publish-rate 60] [--ops-per-minute 60] [--op-users 20] [--ops on|off] [--nodes 3]
+               [--net loopback|netns] [--cut 30]
         --minutes N          how long faults are injected (the end checks follow, about 30-60 s more)
         --seed S             random seed (default: from the clock; always printed)
         --faults LIST        comma-separated among: %s (none: a run without faults)
@@ -40,11 +47,14 @@ public record ChaosOptions(
         --publish-rate R     publications per second over all publishers (2 WebSocket + 1 HTTP)
         --ops-per-minute N   demo.count operations started per minute (0: none)
         --op-users N         users (of two devices each) that run operations
+        --net loopback|netns where the nodes run: all on 127.0.0.1, or each in a Linux network namespace
+                             of its own on a bridge (needs root; the faults can then include partition)
+        --cut S              how long a partition keeps its node cut off from the others before healing
       """;
 
   public static ChaosOptions defaults() {
     return new ChaosOptions(2, System.nanoTime() & 0xffff_ffffL, 3, 200, 50, 4,
-        List.of("kill", "term", "stop"), 2, 5, 8, 12, 60, 60, 20, true);
+        List.of("kill", "term", "stop"), 2, 5, 8, 12, 60, 60, 20, true, LOOPBACK, 30);
   }
 
   public static ChaosOptions parse(String[] args) {
@@ -80,6 +90,8 @@ public record ChaosOptions(
     int opsPerMinute = d.opsPerMinute;
     int opUsers = d.opUsers;
     boolean ops = d.ops;
+    String net = d.net;
+    int cut = d.cutS;
     for (Map.Entry<String, String> e : m.entrySet()) {
       String v = e.getValue();
       switch (e.getKey()) {
@@ -109,11 +121,13 @@ public record ChaosOptions(
         case "ops-per-minute" -> opsPerMinute = Integer.parseInt(v);
         case "op-users" -> opUsers = Integer.parseInt(v);
         case "ops" -> ops = !v.equals("off") && !v.equals("false");
+        case "net" -> net = v;
+        case "cut" -> cut = Integer.parseInt(v);
         default -> throw new IllegalArgumentException("unknown option --" + e.getKey() + "\n" + usage());
       }
     }
     ChaosOptions o = new ChaosOptions(minutes, seed, nodes, clients, topics, perClient, faults, gapMin, gapMax, hb,
-        stop, rate, opsPerMinute, opUsers, ops);
+        stop, rate, opsPerMinute, opUsers, ops, net, cut);
     o.validate();
     return o;
   }
@@ -133,10 +147,19 @@ public record ChaosOptions(
     for (String f : faults) {
       require(Faults.NAMES.contains(f), "unknown fault '" + f + "': one of " + Faults.NAMES);
     }
+    require(net.equals(LOOPBACK) || net.equals(NETNS), "--net must be loopback or netns");
+    require(cutS >= 1 && cutS <= 600, "--cut must be 1..600");
+    require(!faults.contains("partition") || net.equals(NETNS),
+        "the partition fault needs the nodes in network namespaces: add --net netns");
   }
 
   long durationMs() {
     return Math.round(minutes * 60_000);
+  }
+
+  /** The longest a fault lasts before the cluster may re-form (a freeze or a cut). */
+  long longestFaultMs() {
+    return Math.max(stopS, faults.contains("partition") ? cutS : 0) * 1000L;
   }
 
   private static void require(boolean ok, String message) {
@@ -154,6 +177,7 @@ public record ChaosOptions(
     return "minutes=" + minutes + " seed=" + seed + " nodes=" + nodes + " clients=" + clients + " topics=" + topics
         + "x" + topicsPerClient + " faults=" + (faults.isEmpty() ? "none" : String.join(",", faults))
         + " gap=" + faultGapMinS + "-" + faultGapMaxS + "s heartbeat-timeout=" + heartbeatTimeoutS + "s stop="
-        + stopS + "s publish-rate=" + publishRate + "/s ops=" + (ops ? opsPerMinute + "/min" : "off");
+        + stopS + "s publish-rate=" + publishRate + "/s ops=" + (ops ? opsPerMinute + "/min" : "off") + " net=" + net
+        + (faults.contains("partition") ? " cut=" + cutS + "s" : "");
   }
 }

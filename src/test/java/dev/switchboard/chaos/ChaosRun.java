@@ -24,9 +24,11 @@ import java.util.concurrent.TimeUnit;
  * clients with sessions spread over them (reconnecting through a random live node), subscribed to
  * {@code chat:} topics; publishers over WebSocket and HTTP; operations started, attached from the
  * user's other device and cancelled; one fault at a time at random (SIGKILL and restart, SIGTERM and
- * restart, SIGSTOP longer than the heartbeat timeout then SIGCONT). Then the end checks against the
- * live cluster and the {@link Checker} over everything recorded; the last line printed is the
- * figures line. Usage: {@link ChaosOptions#USAGE}; {@code bench/chaos.sh} runs it.
+ * restart, SIGSTOP longer than the heartbeat timeout then SIGCONT; with {@code --net netns}, where
+ * each node is in a network namespace of its own, a partition that cuts one node off, then heals).
+ * Then the end checks against the live cluster and the {@link Checker} over everything recorded; the
+ * last line printed is the figures line. Usage: {@link ChaosOptions#USAGE}; {@code bench/chaos.sh}
+ * runs it.
  */
 public final class ChaosRun {
   private ChaosRun() {
@@ -45,18 +47,44 @@ public final class ChaosRun {
       System.exit(2);
       return;
     }
-    Checker.Result r = run(o, System.out);
+    Checker.Result r;
+    try {
+      r = run(o, System.out);
+    } catch (ChaosNet.Unavailable e) {
+      System.out.println("chaos: cannot run: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     System.exit(r.totalViolations() == 0 && !r.truncated() ? 0 : 1);
   }
 
-  /** Runs the whole thing and returns the checker's result (everything also printed to {@code out}). */
+  /**
+   * Runs the whole thing and returns the checker's result (everything also printed to {@code out}).
+   * {@link ChaosNet.Unavailable} when {@code --net netns} cannot be had here (nothing was started).
+   */
   public static Checker.Result run(ChaosOptions o, PrintStream out) {
     out.println("chaos: " + o + " (repeat with --seed " + o.seed() + ")");
+    ChaosNet net = ChaosNet.create(o);
+    try {
+      return run(o, out, net);
+    } finally {
+      net.close();
+    }
+  }
+
+  private static Checker.Result run(ChaosOptions o, PrintStream out, ChaosNet net) {
     Random random = new Random(o.seed());
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(4));
     WebSocketClient wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000)
         .setMaxFrameSize(1 << 20).setMaxMessageSize(8 << 20).setConnectTimeout(5_000));
-    ChaosCluster cluster = new ChaosCluster(vertx, o);
+    ChaosCluster cluster = new ChaosCluster(vertx, o, net);
+    // an interrupted or failing harness (Ctrl-C, an exception, System.exit) leaves no node process,
+    // namespace or link behind: the hook kills the nodes, then removes what the network made
+    Thread cleanup = new Thread(() -> {
+      cluster.killNodes();
+      net.close();
+    }, "chaos-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     List<String> topics = new ArrayList<>();
     for (int i = 0; i < o.topics(); i++) {
       topics.add("chat:t" + i);
@@ -75,7 +103,7 @@ public final class ChaosRun {
     try {
       cluster.startAll();
       out.println("chaos: " + o.nodes() + " nodes up in " + (System.currentTimeMillis() - t0) + " ms (cluster "
-          + cluster.clusterName() + ", logs in " + cluster.directory() + ")");
+          + cluster.clusterName() + ", logs in " + cluster.directory() + ", " + net + ")");
       long ttl = (long) (o.minutes() * 60) + 3_600;
       for (int u = 0; u < o.clients() / 2; u++) {
         String user = "u" + u;
@@ -121,7 +149,7 @@ public final class ChaosRun {
         out.println(progress(recorder, runStart));
       }
       out.println("chaos: faults stop; waiting for the one in progress");
-      loop.stopAndJoin(o.stopS() * 1000L + FaultLoop.HEAL_MS + FaultLoop.REPAIR_MS + 60_000);
+      loop.stopAndJoin(o.longestFaultMs() + FaultLoop.HEAL_MS + FaultLoop.REPAIR_MS + 60_000);
       ops.stop();
       wsPublishers.forEach(WsPublisher::stopPublishing);
       http.stopPublishing();
@@ -158,6 +186,11 @@ public final class ChaosRun {
       cluster.close();
       vertx.close().toCompletionStage().toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).exceptionally(e -> null)
           .join();
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs anyway
+      }
     }
     out.println("chaos: fault log");
     recorder.faultLog().forEach(l -> out.println("  " + l));

@@ -135,7 +135,7 @@ final class EndChecks {
     if (n == null) {
       return "no live node to ask";
     }
-    HttpCalls.Response r = cluster.http().get(n.httpPort,
+    HttpCalls.Response r = cluster.http().get(n,
         "/api/v1/topics/" + URLEncoder.encode(topic, StandardCharsets.UTF_8) + "/presence", cluster.serviceToken(),
         3_000);
     if (!r.ok()) {
@@ -189,7 +189,7 @@ final class EndChecks {
     StringBuilder b = new StringBuilder();
     int total = 0;
     for (NodeProcess n : cluster.nodes()) {
-      HttpCalls.Response r = cluster.http().get(n.httpPort, "/api/v1/cluster", cluster.serviceToken(), 3_000);
+      HttpCalls.Response r = cluster.http().get(n, "/api/v1/cluster", cluster.serviceToken(), 3_000);
       if (!r.ok()) {
         return "/api/v1/cluster of " + n.nodeId() + " answered " + r.status();
       }

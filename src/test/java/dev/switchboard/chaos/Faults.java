@@ -3,11 +3,13 @@ package dev.switchboard.chaos;
 import java.util.List;
 
 /**
- * The process faults: SIGKILL and restart, SIGTERM (a drain) and restart, SIGSTOP for longer than
- * the member heartbeat timeout then SIGCONT. Each acts on one node chosen at random.
+ * The faults: SIGKILL and restart, SIGTERM (a drain) and restart, SIGSTOP for longer than the member
+ * heartbeat timeout then SIGCONT, and (nodes in network namespaces only) a network partition that
+ * cuts one node off from the others for {@code --cut} seconds then heals. Each acts on one node
+ * chosen at random.
  */
 public final class Faults {
-  public static final List<String> NAMES = List.of("kill", "term", "stop");
+  public static final List<String> NAMES = List.of("kill", "term", "stop", "partition");
 
   private Faults() {
   }
@@ -17,6 +19,7 @@ public final class Faults {
       case "kill" -> new Kill();
       case "term" -> new Term();
       case "stop" -> new Stop();
+      case "partition" -> new Partition();
       default -> throw new IllegalArgumentException("unknown fault " + name);
     };
   }
@@ -90,6 +93,33 @@ public final class Faults {
       Thread.sleep(ctx.options().stopS() * 1000L); // the fault's length itself, not a wait for a condition
       n.cont();
       ctx.note("SIGCONT " + n.nodeId());
+    }
+  }
+
+  /**
+   * A network partition: blackhole routes between one node's namespace and every other node's, for
+   * {@code --cut} seconds, then removed. The harness keeps its own path to the node (its clients stay
+   * connected until the node, finding itself a minority, hands them over), and the node is neither
+   * signalled nor restarted: its refusals, its handover and the merge after the heal are the test.
+   */
+  static final class Partition implements Fault {
+    @Override
+    public String name() {
+      return "partition";
+    }
+
+    @Override
+    public void inject(FaultContext ctx) throws InterruptedException {
+      NodeProcess n = ctx.randomNode();
+      ChaosNet net = ctx.cluster().net();
+      net.cut(n.slot - 1);
+      try {
+        ctx.note("cut " + n.nodeId() + " (" + n.host + ") off from the others for " + ctx.options().cutS() + " s");
+        Thread.sleep(ctx.options().cutS() * 1000L); // the fault's length itself, not a wait for a condition
+      } finally {
+        net.heal(n.slot - 1);
+      }
+      ctx.note("healed the network of " + n.nodeId());
     }
   }
 }

@@ -33,7 +33,7 @@ final class HazelcastLeftovers implements AutoCloseable {
     cfg.setClusterName(cluster.clusterName());
     cfg.setProperty("hazelcast.logging.type", "jdk");
     for (NodeProcess n : cluster.nodes()) {
-      cfg.getNetworkConfig().addAddress("127.0.0.1:" + n.clusterPort);
+      cfg.getNetworkConfig().addAddress(n.host + ":" + n.clusterPort);
     }
     cfg.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(20_000);
     this.client = HazelcastClient.newHazelcastClient(cfg);

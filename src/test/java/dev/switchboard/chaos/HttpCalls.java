@@ -12,7 +12,7 @@ import io.vertx.core.http.RequestOptions;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Non-blocking HTTP to the nodes on loopback, every call bounded by its own timeout (a frozen node
+ * Non-blocking HTTP to the nodes (at each slot's address), every call bounded by its own timeout (a frozen node
  * accepts connections in the kernel and never answers). One client, held for the whole run.
  */
 final class HttpCalls {
@@ -30,8 +30,9 @@ final class HttpCalls {
         .setIdleTimeout(10).setIdleTimeoutUnit(TimeUnit.SECONDS), new PoolOptions().setHttp1MaxSize(64));
   }
 
-  Future<Response> call(HttpMethod method, int port, String path, String token, String body, long timeoutMs) {
-    RequestOptions o = new RequestOptions().setMethod(method).setHost("127.0.0.1").setPort(port).setURI(path)
+  Future<Response> call(HttpMethod method, NodeProcess node, String path, String token, String body,
+                        long timeoutMs) {
+    RequestOptions o = new RequestOptions().setMethod(method).setHost(node.host).setPort(node.httpPort).setURI(path)
         .setTimeout(timeoutMs);
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
@@ -57,8 +58,8 @@ final class HttpCalls {
     }
   }
 
-  Response get(int port, String path, String token, long timeoutMs) {
-    return await(call(HttpMethod.GET, port, path, token, null, timeoutMs), timeoutMs);
+  Response get(NodeProcess node, String path, String token, long timeoutMs) {
+    return await(call(HttpMethod.GET, node, path, token, null, timeoutMs), timeoutMs);
   }
 
   void close() {

@@ -85,7 +85,7 @@ final class HttpPublisher {
     inFlight++;
     String body = new JsonObject().put("topic", recorder.topics.get(p.topic))
         .put("data", new JsonObject().put("p", p.id)).encode();
-    cluster.http().call(HttpMethod.POST, node.httpPort, "/api/v1/publish", cluster.serviceToken(), body, 5_000)
+    cluster.http().call(HttpMethod.POST, node, "/api/v1/publish", cluster.serviceToken(), body, 5_000)
         .onComplete(ar -> context.runOnContext(v -> answer(p, ar.result())));
   }
 

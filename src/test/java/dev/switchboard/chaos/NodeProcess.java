@@ -11,17 +11,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One node slot of the chaos cluster: a {@code dev.switchboard.Main} in its own JVM (the harness's
- * classpath), on fixed HTTP and Hazelcast ports that every incarnation reuses (as a pod behind a
- * service would), with a new node id per incarnation ({@code n<slot>.<incarnation>}). Signals go to
- * the process by its pid: SIGKILL and SIGTERM through {@link Process}, SIGSTOP and SIGCONT with
- * {@code kill -STOP|-CONT <pid>}. Output of each incarnation goes to its own file.
+ * classpath), on a fixed address and fixed HTTP and Hazelcast ports that every incarnation reuses (as
+ * a pod behind a service would), with a new node id per incarnation ({@code n<slot>.<incarnation>}).
+ * In a network namespace the command starts with {@code ip netns exec NS}, which enters the namespace
+ * and execs the JVM (same pid). Signals go to the process by its pid: SIGKILL and SIGTERM through
+ * {@link Process}, SIGSTOP and SIGCONT with {@code kill -STOP|-CONT <pid>}. Output of each incarnation
+ * goes to its own file.
  *
  * <p>Thread-safety: the fault thread and the main thread call in; every method is synchronized.
  */
 public final class NodeProcess {
   public final int slot;
+  public final String host;
   public final int httpPort;
   public final int clusterPort;
+  private final List<String> prefix;
   private final Path logDir;
   private Process process;
   private int incarnation = -1;
@@ -30,8 +34,10 @@ public final class NodeProcess {
   private boolean frozen;
   private final List<Path> logs = new ArrayList<>();
 
-  NodeProcess(int slot, int httpPort, int clusterPort, Path logDir) {
+  NodeProcess(int slot, String host, int httpPort, int clusterPort, List<String> prefix, Path logDir) {
     this.slot = slot;
+    this.host = host;
+    this.prefix = List.copyOf(prefix);
     this.httpPort = httpPort;
     this.clusterPort = clusterPort;
     this.logDir = logDir;
@@ -46,7 +52,7 @@ public final class NodeProcess {
     nodeId = "n" + slot + "." + incarnation;
     log = logDir.resolve(nodeId + ".log");
     logs.add(log);
-    List<String> cmd = new ArrayList<>();
+    List<String> cmd = new ArrayList<>(prefix);
     cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
@@ -55,7 +61,10 @@ public final class NodeProcess {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("SB_"));
     pb.environment().putAll(env);
+    pb.environment().put("SB_HTTP_HOST", host);
     pb.environment().put("SB_HTTP_PORT", String.valueOf(httpPort));
+    pb.environment().put("SB_CLUSTER_HOST", host);
+    pb.environment().put("SB_CLUSTER_BUS_HOST", host);
     pb.environment().put("SB_CLUSTER_PORT", String.valueOf(clusterPort));
     pb.environment().put("SB_NODE_ID", nodeId);
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
@@ -175,6 +184,6 @@ public final class NodeProcess {
 
   @Override
   public synchronized String toString() {
-    return nodeId + "(slot " + slot + ", http " + httpPort + ", pid " + pid() + ")";
+    return nodeId + "(slot " + slot + ", http " + host + ":" + httpPort + ", pid " + pid() + ")";
   }
 }

@@ -134,7 +134,7 @@ abstract class WsPeer {
     ws.textMessageHandler(t -> onText(c, t));
     ws.closeHandler(v -> onClose(c, ws.closeStatusCode() == null ? 1006 : ws.closeStatusCode()));
     ws.exceptionHandler(err -> { });
-    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.httpPort)
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(node.host).setPort(node.httpPort)
         .setURI(uri.toString()).setTimeout(5_000);
     ws.connect(o).onComplete(ar -> {
       if (ar.succeeded() && current != c) {

@@ -105,8 +105,9 @@ public final class Netns implements AutoCloseable {
     }
   }
 
+  /** Idempotent, and safe when a shutdown hook and the test's own cleanup both call it. */
   @Override
-  public void close() {
+  public synchronized void close() {
     for (int k = created.size() - 1; k >= 0; k--) {
       String[] what = created.get(k).split(":", 2);
       try {
