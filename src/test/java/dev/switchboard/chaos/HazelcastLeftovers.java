@@ -73,6 +73,43 @@ final class HazelcastLeftovers implements AutoCloseable {
     }
   }
 
+  /** Vert.x's clustered event-bus registrations (one per consumer address and node; a MultiMap). */
+  static final String VERTX_SUBS = "__vertx.subs";
+  /** The sizes() key counting topic histories: Ringbuffers named {@code sb.h.*}. */
+  static final String RINGS = "sb.h.*";
+  /** The sizes() key counting the ended session tombstones within {@link Addresses#SESSIONS}. */
+  static final String SESSIONS_ENDED = "sb.sessions:ended";
+
+  /**
+   * How much the cluster holds now, for the soak's samples: the entry count of every Switchboard map
+   * (cluster-wide, backups not counted), the ended sessions among them, the topic histories that
+   * exist (their Ringbuffers) and Vert.x's event-bus registrations.
+   */
+  Map<String, Integer> sizes() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    for (String name : List.of(Addresses.DEVICES, Addresses.PRESENCE, Addresses.SESSIONS, Addresses.OPS,
+        Addresses.OP_DEDUPE, Addresses.NODES, Addresses.EPOCHS)) {
+      out.put(name, client.getMap(name).size());
+    }
+    int ended = 0;
+    for (Object v : client.getMap(Addresses.SESSIONS).values()) {
+      if (json(v).getBoolean("ended", false)) {
+        ended++;
+      }
+    }
+    out.put(SESSIONS_ENDED, ended);
+    int rings = 0;
+    String ringService = com.hazelcast.ringbuffer.impl.RingbufferService.SERVICE_NAME;
+    for (com.hazelcast.core.DistributedObject o : client.getDistributedObjects()) {
+      if (o.getName().startsWith("sb.h.") && o.getServiceName().equals(ringService)) {
+        rings++;
+      }
+    }
+    out.put(RINGS, rings);
+    out.put(VERTX_SUBS, client.getMultiMap(VERTX_SUBS).size());
+    return out;
+  }
+
   private static JsonObject json(Object v) {
     try {
       return new JsonObject(String.valueOf(v));
