@@ -110,6 +110,31 @@ final class HazelcastLeftovers implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Up to {@code n} entries of a map with their times as Hazelcast keeps them (age of the last
+   * write, time-to-live, when they expire), to tell a slow expiry from a refreshed entry.
+   */
+  List<String> describe(String name, int n) {
+    IMap<Object, Object> map = client.getMap(name);
+    List<String> out = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    for (Object k : map.keySet()) {
+      if (out.size() >= n) {
+        break;
+      }
+      com.hazelcast.core.EntryView<Object, Object> e = map.getEntryView(k);
+      if (e == null) {
+        continue;
+      }
+      String v = String.valueOf(e.getValue());
+      out.add(String.valueOf(k).replace(Addresses.US, '|') + ": written " + (now - e.getLastUpdateTime()) / 1000
+          + " s ago, created " + (now - e.getCreationTime()) / 1000 + " s ago, ttl " + e.getTtl() / 1000
+          + " s, expires in " + (e.getExpirationTime() - now) / 1000 + " s: " + (v.length() > 200 ? v.substring(0, 200)
+          + "…" : v));
+    }
+    return out;
+  }
+
   private static JsonObject json(Object v) {
     try {
       return new JsonObject(String.valueOf(v));

@@ -147,7 +147,7 @@ public final class SoakRun {
           + " standard errors above zero");
       List<SoakReport.Trend> trends = SoakReport.trends(sampler.rows(), windowFrom, o.thresholdPctPerHour());
       SoakReport.printTrends(trends, out);
-      endChecks(o, idleStart, idleEnd, emptyAfter, expiry, findings, out);
+      endChecks(o, hz, idleStart, idleEnd, emptyAfter, expiry, findings, out);
       printGrowth("load, from minute " + String.format("%.1f", windowFrom) + " to the end", histWindowStart,
           histLoadEnd, out);
       printGrowth("idle before the load to idle after it", histIdleStart, histIdleEnd, out);
@@ -211,8 +211,9 @@ public final class SoakRun {
     }
   }
 
-  private static void endChecks(SoakOptions o, SoakSampler.Row idleStart, SoakSampler.Row idleEnd,
-                                Map<String, Long> emptyAfter, long expiry, List<String> findings, PrintStream out) {
+  private static void endChecks(SoakOptions o, HazelcastLeftovers hz, SoakSampler.Row idleStart,
+                                SoakSampler.Row idleEnd, Map<String, Long> emptyAfter, long expiry,
+                                List<String> findings, PrintStream out) {
     out.println("soak: after every client left");
     for (String m : PER_CLIENT) {
       Long ms = emptyAfter.get(m);
@@ -221,6 +222,7 @@ public final class SoakRun {
       if (ms == null) {
         findings.add(m + " not empty " + expiry / 1000 + " s after every client left (" + idleEnd.sizes().get(m)
             + " entries)");
+        hz.describe(m, 3).forEach(d -> out.println("      " + d));
       }
     }
     int subsBefore = idleStart.sizes().get(HazelcastLeftovers.VERTX_SUBS);

@@ -325,13 +325,23 @@ abstract class WsPeer {
       c.ws.close((short) 1000).onComplete(ar -> { });
       return true; // its close handler calls lost(1000)
     }
-    Channel ch = ((WebSocketInternal) c.ws).channelHandlerContext().channel();
-    if (how == Leave.RESET) {
-      ch.config().setOption(ChannelOption.SO_LINGER, 0);
-    }
-    ch.close();
+    drop(c.ws, how == Leave.RESET);
     lost(1006); // as its close handler would (it finds the connection already gone)
     return true;
+  }
+
+  /**
+   * Drops the TCP connection under a WebSocket without a close frame: a reset (SO_LINGER 0) or a
+   * FIN. It goes past the channel's pipeline: a close through it ({@code channel.close()}) meets
+   * Netty's WebSocket protocol handler, which sends a close frame with 1000 first, and the node
+   * then rightly ends the session (WsPeerDropTest).
+   */
+  static void drop(io.vertx.core.http.WebSocket ws, boolean reset) {
+    Channel ch = ((WebSocketInternal) ws).channelHandlerContext().channel();
+    if (reset) {
+      ch.config().setOption(ChannelOption.SO_LINGER, 0);
+    }
+    ch.unsafe().close(ch.voidPromise());
   }
 
   /**
