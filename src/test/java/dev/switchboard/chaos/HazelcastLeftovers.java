@@ -77,13 +77,19 @@ final class HazelcastLeftovers implements AutoCloseable {
   static final String VERTX_SUBS = "__vertx.subs";
   /** The sizes() key counting topic histories: Ringbuffers named {@code sb.h.*}. */
   static final String RINGS = "sb.h.*";
-  /** The sizes() key counting the ended session tombstones within {@link Addresses#SESSIONS}. */
+  /** The sizes() key counting the sessions not yet expired (what a read sees) within {@link Addresses#SESSIONS}. */
+  static final String SESSIONS_UNEXPIRED = "sb.sessions:unexpired";
+  /** The sizes() key counting the ended session tombstones among the unexpired sessions. */
   static final String SESSIONS_ENDED = "sb.sessions:ended";
+  /** The sizes() key counting the operations not yet expired within {@link Addresses#OPS}. */
+  static final String OPS_UNEXPIRED = "sb.ops:unexpired";
 
   /**
    * How much the cluster holds now, for the soak's samples: the entry count of every Switchboard map
-   * (cluster-wide, backups not counted), the ended sessions among them, the topic histories that
-   * exist (their Ringbuffers) and Vert.x's event-bus registrations.
+   * (cluster-wide, backups not counted), the topic histories that exist (their Ringbuffers) and
+   * Vert.x's event-bus registrations. A map's size counts what its members hold, expired entries
+   * included until Hazelcast's background sweep removes them (it visits a few partitions every 5 s:
+   * minutes on a small machine); the {@code :unexpired} counts are what a read sees.
    */
   Map<String, Integer> sizes() {
     Map<String, Integer> out = new LinkedHashMap<>();
@@ -91,13 +97,17 @@ final class HazelcastLeftovers implements AutoCloseable {
         Addresses.OP_DEDUPE, Addresses.NODES, Addresses.EPOCHS)) {
       out.put(name, client.getMap(name).size());
     }
+    int unexpired = 0;
     int ended = 0;
     for (Object v : client.getMap(Addresses.SESSIONS).values()) {
+      unexpired++;
       if (json(v).getBoolean("ended", false)) {
         ended++;
       }
     }
+    out.put(SESSIONS_UNEXPIRED, unexpired);
     out.put(SESSIONS_ENDED, ended);
+    out.put(OPS_UNEXPIRED, client.getMap(Addresses.OPS).values().size());
     int rings = 0;
     String ringService = com.hazelcast.ringbuffer.impl.RingbufferService.SERVICE_NAME;
     for (com.hazelcast.core.DistributedObject o : client.getDistributedObjects()) {

@@ -50,8 +50,8 @@ final class SoakReport {
       out.println(b);
     }
     List<String> keys = new ArrayList<>(rows.get(0).sizes().keySet());
-    out.println("soak: cluster (Hazelcast entries, cluster-wide; " + HazelcastLeftovers.SESSIONS_ENDED
-        + " = ended-session tombstones among sb.sessions)");
+    out.println("soak: cluster (Hazelcast entries held, cluster-wide, expired ones until swept; :unexpired = what a"
+        + " read sees; " + HazelcastLeftovers.SESSIONS_ENDED + " = ended-session tombstones among them)");
     StringBuilder k = new StringBuilder("   min  phase  ");
     for (String key : keys) {
       k.append(String.format(" %" + Math.max(7, key.length()) + "s", key));
