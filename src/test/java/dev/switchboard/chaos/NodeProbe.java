@@ -30,9 +30,11 @@ final class NodeProbe {
   record ClassCount(long instances, long bytes) {
   }
 
-  private static final Pattern GENERATION = Pattern.compile("^\\s*\\S.*?\\s+total (\\d+)K, used (\\d+)K", Pattern.MULTILINE);
+  private static final Pattern GENERATION =
+      Pattern.compile("^\\s*\\S.*?\\s+total (\\d+)K, used (\\d+)K", Pattern.MULTILINE);
   private static final Pattern METASPACE = Pattern.compile("^\\s*Metaspace\\s+used (\\d+)K", Pattern.MULTILINE);
-  private static final Pattern HISTO_LINE = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)", Pattern.MULTILINE);
+  private static final Pattern HISTO_LINE =
+      Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)", Pattern.MULTILINE);
   private static final long JCMD_TIMEOUT_S = 60;
 
   private NodeProbe() {

@@ -29,12 +29,19 @@ final class SoakLoad {
   private final HttpPublisher http;
   private final OpsDriver ops;
   private final Random dropRandom;
+  private final ChaosCluster cluster;
+  private final Recorder recorder;
   private long dropTimer = -1;
+  private long freshTimer = -1;
+  /** Fresh topics published to so far (counted on the timer's context, read by the main thread). */
+  private final java.util.concurrent.atomic.AtomicInteger fresh = new java.util.concurrent.atomic.AtomicInteger();
 
   SoakLoad(Vertx vertx, WebSocketClient wsClient, ChaosCluster cluster, Recorder recorder, Random random,
            SoakOptions o, List<String> pool, long tokenTtlS) {
     this.vertx = vertx;
     this.o = o;
+    this.cluster = cluster;
+    this.recorder = recorder;
     JsonArray all = new JsonArray().add("chat:*").add("news:*");
     for (int i = 0; i < o.clients(); i++) {
       String user = "s" + i / 2;
@@ -96,6 +103,9 @@ final class SoakLoad {
       vertx.setTimer(1 + rampMs * i / Math.max(1, churn.size()), t -> c.start());
     }
     ops.start();
+    if (o.freshTopicsPerMinute() > 0) {
+      freshTimer = vertx.setPeriodic(Math.max(1, Math.round(60_000 / o.freshTopicsPerMinute())), t -> freshTopic());
+    }
     if (o.dropEveryS() > 0 && !opClients.isEmpty()) {
       dropTimer = vertx.setPeriodic(Math.round(o.dropEveryS() * 1000), t -> {
         ChaosClient c = opClients.get(dropRandom.nextInt(opClients.size()));
@@ -105,6 +115,23 @@ final class SoakLoad {
     }
   }
 
+  /** One publication to a topic nobody used before (HTTP, service role): its history is created for it. */
+  private void freshTopic() {
+    NodeProcess n = cluster.pickLive(dropRandom);
+    if (n == null) {
+      return;
+    }
+    String body = new io.vertx.core.json.JsonObject().put("topic", "chat:f" + fresh.getAndIncrement())
+        .put("data", new io.vertx.core.json.JsonObject().put("fresh", true)).encode();
+    cluster.http().call(io.vertx.core.http.HttpMethod.POST, n.httpPort, "/api/v1/publish", cluster.serviceToken(),
+        body, 5_000).onComplete(ar -> recorder.count("soak.fresh-topic." + ar.result().status()));
+  }
+
+  /** Topics published to by {@link #freshTopic} (read after the load stopped). */
+  int freshTopics() {
+    return fresh.get();
+  }
+
   /**
    * Stops the load (bounded waits: publications in flight 10 s, operation follows 20 s), then
    * every peer leaves with 1000; returns once they have closed (or 20 s passed).
@@ -112,6 +139,9 @@ final class SoakLoad {
   void stop() {
     if (dropTimer >= 0) {
       vertx.cancelTimer(dropTimer);
+    }
+    if (freshTimer >= 0) {
+      vertx.cancelTimer(freshTimer);
     }
     ops.stop();
     wsPublishers.forEach(WsPublisher::stopPublishing);

@@ -28,13 +28,14 @@ public record SoakOptions(
     double sampleS,
     int sessionTtlS,
     int opRetentionS,
-    double thresholdPctPerHour) {
+    double thresholdPctPerHour,
+    double freshTopicsPerMinute) {
 
   public static final String USAGE = """
       SoakRun [--minutes 30] [--seed S] [--clients 200] [--topics 300] [--topics-per-client 2-8]
               [--life 20-90] [--action-gap 2-6] [--publish-rate 30] [--ops-per-minute 40] [--op-users 10]
               [--primes 0.3] [--drop-every 20] [--sample 30] [--session-ttl 0] [--op-retention 0]
-              [--threshold 10]
+              [--threshold 10] [--fresh-topics 0]
         --minutes N          how long the load runs (the end checks follow: up to the session
                              time-to-live and the operation retention, plus a minute)
         --clients N          clients that come and go (connect, subscribe/unsubscribe, leave, come back)
@@ -55,11 +56,13 @@ public record SoakOptions(
         --session-ttl S      the nodes' session.ttl_ms in seconds (0: the node default, 120)
         --op-retention S     the nodes' ops.retention_ms in seconds (0: the node default, 300)
         --threshold P        a series grows when its fitted slope exceeds P %% of its mean per hour
+        --fresh-topics N     N publications a minute (HTTP) each to a topic never used before
+                             (chat:fK): what a topic's history costs once nobody uses it
       """;
 
   public static SoakOptions defaults() {
     return new SoakOptions(30, System.nanoTime() & 0xffff_ffffL, 200, 300, 2, 8, 20, 90, 2, 6, 30, 40, 10, 0.3,
-        20, 30, 0, 0, 10);
+        20, 30, 0, 0, 10, 0);
   }
 
   public static SoakOptions parse(String[] args) {
@@ -96,6 +99,7 @@ public record SoakOptions(
     int ttl = d.sessionTtlS;
     int retention = d.opRetentionS;
     double threshold = d.thresholdPctPerHour;
+    double fresh = d.freshTopicsPerMinute;
     for (Map.Entry<String, String> e : m.entrySet()) {
       String v = e.getValue();
       try {
@@ -116,6 +120,7 @@ public record SoakOptions(
           case "session-ttl" -> ttl = Integer.parseInt(v);
           case "op-retention" -> retention = Integer.parseInt(v);
           case "threshold" -> threshold = Double.parseDouble(v);
+          case "fresh-topics" -> fresh = Double.parseDouble(v);
           default -> throw new IllegalArgumentException("unknown option --" + e.getKey() + "\n" + usage());
         }
       } catch (NumberFormatException | ArrayIndexOutOfBoundsException bad) {
@@ -124,7 +129,7 @@ public record SoakOptions(
     }
     SoakOptions o = new SoakOptions(minutes, seed, clients, topics, (int) perClient[0], (int) perClient[1], life[0],
         life[1], action[0], action[1], rate, opsPerMinute, opUsers, primes, dropEvery, sample, ttl, retention,
-        threshold);
+        threshold, fresh);
     o.validate();
     return o;
   }
@@ -152,6 +157,7 @@ public record SoakOptions(
     require(sampleS >= 2 && sampleS <= 3600, "--sample must be 2..3600");
     require(sessionTtlS >= 0 && opRetentionS >= 0, "--session-ttl and --op-retention must be >= 0");
     require(thresholdPctPerHour > 0, "--threshold must be > 0");
+    require(freshTopicsPerMinute >= 0 && freshTopicsPerMinute <= 6000, "--fresh-topics must be 0..6000");
   }
 
   long durationMs() {
@@ -188,6 +194,7 @@ public record SoakOptions(
         + opUsers + " users, primes " + primesShare + ") drop-every=" + dropEveryS + "s sample=" + sampleS
         + "s session-ttl=" + (sessionTtlS > 0 ? sessionTtlS + "s" : "default") + " op-retention="
         + (opRetentionS > 0 ? opRetentionS + "s" : "default") + " threshold="
-        + thresholdPctPerHour + "%/h";
+        + thresholdPctPerHour + "%/h"
+        + (freshTopicsPerMinute > 0 ? " fresh-topics=" + freshTopicsPerMinute + "/min" : "");
   }
 }

@@ -13,7 +13,10 @@ package dev.switchboard.chaos;
 final class SoakTrend {
   enum Verdict { FLAT, GROWING, UNCLEAR, TOO_FEW }
 
-  /** The fit of one series: sample count, mean, slope and its standard error (units per hour), slope in % of max(mean, floor) per hour. */
+  /**
+   * The fit of one series: sample count, mean, slope and its standard error (units per hour), and
+   * the slope in % of max(mean, floor) per hour.
+   */
   record Fit(int n, double mean, double slopePerHour, double sePerHour, double pctPerHour, Verdict verdict) {
   }
 
