@@ -338,10 +338,12 @@ abstract class WsPeer {
    */
   static void drop(io.vertx.core.http.WebSocket ws, boolean reset) {
     Channel ch = ((WebSocketInternal) ws).channelHandlerContext().channel();
-    if (reset) {
-      ch.config().setOption(ChannelOption.SO_LINGER, 0);
-    }
-    ch.unsafe().close(ch.voidPromise());
+    ch.eventLoop().execute(() -> { // the channel's unsafe is its event loop's alone
+      if (reset) {
+        ch.config().setOption(ChannelOption.SO_LINGER, 0);
+      }
+      ch.unsafe().close(ch.voidPromise());
+    });
   }
 
   /**
