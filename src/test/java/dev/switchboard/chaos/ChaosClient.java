@@ -226,10 +226,10 @@ final class ChaosClient extends WsPeer {
   }
 
   /**
-   * Starts {@code demo.count}; {@code onOpId} gets the op id with its first frame (null: refused or
-   * lost before it). On the context.
+   * Starts an operation ({@code demo.count}, {@code demo.primes}); {@code onOpId} gets the op id with
+   * its first frame (null: refused or lost before it). On the context.
    */
-  void startOp(JsonObject params, Consumer<String> onOpId) {
+  void startOp(String method, JsonObject params, Consumer<String> onOpId) {
     boolean[] told = new boolean[1];
     Consumer<String> once = id -> {
       if (!told[0]) {
@@ -238,7 +238,7 @@ final class ChaosClient extends WsPeer {
       }
     };
     String[] sent = new String[1];
-    String id = request("demo.count", params, r -> {
+    String id = request(method, params, r -> {
       if (r.containsKey("op_id")) {
         opFrame(r, "start", op -> {
           requestOp.put(sent[0], op);

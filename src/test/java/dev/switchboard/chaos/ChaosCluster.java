@@ -39,7 +39,7 @@ public final class ChaosCluster implements AutoCloseable {
   private final Vertx vertx;
   private final HttpCalls http;
   private final List<NodeProcess> nodes = new ArrayList<>();
-  private final Map<String, String> env;
+  private Map<String, String> env;
   private final List<String> jvmArgs;
   private final String serviceToken;
   private final boolean[] ready;
@@ -124,6 +124,13 @@ public final class ChaosCluster implements AutoCloseable {
 
   HttpCalls http() {
     return http;
+  }
+
+  /** More node settings, over the run's own (the soak's time-to-lives); before {@link #startAll}. */
+  void addEnv(Map<String, String> more) {
+    Map<String, String> e = new HashMap<>(env);
+    e.putAll(more);
+    env = Map.copyOf(e);
   }
 
   /** Starts every node (one after the other: the first forms the cluster) and the health poller. */

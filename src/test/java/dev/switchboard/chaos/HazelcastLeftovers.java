@@ -73,6 +73,78 @@ final class HazelcastLeftovers implements AutoCloseable {
     }
   }
 
+  /** Vert.x's clustered event-bus registrations (one per consumer address and node; a MultiMap). */
+  static final String VERTX_SUBS = "__vertx.subs";
+  /** The sizes() key counting topic histories: Ringbuffers named {@code sb.h.*}. */
+  static final String RINGS = "sb.h.*";
+  /** The sizes() key counting the sessions not yet expired (what a read sees) within {@link Addresses#SESSIONS}. */
+  static final String SESSIONS_UNEXPIRED = "sb.sessions:unexpired";
+  /** The sizes() key counting the ended session tombstones among the unexpired sessions. */
+  static final String SESSIONS_ENDED = "sb.sessions:ended";
+  /** The sizes() key counting the operations not yet expired within {@link Addresses#OPS}. */
+  static final String OPS_UNEXPIRED = "sb.ops:unexpired";
+
+  /**
+   * How much the cluster holds now, for the soak's samples: the entry count of every Switchboard map
+   * (cluster-wide, backups not counted), the topic histories that exist (their Ringbuffers) and
+   * Vert.x's event-bus registrations. A map's size counts what its members hold, expired entries
+   * included until Hazelcast's background sweep removes them (it visits a few partitions every 5 s:
+   * minutes on a small machine); the {@code :unexpired} counts are what a read sees.
+   */
+  Map<String, Integer> sizes() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    for (String name : List.of(Addresses.DEVICES, Addresses.PRESENCE, Addresses.SESSIONS, Addresses.OPS,
+        Addresses.OP_DEDUPE, Addresses.NODES, Addresses.EPOCHS)) {
+      out.put(name, client.getMap(name).size());
+    }
+    int unexpired = 0;
+    int ended = 0;
+    for (Object v : client.getMap(Addresses.SESSIONS).values()) {
+      unexpired++;
+      if (json(v).getBoolean("ended", false)) {
+        ended++;
+      }
+    }
+    out.put(SESSIONS_UNEXPIRED, unexpired);
+    out.put(SESSIONS_ENDED, ended);
+    out.put(OPS_UNEXPIRED, client.getMap(Addresses.OPS).values().size());
+    int rings = 0;
+    String ringService = com.hazelcast.ringbuffer.impl.RingbufferService.SERVICE_NAME;
+    for (com.hazelcast.core.DistributedObject o : client.getDistributedObjects()) {
+      if (o.getName().startsWith("sb.h.") && o.getServiceName().equals(ringService)) {
+        rings++;
+      }
+    }
+    out.put(RINGS, rings);
+    out.put(VERTX_SUBS, client.getMultiMap(VERTX_SUBS).size());
+    return out;
+  }
+
+  /**
+   * Up to {@code n} entries of a map with their times as Hazelcast keeps them (age of the last
+   * write, time-to-live, when they expire), to tell a slow expiry from a refreshed entry.
+   */
+  List<String> describe(String name, int n) {
+    IMap<Object, Object> map = client.getMap(name);
+    List<String> out = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    for (Object k : map.keySet()) {
+      if (out.size() >= n) {
+        break;
+      }
+      com.hazelcast.core.EntryView<Object, Object> e = map.getEntryView(k);
+      if (e == null) {
+        continue;
+      }
+      String v = String.valueOf(e.getValue());
+      out.add(String.valueOf(k).replace(Addresses.US, '|') + ": written " + (now - e.getLastUpdateTime()) / 1000
+          + " s ago, created " + (now - e.getCreationTime()) / 1000 + " s ago, ttl " + e.getTtl() / 1000
+          + " s, expires in " + (e.getExpirationTime() - now) / 1000 + " s: " + (v.length() > 200 ? v.substring(0, 200)
+          + "…" : v));
+    }
+    return out;
+  }
+
   private static JsonObject json(Object v) {
     try {
       return new JsonObject(String.valueOf(v));

@@ -12,6 +12,8 @@ import java.util.Random;
  * (each user has two devices, two clients, usually on different nodes): distinct params per
  * operation (2-5 s long), and once its op id is known, half of them are also attached from the
  * user's other device ({@code op.attach}) and 30 % cancelled 0.3-3 s later from either device.
+ * With {@link #primes} a share of them are {@code demo.primes} instead (a CPU-bound kind on the
+ * operation threads, 50,000-250,000: up to 23 frames of 1,000 primes), attached and cancelled alike.
  */
 final class OpsDriver {
   private final Vertx vertx;
@@ -24,6 +26,7 @@ final class OpsDriver {
   private long started;
   private long startNanos;
   private long ticks;
+  private double primesShare;
 
   OpsDriver(Vertx vertx, List<ChaosClient[]> users, Recorder recorder, long seed, double perMinute) {
     this.vertx = vertx;
@@ -32,6 +35,12 @@ final class OpsDriver {
     this.recorder = recorder;
     this.random = new Random(seed);
     this.perMinute = perMinute;
+  }
+
+  /** This share of the operations (0..1) are {@code demo.primes}; before {@link #start}. */
+  OpsDriver primes(double share) {
+    this.primesShare = share;
+    return this;
   }
 
   void start() {
@@ -62,13 +71,17 @@ final class OpsDriver {
       ChaosClient other = pair[1 - a];
       long durationMs = 2_000 + random.nextInt(3_001);
       int to = 20 + random.nextInt(31);
-      JsonObject params = new JsonObject().put("to", to).put("interval_ms", durationMs / to);
+      boolean primes = primesShare > 0 && random.nextDouble() < primesShare; // no draw otherwise: seeds replay
+      String method = primes ? "demo.primes" : "demo.count";
+      JsonObject params = primes
+          ? new JsonObject().put("limit", 50_000 + random.nextInt(200_001)).put("batch", 1000)
+          : new JsonObject().put("to", to).put("interval_ms", durationMs / to);
       boolean attach = random.nextDouble() < 0.5;
       boolean cancel = random.nextDouble() < 0.3;
       long cancelAfter = 300 + random.nextInt(2_701);
       boolean cancelFromOther = random.nextBoolean();
       started++;
-      starter.run(() -> starter.startOp(params, opId -> {
+      starter.run(() -> starter.startOp(method, params, opId -> {
         if (opId == null) {
           return;
         }

@@ -9,7 +9,10 @@ import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +29,10 @@ import java.util.Random;
  * nodes ping every second) to reconnect elsewhere, as a browser behind a load balancer would when
  * its node freezes. Requests carry ids unique over the peer's life, so frames replayed on a resumed
  * session map back to what asked for them.
+ *
+ * <p>A subclass can also leave on purpose ({@link #leave}: a 1000 close, or a TCP reset or FIN with no
+ * close frame) and stay away until {@link #comeBack}, and can keep to one node while it is live
+ * ({@link #prefer}); the soak run does both.
  *
  * <p>Threads: everything runs on the peer's own context (an event loop of the harness's Vert.x);
  * other threads go through {@link #call} and {@link #finish}.
@@ -67,6 +74,10 @@ abstract class WsPeer {
   /** finish() came while not connected: close with 1000 as soon as a connection is up (to end the session). */
   private boolean closeOnConnect;
   private Promise<Void> finished;
+  /** Left on purpose ({@link #leave} with stayAway): no reconnect until {@link #comeBack} or {@link #finish}. */
+  private boolean away;
+  /** The slot this peer connects to while it is live (0: any, the load balancer's pick). */
+  private int preferredSlot;
   private long watchdog = -1;
   private long nextId;
   private final Map<String, Handler<JsonObject>> pending = new HashMap<>();
@@ -94,6 +105,21 @@ abstract class WsPeer {
   protected void onLost(int code) {
   }
 
+  /** How a peer leaves a connection on purpose. */
+  enum Leave {
+    /** A close frame with 1000: the node ends the session. */
+    CLOSE_1000,
+    /** A TCP reset (SO_LINGER 0), no close frame: a lost network, a killed process; the session stays. */
+    RESET,
+    /** A bare FIN, no close frame: a closed tab or app; the session stays. */
+    FIN
+  }
+
+  /** Connect to this slot while it is live, to any live node otherwise (0: any). Before {@link #start}. */
+  void prefer(int slot) {
+    this.preferredSlot = slot;
+  }
+
   void start() {
     context.runOnContext(v -> {
       watchdog = vertx.setPeriodic(500, t -> watch());
@@ -109,7 +135,7 @@ abstract class WsPeer {
     if (finishing) {
       return;
     }
-    NodeProcess node = cluster.pickLive(random);
+    NodeProcess node = pick();
     if (node == null) {
       recorder.count("connect.no-live-node");
       vertx.setTimer(300, t -> connect());
@@ -151,6 +177,17 @@ abstract class WsPeer {
         vertx.setTimer(100 + random.nextInt(400), t -> connect());
       }
     });
+  }
+
+  private NodeProcess pick() {
+    if (preferredSlot > 0) {
+      for (NodeProcess n : cluster.live()) {
+        if (n.slot == preferredSlot) {
+          return n;
+        }
+      }
+    }
+    return cluster.pickLive(random);
   }
 
   private void onText(Conn c, String text) {
@@ -215,7 +252,9 @@ abstract class WsPeer {
       return;
     }
     recorder.count("close." + code);
-    vertx.setTimer(50 + random.nextInt(250), t -> connect());
+    if (!away) {
+      vertx.setTimer(50 + random.nextInt(250), t -> connect());
+    }
   }
 
   private void watch() {
@@ -269,6 +308,64 @@ abstract class WsPeer {
     return p.future();
   }
 
+  /**
+   * Leaves the current connection on purpose; with {@code stayAway} no reconnect follows until
+   * {@link #comeBack}, else the usual one (with the session) does. A 1000 close ends the session on
+   * the node; a reset or FIN keeps it (the node sees the TCP connection go, with no close frame). On
+   * the context; false when there is no open connection.
+   */
+  protected boolean leave(Leave how, boolean stayAway) {
+    Conn c = current;
+    if (c == null || !open || finishing || finished != null) {
+      return false;
+    }
+    away = stayAway;
+    recorder.count("leave." + how.name().toLowerCase(java.util.Locale.ROOT));
+    if (how == Leave.CLOSE_1000) {
+      c.ws.close((short) 1000).onComplete(ar -> { });
+      return true; // its close handler calls lost(1000)
+    }
+    drop(c.ws, how == Leave.RESET);
+    lost(1006); // as its close handler would (it finds the connection already gone)
+    return true;
+  }
+
+  /**
+   * Drops the TCP connection under a WebSocket without a close frame: a reset (SO_LINGER 0) or a
+   * FIN. It goes past the channel's pipeline: a close through it ({@code channel.close()}) meets
+   * Netty's WebSocket protocol handler, which sends a close frame with 1000 first, and the node
+   * then rightly ends the session (WsPeerDropTest).
+   */
+  static void drop(io.vertx.core.http.WebSocket ws, boolean reset) {
+    Channel ch = ((WebSocketInternal) ws).channelHandlerContext().channel();
+    ch.eventLoop().execute(() -> { // the channel's unsafe is its event loop's alone
+      if (reset) {
+        ch.config().setOption(ChannelOption.SO_LINGER, 0);
+      }
+      ch.unsafe().close(ch.voidPromise());
+    });
+  }
+
+  /**
+   * Connects again after {@link #leave} with stayAway: resuming the session ({@code resume}) or as a
+   * new client (the old session is left to expire). On the context; nothing once {@link #finish} was asked.
+   */
+  protected void comeBack(boolean resume) {
+    if (!away || finished != null) {
+      return;
+    }
+    away = false;
+    if (!resume) {
+      sessionId = null;
+    }
+    connect();
+  }
+
+  /** Away after {@link #leave} with stayAway. */
+  protected boolean away() {
+    return away;
+  }
+
   /** From any thread: closes for good with 1000 (the session ends); completes once closed (or given up). */
   Future<Void> finish() {
     Promise<Void> p = Promise.promise();
@@ -279,6 +376,10 @@ abstract class WsPeer {
         closeForGood(c);
       } else {
         closeOnConnect = true; // between connections: the next one ends the session
+        if (away) {
+          away = false; // away on purpose: come back once, with the session, to end it
+          connect();
+        }
       }
     });
     return p.future();
