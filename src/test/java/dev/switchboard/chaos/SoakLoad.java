@@ -123,7 +123,7 @@ final class SoakLoad {
     }
     String body = new io.vertx.core.json.JsonObject().put("topic", "chat:f" + fresh.getAndIncrement())
         .put("data", new io.vertx.core.json.JsonObject().put("fresh", true)).encode();
-    cluster.http().call(io.vertx.core.http.HttpMethod.POST, n.httpPort, "/api/v1/publish", cluster.serviceToken(),
+    cluster.http().call(io.vertx.core.http.HttpMethod.POST, n, "/api/v1/publish", cluster.serviceToken(),
         body, 5_000).onComplete(ar -> recorder.count("soak.fresh-topic." + ar.result().status()));
   }
 

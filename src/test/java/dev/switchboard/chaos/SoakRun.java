@@ -84,8 +84,9 @@ public final class SoakRun {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(4));
     WebSocketClient wsClient = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(100_000)
         .setMaxFrameSize(1 << 20).setMaxMessageSize(8 << 20).setConnectTimeout(5_000));
-    ChaosCluster cluster = new ChaosCluster(vertx, ChaosOptions.from(Map.of("nodes", "2", "faults", "none",
-        "seed", Long.toString(o.seed()))));
+    ChaosOptions chaosOptions = ChaosOptions.from(Map.of("nodes", "2", "faults", "none",
+        "seed", Long.toString(o.seed())));
+    ChaosCluster cluster = new ChaosCluster(vertx, chaosOptions, ChaosNet.create(chaosOptions)); // loopback
     cluster.addEnv(o.nodeEnv());
     SwitchboardConfig.LifecycleOptions lifecycle = ConfigLoader.load(TestNode.env(o.nodeEnv())).lifecycle();
     List<String> pool = new ArrayList<>();

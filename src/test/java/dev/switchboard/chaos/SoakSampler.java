@@ -89,7 +89,7 @@ final class SoakSampler {
   private Map<String, Integer> connections() {
     Map<String, Integer> out = new HashMap<>();
     NodeProcess any = cluster.nodes().get(0);
-    HttpCalls.Response r = cluster.http().get(any.httpPort, "/api/v1/cluster", cluster.serviceToken(), 3_000);
+    HttpCalls.Response r = cluster.http().get(any, "/api/v1/cluster", cluster.serviceToken(), 3_000);
     if (r.ok()) {
       for (Object o : new JsonObject(r.body()).getJsonArray("nodes")) {
         JsonObject node = (JsonObject) o;
