@@ -32,7 +32,10 @@ public final class TopicSubscribe extends SimpleMethod {
     if (subs == null) {
       throw new SwitchboardException(ErrorCode.UNAVAILABLE, "topics are not available on this connection");
     }
-    Object reserved = subs.reserve(topic, null);
+    // With since, the session holds that position until the answer says where the subscription starts:
+    // a connection lost before the answer resumes from since (not live from the newest offset).
+    Object reserved = subs.reserve(topic, since == null ? null
+        : new dev.switchboard.topics.Subscriptions.Position(sinceOffset, sinceEpoch));
     if (reserved == null) {
       throw SwitchboardException.rateLimited("too many subscriptions on this connection", 1000);
     }
