@@ -45,7 +45,7 @@ final class PresenceRelay {
         presence(topic, "join", s.userId(), s.deviceId());
       }
       return (Void) null;
-    }).otherwiseEmpty();
+    }); // a record that cannot be written fails the subscribe (UNAVAILABLE, retryable): never subscribed yet absent
   }
 
   void left(Subscriber s, String topic) {
