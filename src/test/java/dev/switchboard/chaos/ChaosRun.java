@@ -198,7 +198,12 @@ public final class ChaosRun {
     if (result.totalViolations() > 0) {
       out.println("chaos: violations (up to " + Checker.EXAMPLES + " examples each)");
       out.print(result.report());
-      out.println("chaos: node logs kept in " + cluster.directory());
+      try {
+        ClientTrace.write(cluster.directory(), recorder);
+      } catch (java.io.IOException e) {
+        out.println("chaos: client traces not written: " + e.getMessage());
+      }
+      out.println("chaos: node logs kept in " + cluster.directory() + " (client timelines: clients.txt, publications.txt)");
     } else {
       deleteLogs(cluster);
     }
