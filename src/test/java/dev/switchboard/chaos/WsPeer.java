@@ -164,7 +164,7 @@ abstract class WsPeer {
         .setURI(uri.toString()).setTimeout(5_000);
     ws.connect(o).onComplete(ar -> {
       if (ar.succeeded() && current != c) {
-        closeQuietly(ws, (short) 1001); // given up while upgrading: a real client closes it too
+        abandon(ws); // given up while upgrading: a real client drops it unread (see abandon)
         return;
       }
       if (ar.failed() && current == c) {
@@ -265,7 +265,7 @@ abstract class WsPeer {
     if (System.nanoTime() - lastHeardNanos > QUIET_MS * 1_000_000L) {
       recorder.count("quiet");
       recorder.count("quiet." + (open ? "" : "upgrading.") + c.nodeId);
-      closeQuietly(c.ws, (short) 1001); // keeps the session; the node may never read it
+      abandon(c.ws); // keeps the session; the node may never see it
       lost(0);
     }
   }
@@ -398,6 +398,26 @@ abstract class WsPeer {
       p.tryComplete();
     });
     vertx.setTimer(5_000, t -> p.tryComplete());
+  }
+
+  /**
+   * Gives up a connection whose frames this client will not read: a reset, not a close frame. A
+   * close frame other than 1000 is a clean drop, which tells the node that everything it wrote was
+   * read (the contract: the resume after it is exact), so the node would count the frames this
+   * client ignores and the resume would skip them (docs/protocol.md, "Sessions").
+   */
+  private static void abandon(ClientWebSocket ws) {
+    Object ctx;
+    try {
+      ctx = ((WebSocketInternal) ws).channelHandlerContext();
+    } catch (RuntimeException notConnected) {
+      ctx = null;
+    }
+    if (ctx == null) {
+      closeQuietly(ws, (short) 1001); // not upgraded: nothing was written on it
+      return;
+    }
+    drop(ws, true);
   }
 
   /** Closes a socket that may not have finished its upgrade (then there is nothing to close yet). */
