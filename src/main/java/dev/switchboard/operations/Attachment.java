@@ -38,6 +38,12 @@ final class Attachment {
   long endOrder;
   /** A resumed session's operation whose start was in flight: no worker known yet. */
   boolean starting;
+  /**
+   * Set on the attachment of the request that started the operation (null on attaches): its method
+   * and dedupe key, for the registry entry this node writes when the worker leaves before writing one.
+   */
+  volatile String startedMethod;
+  volatile String startedDedupe;
 
   Attachment(String att, String opId, Client client, ReplySink sink, boolean deduplicated) {
     this.att = att;

@@ -60,7 +60,16 @@ final class OpAttach {
         return;
       }
       hub.registry().get(vertx.getOrCreateContext(), a.opId).timeout(LOST_LOOKUP_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .onComplete(ar -> lost(a, ar.succeeded() ? ar.result() : null));
+          .onComplete(ar -> {
+            if (ar.succeeded() && ar.result() == null && a.startedMethod != null) {
+              // the worker left before its first registry write landed: nobody else knows the
+              // operation, so op.status would answer UNKNOWN_OPERATION and its dedupe key would stay
+              // claimed for good; this node, which started it, records it as lost
+              hub.registry().lostBeforeRecorded(a.opId, a.client.principal().userId(), a.startedMethod,
+                  a.startedDedupe, a.lastSeq, a.workerNode != null ? a.workerNode : hub.nodeId(), a.workerMember);
+            }
+            lost(a, ar.succeeded() ? ar.result() : null);
+          });
     });
   }
 

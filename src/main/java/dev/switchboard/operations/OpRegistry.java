@@ -89,6 +89,25 @@ public final class OpRegistry {
     }, false);
   }
 
+  /**
+   * An operation whose worker left before writing its entry: recorded as lost (what
+   * {@link #memberLost} makes of a running entry) unless an entry came meanwhile, and its dedupe key freed.
+   */
+  public void lostBeforeRecorded(String opId, String user, String method, String dedupeKey, long seq, String node,
+                                 String member) {
+    JsonObject o = new JsonObject().put("op_id", opId).put("user", user).put("method", method).put("state", "error")
+        .put("node", node).put("member", member)
+        .put("stage", (String) null).put("seq", seq).put("lost", true).put("dedupe", dedupeKey)
+        .put("created_at", System.currentTimeMillis());
+    vertx.executeBlocking(() -> {
+      ops.putIfAbsent(opId, new HazelcastJsonValue(o.encode()), Math.max(1, retentionMs), TimeUnit.MILLISECONDS);
+      if (dedupeKey != null) {
+        dedupe.remove(dedupeKey, opId);
+      }
+      return null;
+    }, false);
+  }
+
   static boolean isFinal(String state) {
     return "done".equals(state) || "error".equals(state) || "cancelled".equals(state);
   }

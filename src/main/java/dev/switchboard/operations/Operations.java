@@ -83,6 +83,8 @@ public final class Operations {
                       ReplySink sink) {
     String att = "a_" + SwitchboardConfig.randomId(12);
     Attachment a = hub.clients().add(att, opId, client, sink, false);
+    a.startedMethod = kind.name();
+    a.startedDedupe = key;
     // The session holds the operation before it starts, so before its client can see the op_id: a
     // client whose connection goes at any point after gets it back (or its start failure) on resume.
     client.sessionSaved().onComplete(saved -> {
