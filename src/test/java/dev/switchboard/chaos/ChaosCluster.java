@@ -70,7 +70,7 @@ public final class ChaosCluster implements AutoCloseable {
     e.put("SB_CLUSTER_MEMBERS", String.join(",", members));
     e.put("SB_CLUSTER_CONFIG", chaosClusterXml().toString());
     e.put("SB_CLUSTER_MEMBER_TIMEOUT_S", Integer.toString(o.heartbeatTimeoutS()));
-    e.put("SB_CLUSTER_MERGE_DELAY_S", "2");
+    e.put("SB_CLUSTER_MERGE_DELAY_S", System.getProperty("chaos.mergeDelayS", "30"));
     e.put("SB_HEARTBEAT_MS", "1000");
     e.put("SB_IDLE_TIMEOUT_MS", "6000");
     e.put("SB_CONNECT_RATE_PER_IP", "5000");
