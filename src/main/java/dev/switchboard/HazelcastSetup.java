@@ -85,7 +85,8 @@ public final class HazelcastSetup {
       ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
     }
     partitions(hz, c);
-    return dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz));
+    return dev.switchboard.operations.OpProcessors.register(
+        dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz)));
   }
 
   /**

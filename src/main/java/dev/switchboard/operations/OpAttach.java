@@ -59,14 +59,15 @@ final class OpAttach {
       if (a.ended()) {
         return;
       }
-      hub.registry().get(vertx.getOrCreateContext(), a.opId).timeout(LOST_LOOKUP_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+      // atomic with the worker's writes (see OpProcessors): either its final entry landed first and
+      // its kept terminal is what this client gets, or the entry now says lost and stays so
+      JsonObject absent = a.startedMethod == null ? null : OpRegistry.lostEntry(a.opId, a.client.principal().userId(),
+          a.startedMethod, a.startedDedupe, a.lastSeq, a.workerNode != null ? a.workerNode : hub.nodeId(), a.workerMember);
+      hub.registry().markLost(vertx.getOrCreateContext(), a.opId, absent)
+          .timeout(LOST_LOOKUP_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
           .onComplete(ar -> {
-            if (ar.succeeded() && ar.result() == null && a.startedMethod != null) {
-              // the worker left before its first registry write landed: nobody else knows the
-              // operation, so op.status would answer UNKNOWN_OPERATION and its dedupe key would stay
-              // claimed for good; this node, which started it, records it as lost
-              hub.registry().lostBeforeRecorded(a.opId, a.client.principal().userId(), a.startedMethod,
-                  a.startedDedupe, a.lastSeq, a.workerNode != null ? a.workerNode : hub.nodeId(), a.workerMember);
+            if (ar.succeeded() && ar.result() != null && ar.result().getBoolean("lost", false)) {
+              hub.registry().releaseLost(ar.result().getString("dedupe"), a.opId);
             }
             lost(a, ar.succeeded() ? ar.result() : null);
           });

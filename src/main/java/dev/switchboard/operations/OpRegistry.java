@@ -33,11 +33,25 @@ public final class OpRegistry {
     this.retentionMs = retentionMs;
   }
 
+  /**
+   * A worker's status write (final ones expire after op_retention). It does not apply once the entry
+   * was marked lost ({@link #markLost}): its clients were told NODE_LOST, and the entry keeps saying so.
+   */
   public Future<Void> put(Context ctx, JsonObject op) {
     boolean done = isFinal(op.getString("state"));
-    return HzFutures.on(ctx, done
-        ? ops.setAsync(op.getString("op_id"), new HazelcastJsonValue(op.encode()), Math.max(1, retentionMs), TimeUnit.MILLISECONDS)
-        : ops.setAsync(op.getString("op_id"), new HazelcastJsonValue(op.encode())));
+    return HzFutures.on(ctx, ops.submitToKey(op.getString("op_id"),
+        new OpProcessors.Write(op.encode(), done ? Math.max(1, retentionMs) : 0))).mapEmpty();
+  }
+
+  /**
+   * The worker running {@code opId} left: marks the entry lost unless it is final, and returns it as
+   * it then is (a final one carries the kept terminal its clients get instead of NODE_LOST). An
+   * absent entry (the worker left before its first write) is recorded from {@code absent} when given.
+   */
+  public Future<JsonObject> markLost(Context ctx, String opId, JsonObject absent) {
+    return HzFutures.on(ctx, ops.submitToKey(opId,
+            new OpProcessors.MarkLost(absent == null ? null : absent.encode(), Math.max(1, retentionMs))))
+        .map(v -> v == null ? null : new JsonObject(v));
   }
 
   public Future<JsonObject> get(Context ctx, String opId) {
@@ -76,9 +90,9 @@ public final class OpRegistry {
       for (HazelcastJsonValue v : ops.values(Predicates.equal("member", member))) {
         JsonObject o = new JsonObject(v.getValue());
         if (!isFinal(o.getString("state"))) {
-          // "lost": its seq is the last recorded, not a terminal's (see OpAttach#endedAt)
-          o.put("state", "error").put("stage", o.getString("stage")).put("lost", true);
-          ops.set(o.getString("op_id"), new HazelcastJsonValue(o.encode()), Math.max(1, retentionMs), TimeUnit.MILLISECONDS);
+          // "lost": its seq is the last recorded, not a terminal's (see OpAttach#endedAt); not over a
+          // final entry that landed meanwhile
+          ops.executeOnKey(o.getString("op_id"), new OpProcessors.MarkLost(null, Math.max(1, retentionMs)));
           String key = o.getString("dedupe");
           if (key != null) {
             dedupe.remove(key, o.getString("op_id"));
@@ -89,23 +103,17 @@ public final class OpRegistry {
     }, false);
   }
 
-  /**
-   * An operation whose worker left before writing its entry: recorded as lost (what
-   * {@link #memberLost} makes of a running entry) unless an entry came meanwhile, and its dedupe key freed.
-   */
-  public void lostBeforeRecorded(String opId, String user, String method, String dedupeKey, long seq, String node,
-                                 String member) {
-    JsonObject o = new JsonObject().put("op_id", opId).put("user", user).put("method", method).put("state", "error")
-        .put("node", node).put("member", member)
-        .put("stage", (String) null).put("seq", seq).put("lost", true).put("dedupe", dedupeKey)
-        .put("created_at", System.currentTimeMillis());
-    vertx.executeBlocking(() -> {
-      ops.putIfAbsent(opId, new HazelcastJsonValue(o.encode()), Math.max(1, retentionMs), TimeUnit.MILLISECONDS);
-      if (dedupeKey != null) {
-        dedupe.remove(dedupeKey, opId);
-      }
-      return null;
-    }, false);
+  /** The entry {@link #markLost} records for an operation whose worker left before writing one. */
+  static JsonObject lostEntry(String opId, String user, String method, String dedupeKey, long seq, String node,
+                              String member) {
+    return new JsonObject().put("op_id", opId).put("user", user).put("method", method).put("state", "error")
+        .put("node", node).put("member", member).put("stage", (String) null).put("seq", seq).put("lost", true)
+        .put("dedupe", dedupeKey).put("created_at", System.currentTimeMillis());
+  }
+
+  /** Frees a dedupe key still held by {@code opId} (its operation ended without its worker freeing it). */
+  public void releaseLost(String key, String opId) {
+    release(key, opId);
   }
 
   static boolean isFinal(String state) {
