@@ -38,11 +38,15 @@ final class SoakClient extends WsPeer {
   private boolean stopped;
 
   SoakClient(Vertx vertx, WebSocketClient client, ChaosCluster cluster, Recorder recorder, long seed, String token,
-             String user, String device, List<String> pool, SoakOptions o) {
+             String user, String device, List<String> pool, SoakOptions o, java.util.Set<String> abandoned) {
     super(vertx, client, cluster, recorder, seed, token, user, device);
     this.pool = pool;
     this.o = o;
+    this.abandoned = abandoned;
   }
+
+  /** Sessions this client left without a 1000 and never resumed: they live on until session_ttl, on purpose. */
+  private final java.util.Set<String> abandoned;
 
   @Override
   void start() {
@@ -114,7 +118,14 @@ final class SoakClient extends WsPeer {
         resumeOnBack = true;
         backAt = now + seconds(0.5, 5);
       }
-    } else if (leave(drop, true)) {
+    } else {
+      String leaving = sessionId;
+      if (!leave(drop, true)) {
+        return;
+      }
+      if (leaving != null) {
+        abandoned.add(leaving);
+      }
       recorder.count("soak.session-abandoned");
       resumeOnBack = false;
       backAt = now + seconds(1, 10);

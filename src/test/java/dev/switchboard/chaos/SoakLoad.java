@@ -21,6 +21,9 @@ import java.util.Random;
  * run's main thread.
  */
 final class SoakLoad {
+  /** Sessions left without a 1000 and never resumed (their clients came back as new sessions). */
+  final java.util.Set<String> abandoned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final Vertx vertx;
   private final SoakOptions o;
   private final List<SoakClient> churn = new ArrayList<>();
@@ -41,13 +44,14 @@ final class SoakLoad {
     this.vertx = vertx;
     this.o = o;
     this.cluster = cluster;
+    // (abandoned: see SoakClient; read by the end check)
     this.recorder = recorder;
     JsonArray all = new JsonArray().add("chat:*").add("news:*");
     for (int i = 0; i < o.clients(); i++) {
       String user = "s" + i / 2;
       String token = Tokens.hs256(Tokens.claims(user, tokenTtlS).put("subs", all).put("pubs", all));
       churn.add(new SoakClient(vertx, wsClient, cluster, recorder, random.nextLong(), token, user,
-          i % 2 == 0 ? "a" : "b", pool, o));
+          i % 2 == 0 ? "a" : "b", pool, o, abandoned));
     }
     Map<String, Integer> topicIndex = new HashMap<>();
     for (int i = 0; i < pool.size(); i++) {

@@ -136,7 +136,7 @@ public final class SoakRun {
       long leftAt = System.currentTimeMillis();
       boolean clean = EndChecks.until(LEFTOVER_MS, () -> {
         left.clear();
-        left.putAll(h.read());
+        left.putAll(h.read(load.abandoned));
         return left.isEmpty();
       });
       out.println("soak: per-client state (devices, presence, live sessions, unfinished operations, dedupe) "
