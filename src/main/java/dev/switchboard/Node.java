@@ -154,15 +154,17 @@ public final class Node {
       NodeContext ctx = new NodeContext(vertx, cluster, config, verifier[0], methods, metrics);
       TopicHub hub = new TopicHub(vertx, cluster.getHazelcastInstance(), namespaces, quorum);
       // on every node (not only the oldest, as the directory's cleanup): its own topics' bus
-      // registrations and histories may have gone with the members that left
+      // registrations and histories may have gone with the members that left, and routes settle
+      // again when a member joins or a side merges back (see LiveFeed#membershipChanged)
       cluster.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
         @Override
         public void memberAdded(com.hazelcast.cluster.MembershipEvent e) {
+          hub.membershipChanged();
         }
 
         @Override
         public void memberRemoved(com.hazelcast.cluster.MembershipEvent e) {
-          hub.membersLeft();
+          hub.membershipChanged();
         }
       });
       ctx.topics(hub);

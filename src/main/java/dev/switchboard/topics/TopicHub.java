@@ -113,11 +113,11 @@ public final class TopicHub {
   }
 
   /**
-   * Members left the cluster: every open topic is checked against history shortly after (see
-   * {@link LiveFeed#membersLeft}).
+   * Members left or joined the cluster, or this node merged back: every open topic is checked
+   * against history shortly after (see {@link LiveFeed#membershipChanged}).
    */
-  public void membersLeft() {
-    hub.runOnContext(v -> feed.membersLeft());
+  public void membershipChanged() {
+    hub.runOnContext(v -> feed.membershipChanged());
   }
 
   /**
@@ -134,7 +134,10 @@ public final class TopicHub {
    */
   public Future<Integer> merged() {
     Promise<Integer> done = Promise.promise();
-    hub.runOnContext(v -> log.merged().onComplete(done));
+    hub.runOnContext(v -> {
+      log.merged().onComplete(done);
+      feed.membershipChanged();
+    });
     return done.future();
   }
 

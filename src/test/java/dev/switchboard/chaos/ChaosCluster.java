@@ -71,6 +71,9 @@ public final class ChaosCluster implements AutoCloseable {
     e.put("SB_CLUSTER_CONFIG", chaosClusterXml().toString());
     e.put("SB_CLUSTER_MEMBER_TIMEOUT_S", Integer.toString(o.heartbeatTimeoutS()));
     e.put("SB_CLUSTER_MERGE_DELAY_S", System.getProperty("chaos.mergeDelayS", "30"));
+    // op.status knows a finished operation for op_retention (300 s by default), and the checker asks
+    // about every operation at the end: kept for the whole run and 5 minutes more
+    e.put("SB_OP_RETENTION_MS", Long.toString(Math.max(300_000L, o.durationMs() + 300_000L)));
     e.put("SB_HEARTBEAT_MS", "1000");
     e.put("SB_IDLE_TIMEOUT_MS", "6000");
     e.put("SB_CONNECT_RATE_PER_IP", "5000");
