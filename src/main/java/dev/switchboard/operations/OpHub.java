@@ -40,7 +40,7 @@ public final class OpHub {
 
       @Override
       public void memberRemoved(MembershipEvent e) {
-        if (!dev.switchboard.cluster.Quorum.majorityNow(hz)) {
+        if (!majorityHere()) {
           // this side is cut off, not the others dead: its clients are handed over and re-attach on
           // the majority, which knows whether the operation still runs (a NODE_LOST from here could be
           // the second terminal of an operation that goes on)
@@ -59,6 +59,18 @@ public final class OpHub {
     });
   }
 
+  /**
+   * This side holds the majority by its view and has heard from a majority lately. The view alone is
+   * not enough: a node cut off from two others removes them one at a time, and after the first
+   * removal its view (itself and the other) is still a majority of three, although it has heard from
+   * neither for the member timeout. A NODE_LOST from there was the first of two terminals of an
+   * operation that went on (the 10-minute partition run).
+   */
+  private boolean majorityHere() {
+    dev.switchboard.cluster.Quorum q = dev.switchboard.cluster.Quorum.of(hz);
+    return dev.switchboard.cluster.Quorum.majorityNow(hz) && (q == null || q.serving());
+  }
+
   /** Every so often, attachments whose worker left end even if the membership event never came. */
   static final long SWEEP_MS = 5_000;
 
@@ -66,7 +78,7 @@ public final class OpHub {
   public Future<Void> start() {
     if (clients != null) {
       vertx.setPeriodic(SWEEP_MS, t -> {
-        if (dev.switchboard.cluster.Quorum.majorityNow(hz)) {
+        if (majorityHere()) {
           clients.sweep(this::isMember);
         }
       });
