@@ -28,7 +28,12 @@ import io.vertx.core.json.JsonObject;
 final class OpAttach {
   /** Pause between two tries while the registry does not know the operation yet, or its node does not answer. */
   static final long RETRY_MS = 50;
-  /** A deduplicated request may arrive before the first one's worker registered the operation. */
+  /**
+   * A deduplicated request, or an attach by a client that was told the op_id by its starter, may
+   * arrive before the worker's first registry write landed (seconds late while partitions settle
+   * after a fault: the 10-minute chaos run's attaches answered UNKNOWN_OPERATION for operations that
+   * then ran): the registry is asked again for this long before the answer is UNKNOWN_OPERATION.
+   */
   static final long DEDUPE_WAIT_MS = 2_000;
   /**
    * A resumed session may hold an operation whose start was in flight when its connection went: the
@@ -78,7 +83,7 @@ final class OpAttach {
   void attach(Context ctx, String opId, long afterSeq, Client client, ReplySink sink, boolean deduplicated,
               boolean sameUserOnly) {
     Attachment a = add(opId, afterSeq, client, sink, deduplicated);
-    long wait = deduplicated ? DEDUPE_WAIT_MS : 0;
+    long wait = DEDUPE_WAIT_MS;
     // in the session before the worker sends the first frame: a client that saw the op_id and lost
     // its connection gets the operation back on resume
     client.sessionSaved().onComplete(v -> ctx.runOnContext(x ->
