@@ -72,7 +72,7 @@ final class OpAttach {
           .timeout(LOST_LOOKUP_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
           .onComplete(ar -> {
             if (ar.succeeded() && ar.result() != null && ar.result().getBoolean("lost", false)) {
-              hub.registry().releaseLost(ar.result().getString("dedupe"), a.opId);
+              hub.registry().release(ar.result().getString("dedupe"), a.opId); // its worker never will
             }
             lost(a, ar.succeeded() ? ar.result() : null);
           });

@@ -111,11 +111,6 @@ public final class OpRegistry {
         .put("dedupe", dedupeKey).put("created_at", System.currentTimeMillis());
   }
 
-  /** Frees a dedupe key still held by {@code opId} (its operation ended without its worker freeing it). */
-  public void releaseLost(String key, String opId) {
-    release(key, opId);
-  }
-
   static boolean isFinal(String state) {
     return "done".equals(state) || "error".equals(state) || "cancelled".equals(state);
   }
