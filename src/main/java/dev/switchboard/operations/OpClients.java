@@ -198,6 +198,11 @@ public final class OpClients {
         if (a.ended() || seq <= a.lastSeq) {
           return;
         }
+        if (a.client.isClosing()) {
+          // a closing connection writes nothing more (Outbound#write): counted as written, a clean
+          // close would count it as read, and the session would drop what its resume must get again
+          return;
+        }
         if (a.deduplicatedFirst) {
           f.put("deduplicated", true);
           a.deduplicatedFirst = false;
@@ -223,7 +228,9 @@ public final class OpClients {
     }
     atts.remove(a.att, a); // no more frames for it
     a.endSeq = Math.max(seq, a.lastSeq + 1);
-    a.lastSeq = a.endSeq;
+    if (!a.client.isClosing()) {
+      a.lastSeq = a.endSeq;
+    } // else not written (see deliver): the session keeps the terminal (ours, own) for the resume
     a.ownEnd = own;
     a.endOrder = endings.incrementAndGet();
     a.sink.terminal(terminal);

@@ -50,6 +50,11 @@ public interface Client {
     r.run();
   }
 
+  /** True once the connection began to close: nothing more is written to it. */
+  default boolean isClosing() {
+    return false;
+  }
+
   /** True while the connection has more unsent data than it should take more of (backpressure). */
   default boolean congested() {
     return false;

@@ -117,6 +117,61 @@ class OpResumeTest {
     }
   }
 
+  /**
+   * The node closes the connection (4001 here; a drain's 1012 is the same) while an operation runs,
+   * and the client answers the close only after more frames came for it: a closing connection
+   * writes nothing, so those frames were never sent, and the clean close that follows must not count
+   * them as read (the chaos run: a drained node's client never got its operation's last frames).
+   */
+  @Test
+  void framesThatCameWhileTheNodeClosedTheConnectionComeAfterTheResume() throws Exception {
+    String session;
+    String opId = null;
+    long lastRead = 0;
+    long exp = Tokens.now() + 3; // accepted now, expired (close 4001) in 2-3 s
+    String shortLived = Tokens.hs256(Tokens.claims("closer", 3).put("exp", exp));
+    try (RawWs raw = new RawWs(nodes.get(0).port(), "/ws?token=" + shortLived);
+         WsClient watch = WsClient.open(vertx, nodes.get(1).port(), uri("closer", null), Map.of(), null).ok()) {
+      session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+      raw.sendText("{\"id\":7,\"method\":\"demo.count\",\"params\":{\"to\":60,\"interval_ms\":100}}");
+      // read everything, answering pings, until the node's close frame
+      while (true) {
+        RawWs.Frame frame = raw.read(Duration.ofSeconds(10));
+        assertTrue(frame != null, "the node closes the connection when the token expires");
+        if (frame.opcode() == RawWs.PING) {
+          raw.send(RawWs.PONG, true, frame.payload());
+        } else if (frame.opcode() == RawWs.TEXT) {
+          JsonNode f = JSON.readTree(frame.text());
+          if (f.path("id").asInt(-1) == 7) {
+            assertFalse(WsClient.isTerminal(f), "the token expires before the operation ends: " + f);
+            opId = f.get("op_id").asText();
+            lastRead = f.get("seq").asLong();
+          }
+        } else if (frame.opcode() == RawWs.CLOSE) {
+          assertEquals(4001, frame.closeCode());
+          break;
+        }
+      }
+      // the operation goes on meanwhile: its next frames reach the closing connection
+      String op = opId;
+      long read = lastRead;
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (watch.call("op.status", WsClient.params().put("op_id", op)).at("/result/seq").asLong() < read + 3) {
+        assertTrue(System.currentTimeMillis() < deadline, "the operation did not go on");
+        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+      }
+      raw.send(RawWs.CLOSE, true, new byte[] {(byte) (4001 >> 8), (byte) (4001 & 0xff)}); // the close handshake completes
+      raw.flush();
+    }
+    awaitGone(0, session);
+    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("closer", session), Map.of(), null).ok()) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      List<JsonNode> fs = untilTerminal(again, x -> x.path("id").asInt(-1) == 7);
+      assertEquals(lastRead + 1, fs.get(0).get("seq").asLong(), "from the first frame the client did not read: " + fs);
+      assertCountFrom(fs, lastRead, 60, opId);
+    }
+  }
+
   @Test
   void framesTheClientAcknowledgedAreNotSentAgainAndAnAcknowledgedTerminalEndsIt() throws Exception {
     String session;
