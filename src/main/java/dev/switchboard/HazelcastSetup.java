@@ -134,6 +134,15 @@ public final class HazelcastSetup {
    * processor, see Sessions) sets that time-to-live itself; the map-wide one is the same, for
    * anything else that writes the map.
    */
+  /**
+   * The operations' dedupe keys: per-entry statistics on, for the claims' creation times (the claim
+   * sweep frees a claim whose operation nobody recorded once it is old, OpRegistry#sweepClaims).
+   */
+  public static Config dedupeConfig(Config hz) {
+    return hz.addMapConfig(new MapConfig(Addresses.OP_DEDUPE).setBackupCount(1).setMergePolicyConfig(discard())
+        .setPerEntryStatsEnabled(true));
+  }
+
   static void sessionsConfig(Config hz, long ttlMs) {
     // never queried: no JSON metadata (Hazelcast would otherwise parse every value on each write)
     hz.addMapConfig(new MapConfig(Addresses.SESSIONS).setBackupCount(1).setMergePolicyConfig(discard())
@@ -170,6 +179,6 @@ public final class HazelcastSetup {
     hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1).setMergePolicyConfig(discard())
         .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
-    hz.addMapConfig(new MapConfig(Addresses.OP_DEDUPE).setBackupCount(1).setMergePolicyConfig(discard()));
+    dedupeConfig(hz);
   }
 }

@@ -157,7 +157,11 @@ public final class Addresses {
    */
   public static final String OPS = "sb.ops";
 
-  /** Hazelcast IMap dedupe key → op id, while the operation is in flight. */
+  /**
+   * Hazelcast IMap dedupe key ("u:" user "|" method "|" SHA-256 of the canonical params, or "g|"
+   * method "|" ... for global dedupe) → op id, while the operation is in flight; per-entry stats
+   * on (the claim sweep reads creation times).
+   */
   public static final String OP_DEDUPE = "sb.ops.dedupe";
 
   /** Separator inside composite keys (cannot appear in ids, topics or device ids). */

@@ -105,6 +105,8 @@ final class OpAttach {
       return;
     }
     a.starting = a.workerMember == null;
+    a.startedMethod = stored.getString("method");
+    a.startedDedupe = stored.getString("dedupe");
     resolve(ctx, a, true, System.currentTimeMillis() + (a.starting ? START_WAIT_MS : 0));
   }
 
@@ -140,9 +142,13 @@ final class OpAttach {
         } else {
           // a resumed session's operation whose start never reached a worker failed to start, as far
           // as the client can tell: the answer its start would have had
-          retryOr(deadline, () -> resolve(ctx, a, sameUserOnly, deadline), () -> hub.clients().fail(a, a.starting
-              ? new SwitchboardException(ErrorCode.UNAVAILABLE, "the operation could not be started, retry") : unknown(),
-              true));
+          retryOr(deadline, () -> resolve(ctx, a, sameUserOnly, deadline), () -> {
+            if (a.starting) {
+              notStarted(ctx, a, sameUserOnly, deadline);
+            } else {
+              hub.clients().fail(a, unknown(), true);
+            }
+          });
         }
         return;
       }
@@ -155,6 +161,33 @@ final class OpAttach {
       a.workerMember = op.getString("member");
       control(ctx, a, op, System.currentTimeMillis() + Operations.CONTROL_TIMEOUT_MS);
     });
+  }
+
+  /**
+   * A resumed session's operation that no worker took within {@link #START_WAIT_MS} (its starting
+   * node died before sending it on): recorded in the registry as failed to start, with the terminal
+   * this client gets ({@code UNAVAILABLE}, "could not be started") kept for anyone else following
+   * it, through the same entry processor as a lost verdict, so that a worker's write still in flight
+   * cannot also win (if one landed first, the operation is followed as usual); then its dedupe key
+   * is freed. So {@code op.status} agrees with the terminal, and an identical request starts afresh.
+   */
+  private void notStarted(Context ctx, Attachment a, boolean sameUserOnly, long deadline) {
+    long seq = a.lastSeq + 1;
+    JsonObject terminal = OpFrames.error(a.opId, seq, ErrorCode.UNAVAILABLE, "the operation could not be started, retry");
+    JsonObject entry = OpRegistry.lostEntry(a.opId, a.client.principal().userId(), a.startedMethod, a.startedDedupe,
+        seq, hub.nodeId(), null).put("terminal", terminal).put("recorded_by", a.att);
+    hub.registry().markLost(ctx, a.opId, entry).timeout(LOST_LOOKUP_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onComplete(ar -> {
+          JsonObject op = ar.succeeded() ? ar.result() : null;
+          if (op != null && !a.att.equals(op.getString("recorded_by"))) {
+            resolve(ctx, a, sameUserOnly, deadline); // a worker (or a lost verdict) got there first: follow that
+            return;
+          }
+          if (op != null) {
+            hub.registry().release(a.startedDedupe, a.opId);
+          } // else the registry did not answer: the answer stands, the claim sweep frees the key
+          a.client.execute(() -> hub.clients().endOwn(a, terminal, seq));
+        });
   }
 
   private static SwitchboardException unknown() {

@@ -150,8 +150,8 @@ public final class OpClients {
   /**
    * The operations a connection follows, for its session: op id (op id/attachment for a second
    * request following the same one) → {"seq": last acknowledged, "id":
-   * request id, "node"/"member": where it runs, ["end": a terminal of this node's not yet
-   * acknowledged]}. A resume re-attaches after that seq: frames written but not known to be read
+   * request id, "node"/"member": where it runs, or "method"/["dedupe"] of a start no worker has
+   * answered yet, ["end": a terminal of this node's not yet acknowledged]}. A resume re-attaches after that seq: frames written but not known to be read
    * come again. On the connection's loop.
    */
   public JsonObject sessionOps(Client c) {
@@ -162,6 +162,13 @@ public final class OpClients {
           .put("id", id.isTextual() ? (Object) id.textValue() : (Object) id.longValue());
       if (a.workerNode != null) {
         o.put("node", a.workerNode).put("member", a.workerMember);
+      } else if (a.startedMethod != null) {
+        // a start no worker has answered yet: what a resume needs to record it as failed to start
+        // (its starting node may die before any worker takes it) and free its dedupe key
+        o.put("method", a.startedMethod);
+        if (a.startedDedupe != null) {
+          o.put("dedupe", a.startedDedupe);
+        }
       }
       if (a.ownEnd != null) {
         o.put("end", a.ownEnd);

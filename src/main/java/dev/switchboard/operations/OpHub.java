@@ -52,11 +52,16 @@ public final class OpHub {
           clients.memberLost(dead);
         }
         worker.memberLost(dead);
-        if (hz.getCluster().getMembers().iterator().next().localMember()) {
+        if (oldest()) {
           registry.memberLost(dead);
         }
       }
     });
+  }
+
+  /** Whether this member is the cluster's oldest, which cleans up after departed ones. */
+  private boolean oldest() {
+    return hz.getCluster().getMembers().iterator().next().localMember();
   }
 
   /**
@@ -74,8 +79,16 @@ public final class OpHub {
   /** Every so often, attachments whose worker left end even if the membership event never came. */
   static final long SWEEP_MS = 5_000;
 
+  /** How often the oldest member frees dedupe keys nobody else will (see OpRegistry#sweepClaims). */
+  static final long CLAIM_SWEEP_MS = 10_000;
+
   /** Starts serving this node's operations address. */
   public Future<Void> start() {
+    vertx.setPeriodic(CLAIM_SWEEP_MS, t -> {
+      if (oldest() && majorityHere()) {
+        registry.sweepClaims();
+      }
+    });
     if (clients != null) {
       vertx.setPeriodic(SWEEP_MS, t -> {
         if (majorityHere()) {

@@ -26,11 +26,18 @@ public final class OpRegistry {
   private final IMap<String, String> dedupe;
   private final long retentionMs;
 
+  private final long staleClaimMs;
+
   public OpRegistry(Vertx vertx, HazelcastInstance hz, long retentionMs) {
+    this(vertx, hz, retentionMs, STALE_CLAIM_MS);
+  }
+
+  OpRegistry(Vertx vertx, HazelcastInstance hz, long retentionMs, long staleClaimMs) {
     this.vertx = vertx;
     this.ops = hz.getMap(Addresses.OPS);
     this.dedupe = hz.getMap(Addresses.OP_DEDUPE);
     this.retentionMs = retentionMs;
+    this.staleClaimMs = staleClaimMs;
   }
 
   /**
@@ -82,6 +89,47 @@ public final class OpRegistry {
     if (key != null) {
       vertx.executeBlocking(() -> dedupe.remove(key, opId), false);
     }
+  }
+
+  /**
+   * A dedupe key this old whose operation the registry does not know was claimed by a start that
+   * never reached a worker (its node died between the claim and the send; a live starter releases
+   * it within its send timeout, a worker writes the entry before the first frame). The age is the
+   * entry's creation time, which the map's per-entry statistics keep (HazelcastSetup#dedupeConfig).
+   */
+  static final long STALE_CLAIM_MS = 30_000;
+
+  /**
+   * Frees the dedupe keys nobody else will: those of operations the registry keeps as final (a
+   * worker that died between its final write and its release) and stale claims (see
+   * {@link #STALE_CLAIM_MS}). Run by the oldest member every {@link OpHub#CLAIM_SWEEP_MS}; the map
+   * holds only the deduplicated operations in flight. The future holds how many were freed.
+   */
+  public Future<Integer> sweepClaims() {
+    return vertx.executeBlocking(() -> {
+      java.util.Map<String, String> claims = new java.util.HashMap<>();
+      for (java.util.Map.Entry<String, String> e : dedupe.entrySet()) {
+        claims.put(e.getKey(), e.getValue());
+      }
+      java.util.Map<String, HazelcastJsonValue> known = ops.getAll(new java.util.HashSet<>(claims.values()));
+      int freed = 0;
+      for (java.util.Map.Entry<String, String> c : claims.entrySet()) {
+        HazelcastJsonValue op = known.get(c.getValue());
+        boolean free;
+        if (op != null) {
+          free = isFinal(new JsonObject(op.getValue()).getString("state"));
+        } else {
+          com.hazelcast.core.EntryView<String, String> view = dedupe.getEntryView(c.getKey());
+          // no creation time (a member owning it without the dedupe map's config): never stale
+          free = view != null && c.getValue().equals(view.getValue()) && view.getCreationTime() > 0
+              && System.currentTimeMillis() - view.getCreationTime() > staleClaimMs;
+        }
+        if (free && dedupe.remove(c.getKey(), c.getValue())) {
+          freed++;
+        }
+      }
+      return freed;
+    }, false);
   }
 
   /** Operations that ran on a departed member end as errors (their clients got NODE_LOST). */

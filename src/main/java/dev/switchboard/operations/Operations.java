@@ -64,8 +64,8 @@ public final class Operations {
     String opId = "op_" + SwitchboardConfig.randomId(16);
     String key = switch (kind.dedupe()) {
       case NONE -> null;
-      case USER -> "u:" + user + "|" + kind.name() + "|" + canonical(params);
-      case GLOBAL -> "g|" + kind.name() + "|" + canonical(params);
+      case USER -> "u:" + user + "|" + kind.name() + "|" + digest(canonical(params));
+      case GLOBAL -> "g|" + kind.name() + "|" + digest(canonical(params));
     };
     Future<String> existing = key == null ? Future.succeededFuture() : hub.registry().claim(key, opId);
     existing.onComplete(ar -> {
@@ -248,6 +248,20 @@ public final class Operations {
       return new SwitchboardException(ErrorCode.FORBIDDEN, "not your operation");
     }
     return null;
+  }
+
+  /**
+   * SHA-256 of the canonical params, base64url: a dedupe key stays short whatever the params (it is
+   * kept in the dedupe map and, while the start is in flight, in the client's session).
+   */
+  static String digest(String canonical) {
+    try {
+      byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(canonical.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(h);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e); // every Java platform has SHA-256
+    }
   }
 
   /** Params with object keys sorted at every level: identical requests give identical keys. */

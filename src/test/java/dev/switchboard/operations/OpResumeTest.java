@@ -172,6 +172,60 @@ class OpResumeTest {
     }
   }
 
+  /**
+   * A starting node that dies between claiming the dedupe key and sending the work to a worker leaves
+   * the session holding the start (method and dedupe key, no worker) and the key claimed, and no
+   * worker ever hears of it. The window is microseconds wide, so the test writes that state as the
+   * crash leaves it (through the cluster's own maps) instead of aiming a kill at it. The resume ends
+   * the start with UNAVAILABLE ("could not be started"), op.status agrees, and the key is free.
+   */
+  @Test
+  void aResumedStartNoWorkerTookEndsUnavailableWithOpStatusAgreeingAndItsDedupeKeyFree() throws Exception {
+    String session;
+    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("orphanstart", null))) {
+      session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
+      raw.sendText("{\"id\":100,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"chat:orphanstart\"}}");
+      StoredSessions.await(nodes.get(0), session, v -> v != null); // a session is stored once it holds something
+      raw.abort();
+    }
+    awaitGone(0, session);
+    com.hazelcast.core.HazelcastInstance hz = nodes.get(0).context().cluster().getHazelcastInstance();
+    String params = "{\"to\":3,\"interval_ms\":10}";
+    String key = "u:orphanstart|demo.count|" + Operations.digest(Operations.canonical(JSON.readTree(params)));
+    String opId = "op_neverstarted" + System.nanoTime();
+    hz.<String, String>getMap(dev.switchboard.cluster.Addresses.OP_DEDUPE).put(key, opId);
+    com.hazelcast.map.IMap<String, com.hazelcast.core.HazelcastJsonValue> sessions =
+        hz.getMap(dev.switchboard.cluster.Addresses.SESSIONS);
+    JsonObject stored = new JsonObject(sessions.get(session).getValue());
+    stored.put("ops", stored.getJsonObject("ops", new JsonObject()).put(opId,
+        new JsonObject().put("seq", 0).put("id", 7).put("method", "demo.count").put("dedupe", key)));
+    sessions.put(session, new com.hazelcast.core.HazelcastJsonValue(stored.encode()));
+
+    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("orphanstart", session), Map.of(), null).ok()) {
+      assertTrue(again.connected().get("resumed").asBoolean());
+      JsonNode t = again.await(x -> x.path("id").asInt(-1) == 7, Duration.ofMillis(OpAttach.START_WAIT_MS + 10_000));
+      assertEquals("UNAVAILABLE", t.at("/error/code").asText(), t.toString());
+      assertEquals(opId, t.path("op_id").asText());
+      assertEquals(1, t.path("seq").asLong());
+      JsonNode status = again.call("op.status", WsClient.params().put("op_id", opId)).get("result");
+      assertEquals("error", status.get("state").asText(), status.toString());
+      assertEquals(1, status.get("seq").asLong(), status.toString());
+      // the key is freed (the release goes out with the answer), then the same request starts an
+      // operation of its own, not deduplicated into that one
+      com.hazelcast.map.IMap<String, String> dedupe = hz.getMap(dev.switchboard.cluster.Addresses.OP_DEDUPE);
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (opId.equals(dedupe.get(key))) {
+        assertTrue(System.currentTimeMillis() < deadline, "the dedupe key stays claimed");
+        java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
+      }
+      int id = again.request("demo.count", (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(params));
+      List<JsonNode> fs = untilTerminal(again, x -> x.path("id").asInt(-1) == id);
+      assertFalse(fs.get(0).has("deduplicated"), fs.toString());
+      assertFalse(opId.equals(fs.get(0).path("op_id").asText()), fs.toString());
+      assertEquals("result", fs.get(fs.size() - 1).get("type").asText(), fs.toString());
+    }
+  }
+
   @Test
   void framesTheClientAcknowledgedAreNotSentAgainAndAnAcknowledgedTerminalEndsIt() throws Exception {
     String session;
