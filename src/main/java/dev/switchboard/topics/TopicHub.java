@@ -195,6 +195,9 @@ public final class TopicHub {
           }
           if (sinceOffset == null || !st.epoch.equals(sinceEpoch)) {
             st.replaying.remove(s);
+            if (sinceOffset != null) {
+              notRecovered(st, s, sinceEpoch, sinceOffset, "another epoch");
+            }
             return live(st, s, inbox, answer);
           }
           if (sinceOffset > st.last) {
@@ -214,6 +217,12 @@ public final class TopicHub {
       });
     });
     return done.future();
+  }
+
+  /** A subscribe with a position that goes live without replaying (the client is told recovered:false): rare, worth a line. */
+  private static void notRecovered(TopicState st, Subscriber s, String epoch, long since, String why) {
+    LOG.info("topic " + st.topic + ": " + s.connectionId() + " since " + epoch + ":" + since + " not recovered ("
+        + why + "), live from " + st.epoch + ":" + st.last);
   }
 
   private static Future<Subscribed> answered(LoopInbox inbox, java.util.function.Consumer<Subscribed> answer,
@@ -251,6 +260,8 @@ public final class TopicHub {
       st.replaying.remove(s);
       long latest = ar.result() + 1;
       if (!epoch.equals(st.epoch) || since > latest) {
+        notRecovered(st, s, epoch, since, epoch.equals(st.epoch) ? "ahead of history (latest " + latest + ")"
+            : "the epoch changed meanwhile");
         return live(st, s, inbox, answer);
       }
       Subscribed r = new Subscribed(Math.max(st.last, latest), st.epoch, true, 0);
@@ -287,12 +298,15 @@ public final class TopicHub {
         // the history was lost and restarted during the read: the position is of the old epoch
         events.forEach(TopicEvent::release);
         st.replaying.remove(s);
+        notRecovered(st, s, epoch, after, "the epoch changed meanwhile");
         return live(st, s, inbox, answer);
       }
       if (ar.failed() && !(unwrap(ar.cause()) instanceof StaleSequenceException)) {
         return Future.failedFuture(ar.cause()); // the caller drops the pending entry and the presence record
       }
       if (events.isEmpty() || events.get(0).offset != after + 1) {
+        notRecovered(st, s, epoch, after, events.isEmpty() ? "history holds nothing after it"
+            : "history starts at " + events.get(0).offset);
         events.forEach(TopicEvent::release);
         st.replaying.remove(s);
         return live(st, s, inbox, answer); // history no longer holds that position: not recoverable
