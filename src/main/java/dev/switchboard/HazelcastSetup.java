@@ -96,6 +96,9 @@ public final class HazelcastSetup {
    * every {@code merge_delay_s} once healed, and the merging (smaller) side's copies are discarded:
    * it never served while apart.
    */
+  /** How long a leaving member waits for its partitions to be handed over (see {@link #partitions}). */
+  static final int GRACEFUL_LEAVE_S = 8;
+
   static void partitions(Config hz, ClusterOptions c) {
     // A write whose backup does not answer completes after this timeout on the primary alone; a history
     // append is then only acknowledged if the side still serves (TopicLog), which a side cut off for
@@ -106,6 +109,11 @@ public final class HazelcastSetup {
     hz.setProperty("hazelcast.max.no.heartbeat.seconds", Integer.toString(c.memberTimeoutS()));
     hz.setProperty("hazelcast.merge.first.run.delay.seconds", Integer.toString(c.mergeDelayS()));
     hz.setProperty("hazelcast.merge.next.run.delay.seconds", Integer.toString(c.mergeDelayS()));
+    // A leaving member hands its partitions over first and waits until they are safe: 600 s by
+    // default, which a frozen or cut-off member can stretch to all of it (a drained node of the
+    // 10-minute chaos run still ran 17 s after SIGTERM). The backups are on the other members;
+    // past this the node leaves anyway, as an orchestrator's kill would make it.
+    hz.setProperty("hazelcast.graceful.shutdown.max.wait", Integer.toString(GRACEFUL_LEAVE_S));
     long heartbeatMs = 1000L * Long.parseLong(java.util.Objects.requireNonNullElse(
         hz.getProperty("hazelcast.heartbeat.interval.seconds"), "5"));
     // heard from within half the member timeout (and at least two heartbeats): a side that stops
