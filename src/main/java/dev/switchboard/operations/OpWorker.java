@@ -51,6 +51,16 @@ public final class OpWorker {
   private int live;
   private final List<io.vertx.core.eventbus.MessageConsumer<JsonObject>> workConsumers = new ArrayList<>();
   private boolean draining;
+  /**
+   * While draining: runs whose attachments detached (their connections closed, most often by this
+   * very drain) → how many, and until when the drain waits for them to attach again. Their clients
+   * resume on other nodes and re-attach within a second or so; leaving before would end those runs
+   * with NODE_LOST although they finished here (the chaos run: both followers of an operation that
+   * had ended got NODE_LOST, and op.status said done).
+   */
+  private final Map<String, long[]> awaitingReattach = new HashMap<>();
+  /** How long a drain waits (within its grace) for a detached attachment to attach again. */
+  static final long REATTACH_WAIT_MS = 5_000;
 
   /**
    * @param threads  worker threads for blocking kinds (the node's operation capacity)
@@ -214,9 +224,18 @@ public final class OpWorker {
           l.atts.add(att);
           run.attachmentsChanged();
         }
+        long[] awaited = awaitingReattach.get(run.opId);
+        if (awaited != null && --awaited[0] <= 0) {
+          awaitingReattach.remove(run.opId); // its replay is in flight now: quiet() waits for that
+        }
       }
       case "detach" -> {
         OpRun.Link l = run.links.get(b.getString("node"));
+        if (draining) {
+          long[] awaited = awaitingReattach.computeIfAbsent(run.opId, k -> new long[2]);
+          awaited[0]++;
+          awaited[1] = System.currentTimeMillis() + REATTACH_WAIT_MS;
+        }
         if (l != null) {
           l.atts.remove(b.getString("att"));
           if (l.atts.isEmpty()) {
@@ -381,9 +400,17 @@ public final class OpWorker {
     });
   }
 
-  /** Nothing runs and no frame waits for a client node's answer. */
+  /**
+   * Nothing runs, no frame waits for a client node's answer, and no attachment that detached during
+   * the drain is still expected back (see {@link #awaitingReattach}).
+   */
   private boolean quiet() {
     if (live > 0) {
+      return false;
+    }
+    long now = System.currentTimeMillis();
+    awaitingReattach.values().removeIf(a -> a[1] <= now);
+    if (!awaitingReattach.isEmpty()) {
       return false;
     }
     for (OpRun run : runs.values()) {

@@ -271,6 +271,37 @@ class OpFaultTest {
     }
   }
 
+  /**
+   * The drained node runs the operation and holds its client's connection: the drain closes the
+   * connection, the operation ends while the client is away, and the client resumes on another node
+   * only then. The node waits for that re-attach before it leaves (the chaos run: both followers of
+   * such an operation got NODE_LOST, the node having left while nothing was attached, and op.status
+   * said done).
+   */
+  @Test
+  void aDrainedNodeWaitsForItsClientToReattachToAnOperationThatEndedWhileItWasAway() throws Exception {
+    try (ChildNode child = ChildNode.start("dra", members(), Map.of("SB_SHUTDOWN_GRACE_MS", "20000"));
+         WsClient watch = open(nodes.get(1).port(), "drau", null)) {
+      WsClient c = open(child.port, "drau", null);
+      String session = c.connected().get("session_id").asText();
+      Started op = startOn(c, watch, "dra"::equals, 12, 100);
+      c.await(x -> x.path("id").asInt(-1) == op.id() && x.path("data").path(0).asInt() == 2, WsClient.WAIT);
+      child.process.destroy(); // SIGTERM: a drain, which closes this connection too
+      assertEquals(1012, c.awaitClose(Duration.ofSeconds(15)));
+      long seen = lastSeq(c, op.id(), 4);
+      c.close();
+      awaitState(watch, op.opId(), "done"); // it ended while nothing was attached
+      try (WsClient again = open(nodes.get(1).port(), "drau", session)) {
+        assertTrue(again.connected().get("resumed").asBoolean());
+        List<JsonNode> fs = untilTerminal(again, op.id());
+        assertEquals("result", fs.get(fs.size() - 1).get("type").asText(), "its own result, not NODE_LOST: " + fs);
+        assertRestOfCount(fs, op.opId(), seen, 12);
+      }
+      assertTrue(child.process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the drained node exits");
+      assertEquals(0, child.process.exitValue());
+    }
+  }
+
   @Test
   void aDrainedWorkersNodeLetsItsOperationsFinishBeforeItLeaves() throws Exception {
     try (ChildNode child = ChildNode.start("dw", members(), Map.of("SB_SHUTDOWN_GRACE_MS", "20000"));
