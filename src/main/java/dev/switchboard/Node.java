@@ -275,10 +275,21 @@ public final class Node {
         .timeout(drainMs + 2000, TimeUnit.MILLISECONDS)
         .onComplete(ar -> drained.complete()));
     long settleMs = dev.switchboard.transport.GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L + 2000;
+    long began = System.currentTimeMillis();
+    LOG.info("node " + nodeId() + " draining: " + context.local().size() + " connection(s), drain " + drainMs
+        + " ms, grace " + context.config().lifecycle().shutdownGraceMs() + " ms");
     stopping = drained.future()
         .compose(v -> Future.join(gateways.stream().map(g -> g.settled(settleMs)).toList()).otherwiseEmpty())
-        .compose(v -> opsDone)
-        .compose(v -> context.vertx().close())
+        .compose(v -> {
+          LOG.info("node " + nodeId() + " drain: connections closed after " + (System.currentTimeMillis() - began) + " ms");
+          return opsDone;
+        })
+        .compose(v -> {
+          LOG.info("node " + nodeId() + " drain: operations done after " + (System.currentTimeMillis() - began)
+              + " ms; leaving the cluster");
+          return context.vertx().close();
+        })
+        .onSuccess(v -> LOG.info("node " + nodeId() + " left after " + (System.currentTimeMillis() - began) + " ms"))
         .onFailure(err -> LOG.warn("node " + nodeId() + " did not close cleanly: " + err.getMessage()));
     return stopping;
   }
