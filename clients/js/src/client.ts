@@ -1,0 +1,803 @@
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { Emitter, reportListenerError } from './emitter.js';
+import { SwitchboardError } from './errors.js';
+import { OperationHandle, type Operation } from './operation.js';
+import type { Position, PresenceChange, ResetInfo, SubscribeHandlers, Subscription, SubscriptionState, TopicEvent } from './subscription.js';
+import { Transport, type WebSocketCtor } from './transport.js';
+
+export type State = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** The node's `connected` frame. */
+export interface ConnectedInfo {
+  connection_id: string;
+  session_id: string;
+  node_id: string;
+  user_id: string;
+  device_id: string;
+  protocol_version: number;
+  server_version: string;
+  heartbeat_ms: number;
+  resumed: boolean;
+}
+
+export interface DirectMessage {
+  data: unknown;
+  from_user: string;
+  from_device?: string;
+}
+
+/** Timers and time, replaceable for tests of the timings. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface SwitchboardOptions {
+  /** a fixed token (no refresh possible), or: */
+  token?: string;
+  /** asked for a token at the first connect, after 401/403 and 4001, and on `token_expiring` (one call at a time) */
+  getToken?: () => Promise<string>;
+  /** this device's id; default: the one the first `connected` frame names, kept for every reconnect */
+  deviceId?: string;
+  /** reconnect backoff (full jitter; 500 ms … 20 s) */
+  backoff?: BackoffOptions;
+  /** after a drain (1012) the `reconnect` frame's delay plus up to this much (default 1000 ms) */
+  drainJitterMs?: number;
+  /** no frame nor ping for heartbeat_ms + this → the connection is dead (default 10 s) */
+  heartbeatGraceMs?: number;
+  /** default timeout of `call` (default 30 s) */
+  callTimeoutMs?: number;
+  /** refused upgrades (401/403) or token refreshes in a row before giving up (default 3) */
+  maxAuthFailures?: number;
+  /** the WebSocket class (default: the global one, else the `ws` package) */
+  WebSocket?: WebSocketCtor;
+  /** for tests */
+  clock?: Clock;
+  /** for tests: the random source of the jitter */
+  random?: () => number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ClientEvents {
+  state: (s: State) => void;
+  connected: (info: ConnectedInfo) => void;
+  /** a connection ended; `willReconnect` false when the SDK stopped (4009, auth, app close) */
+  disconnected: (info: { code: number; reason: string; willReconnect: boolean; delayMs?: number }) => void;
+  error: (err: SwitchboardError) => void;
+  direct: (m: DirectMessage) => void;
+  /** topics a token refresh no longer allows (their subscriptions ended) */
+  unsubscribed: (topics: string[]) => void;
+}
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** One server-side subscription, shared by every Subscription of that topic (reference counted). */
+interface TopicState {
+  topic: string;
+  subs: Set<SubscriptionImpl>;
+  /** last position delivered (or subscribed at) */
+  position: Position | undefined;
+  /** 'none': not on the current connection; 'pending': subscribe sent; 'active': confirmed or resumed */
+  server: 'none' | 'pending' | 'active';
+  /** the pending subscribe was re-sent after a resume that may already hold it */
+  resent: boolean;
+  retryTimer: unknown;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  /** written to the current connection (a lost connection fails it) */
+  sent?: boolean;
+}
+
+class SubscriptionImpl implements Subscription {
+  state: SubscriptionState = 'subscribing';
+  constructor(
+    readonly topic: string,
+    readonly handlers: SubscribeHandlers<any>,
+    private readonly owner: Switchboard,
+  ) {}
+  get position(): Position | undefined {
+    return this.owner._position(this.topic);
+  }
+  unsubscribe(): void {
+    if (this.state === 'unsubscribed' || this.state === 'failed') return;
+    this.state = 'unsubscribed';
+    this.owner._release(this);
+  }
+}
+
+function call<A extends unknown[]>(fn: ((...a: A) => void) | undefined, ...args: A): void {
+  if (!fn) return;
+  try {
+    fn(...args);
+  } catch (err) {
+    reportListenerError(err);
+  }
+}
+
+/**
+ * A Switchboard connection that stays up: reconnects with backoff, resumes its session on any
+ * node, carries subscriptions and operations across, and hands every topic event to the
+ * application exactly once, in offset order. All state lives on the caller's event loop.
+ */
+export class Switchboard extends Emitter<ClientEvents> {
+  private _state: State = 'disconnected';
+  private transport: Transport | undefined;
+  private info: ConnectedInfo | undefined;
+  private sessionId: string | undefined;
+  private deviceId: string | undefined;
+  private token: string | undefined;
+  private tokenFlight: Promise<string> | undefined;
+  private attempt = 0;
+  private authFailures = 0;
+  private drainAfterMs: number | undefined;
+  private reconnectTimer: unknown;
+  private heartbeatTimer: unknown;
+  private lastInbound = 0;
+  private pingSent = false;
+  private nextId = 1;
+  private readonly pending = new Map<string, Pending>();
+  /** calls waiting for a connection */
+  private readonly outbox: Array<() => void> = [];
+  private readonly topics = new Map<string, TopicState>();
+  /** topics unsubscribed while disconnected: a resumed session still holds them */
+  private readonly staleTopics = new Set<string>();
+  private readonly opsByReq = new Map<string, OperationHandle<any>>();
+  private readonly opsById = new Map<string, OperationHandle<any>>();
+  private connectWaiters: Pending[] = [];
+  private wsCtor: WebSocketCtor | undefined;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private offline = false;
+
+  constructor(
+    private readonly url: string | (() => string),
+    private readonly opts: SwitchboardOptions = {},
+  ) {
+    super();
+    this.clock = opts.clock ?? realClock;
+    this.random = opts.random ?? Math.random;
+    this.token = opts.token;
+    this.deviceId = opts.deviceId;
+    this.wsCtor = opts.WebSocket;
+    const g = globalThis as { addEventListener?: (t: string, fn: () => void) => void };
+    if (typeof g.addEventListener === 'function' && typeof (globalThis as { navigator?: unknown }).navigator === 'object') {
+      g.addEventListener('offline', () => (this.offline = true));
+      g.addEventListener('online', () => {
+        this.offline = false;
+        if (this._state === 'reconnecting') this.reconnectNow();
+      });
+      g.addEventListener('visibilitychange', () => this.checkAlive());
+    }
+  }
+
+  get state(): State {
+    return this._state;
+  }
+
+  /** The current connection's `connected` frame, while connected. */
+  get connection(): ConnectedInfo | undefined {
+    return this._state === 'connected' ? this.info : undefined;
+  }
+
+  /** Resolves once connected (reconnecting as long as it takes); rejects when the SDK gives up. */
+  connect(): Promise<ConnectedInfo> {
+    if (this._state === 'closed') return Promise.reject(new SwitchboardError('CLOSED', 'the client was closed'));
+    if (this._state === 'connected' && this.info) return Promise.resolve(this.info);
+    const p = new Promise<ConnectedInfo>((resolve, reject) => this.connectWaiters.push({ resolve: resolve as (v: unknown) => void, reject }));
+    if (this._state === 'disconnected') {
+      this.setState('connecting');
+      void this.open();
+    }
+    return p;
+  }
+
+  /** Ends the session (close 1000) and everything in it; final. */
+  close(): void {
+    if (this._state === 'closed') return;
+    const t = this.transport;
+    this.transport = undefined;
+    t?.close(1000);
+    this.stopTimers();
+    const err = new SwitchboardError('CLOSED', 'the client was closed');
+    this.failAll(err);
+    for (const ts of this.topics.values()) for (const s of ts.subs) s.state = 'unsubscribed';
+    this.topics.clear();
+    this.setState('closed');
+    this.emit('disconnected', { code: 1000, reason: 'closed by the application', willReconnect: false });
+    for (const w of this.connectWaiters.splice(0)) w.reject(err);
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** One request, one terminal: the result, or a SwitchboardError. Waits for a connection. */
+  call<R = unknown>(method: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      if (this._state === 'closed') return reject(new SwitchboardError('CLOSED', 'the client was closed'));
+      const id = 'r' + this.nextId++;
+      const signal = options.signal;
+      let timer: unknown;
+      const done = (): void => {
+        this.pending.delete(id);
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onAbort = (): void => {
+        done();
+        reject(new SwitchboardError('ABORTED', 'the call was aborted'));
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      timer = this.clock.setTimeout(() => {
+        done();
+        reject(new SwitchboardError('TIMEOUT', `no answer to ${method} in time`, true));
+      }, options.timeoutMs ?? this.opts.callTimeoutMs ?? 30_000);
+      const entry: Pending = {
+        resolve: (v) => {
+          done();
+          resolve(v as R);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      };
+      this.pending.set(id, entry);
+      this.whenConnected(() => {
+        if (!this.pending.has(id)) return;
+        entry.sent = true;
+        this.write({ id, method, ...(params ? { params } : {}) });
+      });
+    });
+  }
+
+  /** Starts an operation (a streaming method); the handle follows it across reconnects. */
+  start<R = unknown>(method: string, params?: Record<string, unknown>, options: { signal?: AbortSignal } = {}): Operation<R> {
+    const op = new OperationHandle<R>(method, params, 'r' + this.nextId++, (o) => this.cancelOp(o));
+    if (this._state === 'closed') {
+      op.finish({ ok: false, error: new SwitchboardError('CLOSED', 'the client was closed') });
+      return op;
+    }
+    this.opsByReq.set(op.reqId, op);
+    options.signal?.addEventListener('abort', () => void op.cancel().catch(() => undefined), { once: true });
+    if (options.signal?.aborted) {
+      void op.cancel();
+      return op;
+    }
+    this.whenConnected(() => this.sendStart(op));
+    return op;
+  }
+
+  /** Shares one server subscription per topic; events from the current position on. */
+  subscribe<T = unknown>(topic: string, handlers: SubscribeHandlers<T> = {}): Subscription {
+    const sub = new SubscriptionImpl(topic, handlers, this);
+    if (this._state === 'closed') {
+      sub.state = 'failed';
+      return sub;
+    }
+    let ts = this.topics.get(topic);
+    if (!ts) {
+      ts = { topic, subs: new Set(), position: undefined, server: 'none', resent: false, retryTimer: undefined };
+      this.topics.set(topic, ts);
+      this.staleTopics.delete(topic);
+      ts.subs.add(sub);
+      if (this._state === 'connected') this.sendSubscribe(ts);
+    } else {
+      ts.subs.add(sub);
+      if (ts.server === 'active' && ts.position) {
+        sub.state = 'subscribed';
+        const position = ts.position;
+        queueMicrotask(() => call(sub.handlers.onSubscribed, { position, recovered: false }));
+      }
+    }
+    return sub;
+  }
+
+  presence(topic: string): Promise<{ members: Array<{ user_id: string; devices: string[] }>; count: number }> {
+    return this.call('topic.presence', { topic });
+  }
+
+  publish(topic: string, data: unknown): Promise<{ offset: number; epoch: string }> {
+    return this.call('topic.publish', { topic, data });
+  }
+
+  onDirect(handler: (m: DirectMessage) => void): () => void {
+    return this.on('direct', handler);
+  }
+
+  /** @internal */
+  _position(topic: string): Position | undefined {
+    return this.topics.get(topic)?.position;
+  }
+
+  /** @internal a Subscription let go: the last one of a topic ends the server subscription */
+  _release(sub: SubscriptionImpl): void {
+    const ts = this.topics.get(sub.topic);
+    if (!ts || !ts.subs.delete(sub) || ts.subs.size > 0) return;
+    this.topics.delete(ts.topic);
+    if (ts.retryTimer !== undefined) this.clock.clearTimeout(ts.retryTimer);
+    if (this._state === 'connected') {
+      if (ts.server !== 'none') this.call('topic.unsubscribe', { topic: ts.topic }).catch(() => undefined);
+    } else if (this.sessionId) {
+      this.staleTopics.add(ts.topic);
+    }
+  }
+
+  // ---------------------------------------------------------------- connection
+
+  private setState(s: State): void {
+    if (this._state === s) return;
+    this._state = s;
+    this.emit('state', s);
+  }
+
+  private async open(): Promise<void> {
+    let token: string | undefined;
+    try {
+      token = this.token ?? (this.opts.getToken ? await this.refreshToken() : undefined);
+    } catch (err) {
+      this.emit('error', new SwitchboardError('AUTH_FAILED', 'getToken failed: ' + String(err), true));
+      return this.scheduleReconnect(1006, 'getToken failed');
+    }
+    if (this._state !== 'connecting' && this._state !== 'reconnecting') return;
+    const ctor = this.wsCtor ?? (this.wsCtor = await resolveWebSocket());
+    if (this._state !== 'connecting' && this._state !== 'reconnecting') return;
+    const base = typeof this.url === 'function' ? this.url() : this.url;
+    const u = new URL(base);
+    if (token) u.searchParams.set('token', token);
+    if (this.deviceId) u.searchParams.set('device_id', this.deviceId);
+    if (this.sessionId) u.searchParams.set('session_id', this.sessionId);
+    // a newer attempt supersedes one still under way: dropped, never closed cleanly
+    this.transport?.abort();
+    const t: Transport = new Transport(ctor, u.toString(), {
+      text: (data) => this.onText(t, data),
+      life: () => {
+        if (t === this.transport) this.lastInbound = this.clock.now();
+      },
+      closed: (code, reason) => this.onClosed(t, code, reason),
+      refused: (status, retryAfterMs) => this.onRefused(t, status, retryAfterMs),
+    });
+    this.transport = t;
+    this.lastInbound = this.clock.now();
+  }
+
+  private onText(t: Transport, data: string): void {
+    let f: Record<string, any>;
+    try {
+      f = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const current = t === this.transport;
+    if (current) {
+      this.lastInbound = this.clock.now();
+      this.pingSent = false;
+    }
+    switch (f.type) {
+      case 'event':
+        return this.onEvent(f as TopicEvent & { type: string });
+      case 'progress':
+      case 'stream':
+        return this.onReply(f, current);
+      case 'result':
+      case 'error':
+        if (typeof f.op_id === 'string' || current) this.onReply(f, current);
+        return;
+    }
+    if (!current) return;
+    switch (f.type) {
+      case 'connected':
+        return this.onConnected(f as ConnectedInfo & { type: string });
+      case 'presence': {
+        const ts = this.topics.get(f.topic);
+        if (ts) for (const s of ts.subs) call(s.handlers.onPresence, f as PresenceChange);
+        return;
+      }
+      case 'direct':
+        return this.emit('direct', { data: f.data, from_user: f.from_user, from_device: f.from_device });
+      case 'token_expiring':
+        return void this.refreshAuth();
+      case 'reconnect':
+        this.drainAfterMs = typeof f.after_ms === 'number' ? f.after_ms : 0;
+        return;
+    }
+  }
+
+  private onConnected(f: ConnectedInfo): void {
+    const resumed = f.resumed === true && this.sessionId === f.session_id;
+    this.info = f;
+    this.sessionId = f.session_id;
+    this.deviceId = f.device_id;
+    this.attempt = 0;
+    this.authFailures = 0;
+    this.drainAfterMs = undefined;
+    this.pingSent = false;
+    this.setState('connected');
+    this.armHeartbeat();
+    // the session: topics and operations the node holds or must be told again
+    for (const topic of this.staleTopics) {
+      if (resumed && !this.topics.has(topic)) this.write({ id: 'r' + this.nextId++, method: 'topic.unsubscribe', params: { topic } });
+    }
+    this.staleTopics.clear();
+    for (const ts of this.topics.values()) {
+      if (resumed && ts.server === 'active') continue;
+      ts.resent = resumed && ts.server === 'pending';
+      this.sendSubscribe(ts);
+    }
+    for (const op of new Set(this.opsByReq.values())) {
+      if (op.done || !op.sent) continue;
+      if (resumed && op.opId !== undefined) continue; // the node re-attached it under its request id
+      if (op.opId === undefined) {
+        // not known to have started: the same request again attaches to it if it did (dedupe)
+        if (!resumed) this.sendStart(op);
+      } else {
+        const id = 'r' + this.nextId++;
+        op.reqId = id;
+        this.opsByReq.set(id, op);
+        this.write({ id, method: 'op.attach', params: { op_id: op.opId, after_seq: op.lastSeq } });
+      }
+    }
+    this.emit('connected', f);
+    for (const w of this.connectWaiters.splice(0)) w.resolve(f);
+    for (const fn of this.outbox.splice(0)) fn();
+  }
+
+  private onClosed(t: Transport, code: number, reason: string): void {
+    if (t !== this.transport) return;
+    this.transport = undefined;
+    this.stopTimers();
+    this.dropConnection();
+    if (this._state === 'closed') return;
+    if (code === 4009) {
+      return this.stop(new SwitchboardError('REPLACED', 'a newer connection of this device replaced this one (4009)'), code, reason);
+    }
+    if (code === 4001) {
+      // the token expired or was revoked: a new one (single-flight), then at once
+      if (!this.opts.getToken) return this.stop(new SwitchboardError('UNAUTHORIZED', 'the token expired and no getToken was given'), code, reason);
+      this.token = undefined;
+      if (++this.authFailures > (this.opts.maxAuthFailures ?? 3)) {
+        return this.stop(new SwitchboardError('AUTH_FAILED', 'the node keeps refusing the token (4001)'), code, reason);
+      }
+      return this.scheduleReconnect(code, reason, 0);
+    }
+    if (code === 1012 && this.drainAfterMs !== undefined) {
+      return this.scheduleReconnect(code, reason, this.drainAfterMs + Math.floor(this.random() * (this.opts.drainJitterMs ?? 1000)));
+    }
+    this.scheduleReconnect(code, reason);
+  }
+
+  private onRefused(t: Transport, status: number, retryAfterMs: number | undefined): void {
+    if (t !== this.transport) return;
+    this.transport = undefined;
+    this.stopTimers();
+    if (status === 401 || status === 403) {
+      if (++this.authFailures > (this.opts.maxAuthFailures ?? 3) || !this.opts.getToken) {
+        return this.stop(new SwitchboardError('AUTH_FAILED', `the upgrade was refused with ${status}`, false, { status }), 1006, String(status));
+      }
+      this.token = undefined; // ask getToken() again
+      return this.scheduleReconnect(1006, String(status));
+    }
+    if (status === 400) {
+      return this.stop(new SwitchboardError('UPGRADE_REFUSED', 'the upgrade was refused with 400', false, { status }), 1006, '400');
+    }
+    if (status === 429 && retryAfterMs !== undefined) {
+      return this.scheduleReconnect(1006, '429', retryAfterMs + Math.floor(this.random() * (this.opts.backoff?.minMs ?? 500)));
+    }
+    this.scheduleReconnect(1006, String(status));
+  }
+
+  private scheduleReconnect(code: number, reason: string, delayMs?: number): void {
+    if (this._state === 'closed') return;
+    const delay = delayMs ?? backoffDelay(this.attempt++, this.opts.backoff, this.random);
+    this.setState('reconnecting');
+    this.emit('disconnected', { code, reason, willReconnect: true, delayMs: delay });
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+    const due = this.clock.now() + delay;
+    const tick = (): void => {
+      this.reconnectTimer = undefined;
+      if (this._state !== 'reconnecting') return;
+      // timers of a throttled background tab fire late, never early: check the wall clock
+      const left = due - this.clock.now();
+      if (left > 0) {
+        this.reconnectTimer = this.clock.setTimeout(tick, left);
+        return;
+      }
+      if (this.offline) {
+        this.reconnectTimer = this.clock.setTimeout(tick, 1000);
+        return;
+      }
+      void this.open();
+    };
+    this.reconnectTimer = this.clock.setTimeout(tick, delay);
+  }
+
+  private reconnectNow(): void {
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    void this.open();
+  }
+
+  /** Gives up for good until the application calls connect() again (4009, auth). */
+  private stop(err: SwitchboardError, code: number, reason: string): void {
+    this.failAll(err);
+    this.setState('disconnected');
+    this.emit('error', err);
+    this.emit('disconnected', { code, reason, willReconnect: false });
+    for (const w of this.connectWaiters.splice(0)) w.reject(err);
+  }
+
+  /** What a lost connection takes with it: its plain requests (not operations or topics). */
+  private dropConnection(): void {
+    const err = new SwitchboardError('DISCONNECTED', 'the connection was lost before the answer', true);
+    for (const [id, p] of [...this.pending]) {
+      if (!p.sent) continue; // still waiting for a connection
+      this.pending.delete(id);
+      p.reject(err);
+    }
+    for (const ts of this.topics.values()) {
+      if (ts.retryTimer !== undefined) this.clock.clearTimeout(ts.retryTimer);
+      ts.retryTimer = undefined;
+    }
+  }
+
+  private failAll(err: SwitchboardError): void {
+    this.dropConnection();
+    for (const p of [...this.pending.values()]) p.reject(err);
+    for (const ts of this.topics.values()) ts.server = 'none';
+    for (const op of new Set(this.opsByReq.values())) op.finish({ ok: false, error: err });
+    this.opsByReq.clear();
+    this.opsById.clear();
+    this.outbox.length = 0;
+  }
+
+  private stopTimers(): void {
+    if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /**
+   * Dead-connection detection: after heartbeat_ms without a frame or ping a `system.ping` asks
+   * for one (browsers do not show pings); after heartbeat_ms + grace the connection is dropped
+   * (reset, never a clean close: see Transport.abort) and a new one resumes the session.
+   */
+  private armHeartbeat(): void {
+    this.stopTimers();
+    const hb = this.info?.heartbeat_ms || 25_000;
+    const step = Math.max(100, Math.min(1000, hb / 4));
+    const tick = (): void => {
+      this.heartbeatTimer = undefined;
+      if (this._state !== 'connected') return;
+      this.checkAlive();
+      if (this._state === 'connected') this.heartbeatTimer = this.clock.setTimeout(tick, step);
+    };
+    this.heartbeatTimer = this.clock.setTimeout(tick, step);
+  }
+
+  private checkAlive(): void {
+    const t = this.transport;
+    if (this._state !== 'connected' || !t) return;
+    const hb = this.info?.heartbeat_ms || 25_000;
+    const idle = this.clock.now() - this.lastInbound;
+    if (idle > hb + (this.opts.heartbeatGraceMs ?? 10_000)) {
+      this.abandon(t, 'no frame or ping from the node in time');
+    } else if (idle > hb && !this.pingSent) {
+      this.pingSent = true;
+      this.write({ id: 'r' + this.nextId++, method: 'system.ping' });
+    }
+  }
+
+  /** Leaves a connection that may hold unread frames, and reconnects. */
+  private abandon(t: Transport, reason: string): void {
+    this.transport = undefined;
+    t.abort();
+    this.stopTimers();
+    this.dropConnection();
+    this.scheduleReconnect(1006, reason);
+  }
+
+  private whenConnected(fn: () => void): void {
+    if (this._state === 'connected' && this.transport) fn();
+    else this.outbox.push(fn);
+  }
+
+  private write(msg: Record<string, unknown>): void {
+    this.transport?.send(JSON.stringify(msg));
+  }
+
+  // ---------------------------------------------------------------- auth
+
+  /** A new token from getToken(), one call at a time (4001, 401/403 and token_expiring share it). */
+  private refreshToken(): Promise<string> {
+    if (!this.tokenFlight) {
+      const get = this.opts.getToken;
+      if (!get) return this.token ? Promise.resolve(this.token) : Promise.reject(new SwitchboardError('UNAUTHORIZED', 'no token'));
+      this.tokenFlight = get().then(
+        (tok) => {
+          this.tokenFlight = undefined;
+          this.token = tok;
+          return tok;
+        },
+        (err) => {
+          this.tokenFlight = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.tokenFlight;
+  }
+
+  private refreshing: Promise<void> | undefined;
+
+  /** token_expiring: a new token, then auth.refresh on this connection (single-flight). */
+  private refreshAuth(): Promise<void> {
+    if (!this.opts.getToken) return Promise.resolve();
+    if (!this.refreshing) {
+      this.refreshing = (async () => {
+        try {
+          const token = await this.refreshToken();
+          const r = await this.call<{ unsubscribed?: string[] }>('auth.refresh', { token });
+          const dropped = (r.unsubscribed ?? []).filter((topic) => this.topics.has(topic));
+          for (const topic of dropped) {
+            const ts = this.topics.get(topic)!;
+            this.topics.delete(topic);
+            const err = new SwitchboardError('FORBIDDEN', `the refreshed token no longer allows ${topic}`);
+            for (const s of ts.subs) {
+              s.state = 'failed';
+              call(s.handlers.onError, err);
+            }
+          }
+          if (dropped.length) this.emit('unsubscribed', dropped);
+        } catch (err) {
+          this.emit('error', err instanceof SwitchboardError ? err : new SwitchboardError('AUTH_FAILED', String(err), true));
+        } finally {
+          this.refreshing = undefined;
+        }
+      })();
+    }
+    return this.refreshing;
+  }
+
+  // ---------------------------------------------------------------- topics
+
+  private sendSubscribe(ts: TopicState): void {
+    const since = ts.position;
+    ts.server = 'pending';
+    const resent = ts.resent;
+    this.call<{ offset: number; epoch: string; recovered: boolean }>('topic.subscribe', { topic: ts.topic, ...(since ? { since } : {}) }).then(
+      (r) => {
+        if (this.topics.get(ts.topic) !== ts) return;
+        ts.server = 'active';
+        ts.resent = false;
+        const latest = { offset: r.offset, epoch: r.epoch };
+        if (!ts.position) {
+          ts.position = latest;
+        } else if (since && !r.recovered && !(resent && r.epoch === ts.position.epoch)) {
+          // history no longer holds what we missed: say so, then go on from the latest
+          const info: ResetInfo = { topic: ts.topic, reason: r.epoch === since.epoch ? 'unrecoverable' : 'epoch', previous: ts.position, position: latest };
+          ts.position = latest;
+          for (const s of ts.subs) call(s.handlers.onReset, info);
+        }
+        for (const s of ts.subs) {
+          if (s.state === 'subscribing') s.state = 'subscribed';
+          call(s.handlers.onSubscribed, { position: ts.position, recovered: r.recovered === true });
+        }
+      },
+      (err: SwitchboardError) => {
+        if (this.topics.get(ts.topic) !== ts) return;
+        ts.server = 'none';
+        if (err.code === 'DISCONNECTED' || err.code === 'CLOSED') return; // the next connection subscribes again
+        if (err.retryable) {
+          ts.retryTimer = this.clock.setTimeout(() => {
+            ts.retryTimer = undefined;
+            if (this.topics.get(ts.topic) === ts && this._state === 'connected') this.sendSubscribe(ts);
+          }, err.retryAfterMs ?? backoffDelay(2, this.opts.backoff, this.random));
+          return;
+        }
+        this.topics.delete(ts.topic);
+        for (const s of ts.subs) {
+          s.state = 'failed';
+          call(s.handlers.onError, err);
+        }
+      },
+    );
+  }
+
+  /** Exactly once, in offset order: a repeat (offset at or below the last delivered, same epoch) is dropped. */
+  private onEvent(f: TopicEvent): void {
+    const ts = this.topics.get(f.topic);
+    if (!ts || typeof f.offset !== 'number') return;
+    const pos = ts.position;
+    if (pos && pos.epoch === f.epoch && f.offset <= pos.offset) return;
+    if (pos && pos.epoch !== f.epoch) {
+      const info: ResetInfo = { topic: f.topic, reason: 'epoch', previous: pos, position: { offset: f.offset - 1, epoch: f.epoch } };
+      for (const s of ts.subs) call(s.handlers.onReset, info);
+    }
+    ts.position = { offset: f.offset, epoch: f.epoch };
+    const e: TopicEvent = { topic: f.topic, offset: f.offset, epoch: f.epoch, data: f.data, ts: f.ts, ...(f.from !== undefined ? { from: f.from } : {}) };
+    for (const s of ts.subs) call(s.handlers.onEvent, e);
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  private sendStart(op: OperationHandle<any>): void {
+    if (op.done) return;
+    if (op.sent) {
+      // a start not known to have reached a worker: the same request again (dedupe attaches)
+      const id = 'r' + this.nextId++;
+      op.reqId = id;
+      this.opsByReq.set(id, op);
+    }
+    op.sent = true;
+    this.write({ id: op.reqId, method: op.method, ...(op.params ? { params: op.params } : {}) });
+  }
+
+  /** Replies: routed to an operation by op_id (or its request id), else to the waiting call. */
+  private onReply(f: Record<string, any>, current: boolean): void {
+    const byId = typeof f.op_id === 'string' ? this.opsById.get(f.op_id) : undefined;
+    const op = byId ?? (typeof f.id === 'string' ? this.opsByReq.get(f.id) : undefined);
+    if (op) {
+      if (op.opId === undefined && typeof f.op_id === 'string') this.opsById.set(f.op_id, op);
+      if (op.frame(f)) this.forgetOp(op);
+      return;
+    }
+    if (!current) return;
+    const p = this.pending.get(String(f.id));
+    if (!p) return;
+    if (f.type === 'result') p.resolve(f.result);
+    else if (f.type === 'error') p.reject(SwitchboardError.fromWire(f.error));
+  }
+
+  private forgetOp(op: OperationHandle<any>): void {
+    for (const [k, v] of [...this.opsByReq]) if (v === op) this.opsByReq.delete(k);
+    if (op.opId !== undefined) this.opsById.delete(op.opId);
+  }
+
+  private async cancelOp(op: OperationHandle<any>): Promise<void> {
+    if (op.done) return;
+    if (!op.sent) {
+      this.forgetOp(op);
+      op.finish({ ok: false, error: new SwitchboardError('CANCELLED', 'cancelled before it started') });
+      return;
+    }
+    await op.started();
+    if (op.done || op.opId === undefined) return;
+    try {
+      await this.call('op.cancel', { op_id: op.opId });
+    } catch (err) {
+      // finished meanwhile: its terminal says how
+      if (!(err instanceof SwitchboardError && err.code === 'UNKNOWN_OPERATION')) throw err;
+    }
+  }
+}
+
+/**
+ * Node: the `ws` package when installed (it can reset a connection, see Transport.abort), else
+ * Node's global WebSocket. Browsers: the global WebSocket.
+ */
+async function resolveWebSocket(): Promise<WebSocketCtor> {
+  const g = (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+  const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+  if (isNode || typeof g !== 'function') {
+    const name = 'ws'; // a variable: bundlers for browsers must not try to resolve it
+    try {
+      const mod = (await import(/* @vite-ignore */ name)) as { WebSocket?: WebSocketCtor; default?: WebSocketCtor };
+      const ctor = mod.WebSocket ?? mod.default;
+      if (ctor) return ctor;
+    } catch {
+      /* below */
+    }
+  }
+  if (typeof g === 'function') return g;
+  throw new SwitchboardError('NO_WEBSOCKET', 'no global WebSocket: install the ws package or pass options.WebSocket');
+}

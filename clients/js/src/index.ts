@@ -1,0 +1,8 @@
+export { Switchboard } from './client.js';
+export type { State, ConnectedInfo, DirectMessage, SwitchboardOptions, CallOptions, ClientEvents, Clock } from './client.js';
+export { SwitchboardError } from './errors.js';
+export { backoffDelay, DEFAULT_BACKOFF_MIN_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export type { Operation, OperationFrame } from './operation.js';
+export type { Subscription, SubscriptionState, SubscribeHandlers, TopicEvent, ResetInfo, Position, PresenceChange } from './subscription.js';
+export type { WebSocketCtor } from './transport.js';
