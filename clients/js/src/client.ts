@@ -742,12 +742,16 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.write({ id: op.reqId, method: op.method, ...(op.params ? { params: op.params } : {}) });
   }
 
-  /** Replies: routed to an operation by op_id (or its request id), else to the waiting call. */
+  /**
+   * Replies: to the operation following under that request id (a start, an attach, or a
+   * resumed session's re-attach under the same id), else to the waiting call. Two handles may
+   * follow one operation (a deduplicated start), so the op_id alone does not say which.
+   */
   private onReply(f: Record<string, any>, current: boolean): void {
-    const byId = typeof f.op_id === 'string' ? this.opsById.get(f.op_id) : undefined;
-    const op = byId ?? (typeof f.id === 'string' ? this.opsByReq.get(f.id) : undefined);
+    let op = typeof f.id === 'string' ? this.opsByReq.get(f.id) : undefined;
+    if (!op && typeof f.op_id === 'string' && !this.pending.has(String(f.id))) op = this.opsById.get(f.op_id);
     if (op) {
-      if (op.opId === undefined && typeof f.op_id === 'string') this.opsById.set(f.op_id, op);
+      if (op.opId === undefined && typeof f.op_id === 'string' && !this.opsById.has(f.op_id)) this.opsById.set(f.op_id, op);
       if (op.frame(f)) this.forgetOp(op);
       return;
     }
@@ -760,7 +764,7 @@ export class Switchboard extends Emitter<ClientEvents> {
 
   private forgetOp(op: OperationHandle<any>): void {
     for (const [k, v] of [...this.opsByReq]) if (v === op) this.opsByReq.delete(k);
-    if (op.opId !== undefined) this.opsById.delete(op.opId);
+    if (op.opId !== undefined && this.opsById.get(op.opId) === op) this.opsById.delete(op.opId);
   }
 
   private async cancelOp(op: OperationHandle<any>): Promise<void> {

@@ -140,3 +140,22 @@ test('call honours its AbortSignal and timeoutMs', async (t) => {
   await assert.rejects(p, (e) => e.code === 'ABORTED');
   await assert.rejects(sb.call('system.ping', undefined, { timeoutMs: 50 }), (e) => e.code === 'TIMEOUT');
 });
+
+test('two identical starts share one operation (dedupe) and each handle gets every frame', async (t) => {
+  const sb = client('jack-' + uniq());
+  t.after(() => sb.close());
+  await sb.connect();
+  const op1 = sb.start('demo.count', { to: 10, interval_ms: 20 });
+  const op2 = sb.start('demo.count', { to: 10, interval_ms: 20 });
+  const collect = async (op) => {
+    const data = [];
+    for await (const f of op) if (f.type === 'stream') data.push(...f.data);
+    return data;
+  };
+  const [d1, d2] = await Promise.all([collect(op1), collect(op2)]);
+  assert.deepEqual(await op1.result, { count: 10 });
+  assert.deepEqual(await op2.result, { count: 10 });
+  assert.equal(op1.opId, op2.opId);
+  assert.deepEqual(d1, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(d2, d1);
+});

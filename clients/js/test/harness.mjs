@@ -134,7 +134,7 @@ export async function until(cond, what, ms = 10_000) {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -162,5 +162,54 @@ export function alive(pid) {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Publishes {n} to `topic` through `sb` one after another (a few ms apart) until stopped; retries
+ * what fails retryably (a node was just lost). stop() resolves with the last offset acknowledged.
+ */
+export function publisher(sb, topic, gapMs = 5) {
+  let stopped = false;
+  let last = 0;
+  let count = 0;
+  let failure;
+  const loop = (async () => {
+    let n = 1;
+    while (!stopped) {
+      try {
+        const r = await sb.publish(topic, { n });
+        last = Math.max(last, r.offset);
+        count++;
+        n++;
+      } catch (err) {
+        if (!err.retryable) {
+          failure = err;
+          return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  })();
+  return {
+    get count() {
+      return count;
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      if (failure) throw failure;
+      return last;
+    },
+  };
+}
+
+/** Offsets first..last, each once, in order. */
+export function assertContiguous(assert, offsets, first, last, what) {
+  const expected = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  if (offsets.length !== expected.length || offsets.some((o, i) => o !== expected[i])) {
+    const dups = offsets.filter((o, i) => offsets.indexOf(o) !== i);
+    const missing = expected.filter((o) => !offsets.includes(o));
+    assert.fail(`${what}: expected offsets ${first}..${last} once each in order; got ${offsets.length} (repeats ${JSON.stringify(dups.slice(0, 10))}, missing ${JSON.stringify(missing.slice(0, 10))}, out of order at ${offsets.findIndex((o, i) => i > 0 && o <= offsets[i - 1])})`);
   }
 }
