@@ -2,7 +2,7 @@ import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { Emitter, reportListenerError } from './emitter.js';
 import { SwitchboardError } from './errors.js';
 import { OperationHandle, type Operation } from './operation.js';
-import type { Position, PresenceChange, ResetInfo, SubscribeHandlers, Subscription, SubscriptionState, TopicEvent } from './subscription.js';
+import type { Position, PresenceChange, ResetInfo, SubscribeHandlers, SubscribeOptions, Subscription, SubscriptionState, TopicEvent } from './subscription.js';
 import { Transport, type WebSocketCtor } from './transport.js';
 
 export type State = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -280,7 +280,7 @@ export class Switchboard extends Emitter<ClientEvents> {
   }
 
   /** Shares one server subscription per topic; events from the current position on. */
-  subscribe<T = unknown>(topic: string, handlers: SubscribeHandlers<T> = {}): Subscription {
+  subscribe<T = unknown>(topic: string, handlers: SubscribeOptions<T> = {}): Subscription {
     const sub = new SubscriptionImpl(topic, handlers, this);
     if (this._state === 'closed') {
       sub.state = 'failed';
@@ -288,7 +288,7 @@ export class Switchboard extends Emitter<ClientEvents> {
     }
     let ts = this.topics.get(topic);
     if (!ts) {
-      ts = { topic, subs: new Set(), position: undefined, server: 'none', resent: false, retryTimer: undefined };
+      ts = { topic, subs: new Set(), position: handlers.since ? { offset: handlers.since.offset, epoch: handlers.since.epoch } : undefined, server: 'none', resent: false, retryTimer: undefined };
       this.topics.set(topic, ts);
       this.staleTopics.delete(topic);
       ts.subs.add(sub);
@@ -719,8 +719,9 @@ export class Switchboard extends Emitter<ClientEvents> {
     if (!ts || typeof f.offset !== 'number') return;
     const pos = ts.position;
     if (pos && pos.epoch === f.epoch && f.offset <= pos.offset) return;
-    if (pos && pos.epoch !== f.epoch) {
-      const info: ResetInfo = { topic: f.topic, reason: 'epoch', previous: pos, position: { offset: f.offset - 1, epoch: f.epoch } };
+    if (pos && (pos.epoch !== f.epoch || f.offset > pos.offset + 1)) {
+      // a new history (epoch), or events that will never come (offsets have no gaps by contract)
+      const info: ResetInfo = { topic: f.topic, reason: pos.epoch !== f.epoch ? 'epoch' : 'gap', previous: pos, position: { offset: f.offset - 1, epoch: f.epoch } };
       for (const s of ts.subs) call(s.handlers.onReset, info);
     }
     ts.position = { offset: f.offset, epoch: f.epoch };

@@ -4,5 +4,5 @@ export { SwitchboardError } from './errors.js';
 export { backoffDelay, DEFAULT_BACKOFF_MIN_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export type { Operation, OperationFrame } from './operation.js';
-export type { Subscription, SubscriptionState, SubscribeHandlers, TopicEvent, ResetInfo, Position, PresenceChange } from './subscription.js';
+export type { Subscription, SubscriptionState, SubscribeHandlers, SubscribeOptions, TopicEvent, ResetInfo, Position, PresenceChange } from './subscription.js';
 export type { WebSocketCtor } from './transport.js';

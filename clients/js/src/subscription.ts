@@ -28,7 +28,8 @@ export interface PresenceChange {
  */
 export interface ResetInfo {
   topic: string;
-  reason: 'unrecoverable' | 'epoch';
+  /** unrecoverable: history no longer holds the position; epoch: the history was reset; gap: offsets skipped (never expected) */
+  reason: 'unrecoverable' | 'epoch' | 'gap';
   /** the last position the application had seen */
   previous: Position | undefined;
   /** where delivery goes on from (the next event is after it) */
@@ -45,6 +46,15 @@ export interface SubscribeHandlers<T = unknown> {
   onSubscribed?: (info: { position: Position; recovered: boolean }) => void;
   /** the subscription ended without `unsubscribe()`: refused (FORBIDDEN…) or dropped by a token refresh */
   onError?: (err: Error) => void;
+}
+
+export interface SubscribeOptions<T = unknown> extends SubscribeHandlers<T> {
+  /**
+   * Start after this position (the last event the application processed, e.g. kept in storage
+   * across page loads): the missed events are replayed, or onReset says they cannot be.
+   * Ignored when the topic is already subscribed by this client.
+   */
+  since?: Position;
 }
 
 export interface Subscription {
