@@ -160,6 +160,8 @@ export class Switchboard extends Emitter<ClientEvents> {
   private readonly clock: Clock;
   private readonly random: () => number;
   private offline = false;
+  /** removes the browser listeners (online/offline/visibility) */
+  private unlisten: () => void = () => undefined;
 
   constructor(
     private readonly url: string | (() => string),
@@ -171,14 +173,21 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.token = opts.token;
     this.deviceId = opts.deviceId;
     this.wsCtor = opts.WebSocket;
-    const g = globalThis as { addEventListener?: (t: string, fn: () => void) => void };
+    const g = globalThis as { addEventListener?: (t: string, fn: () => void) => void; removeEventListener?: (t: string, fn: () => void) => void };
     if (typeof g.addEventListener === 'function' && typeof (globalThis as { navigator?: unknown }).navigator === 'object') {
-      g.addEventListener('offline', () => (this.offline = true));
-      g.addEventListener('online', () => {
-        this.offline = false;
-        if (this._state === 'reconnecting') this.reconnectNow();
-      });
-      g.addEventListener('visibilitychange', () => this.checkAlive());
+      const listeners: Record<string, () => void> = {
+        offline: () => (this.offline = true),
+        online: () => {
+          this.offline = false;
+          if (this._state === 'reconnecting') this.reconnectNow();
+        },
+        // a background tab's timers are throttled: check the connection as soon as it is shown
+        visibilitychange: () => this.checkAlive(),
+      };
+      for (const [type, fn] of Object.entries(listeners)) g.addEventListener(type, fn);
+      this.unlisten = () => {
+        for (const [type, fn] of Object.entries(listeners)) g.removeEventListener?.(type, fn);
+      };
     }
   }
 
@@ -210,6 +219,9 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.transport = undefined;
     t?.close(1000);
     this.stopTimers();
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.unlisten();
     const err = new SwitchboardError('CLOSED', 'the client was closed');
     this.failAll(err);
     for (const ts of this.topics.values()) for (const s of ts.subs) s.state = 'unsubscribed';
@@ -270,8 +282,14 @@ export class Switchboard extends Emitter<ClientEvents> {
       return op;
     }
     this.opsByReq.set(op.reqId, op);
-    options.signal?.addEventListener('abort', () => void op.cancel().catch(() => undefined), { once: true });
-    if (options.signal?.aborted) {
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = (): void => void op.cancel().catch(() => undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const off = (): void => signal.removeEventListener('abort', onAbort);
+      op.result.then(off, off);
+    }
+    if (signal?.aborted) {
       void op.cancel();
       return op;
     }
