@@ -330,6 +330,19 @@ export class Switchboard extends Emitter<ClientEvents> {
     return this.call('topic.publish', { topic, data });
   }
 
+  /**
+   * `user.send`: a `direct` frame to `user`'s other connections (or one device, or all with
+   * `includeSelf`). The contract's `user.send` reaches only the caller's own user (PROTOCOL.md §4):
+   * another user is refused here with FORBIDDEN; services address any user over HTTP.
+   */
+  send(user: string, data: unknown, options: { deviceId?: string; includeSelf?: boolean } = {}): Promise<{ delivered: number }> {
+    const me = this.info?.user_id;
+    if (me !== undefined && user !== me) {
+      return Promise.reject(new SwitchboardError('FORBIDDEN', 'user.send reaches only this connection\'s own user'));
+    }
+    return this.call('user.send', { data, ...(options.deviceId ? { device_id: options.deviceId } : {}), ...(options.includeSelf ? { include_self: true } : {}) });
+  }
+
   onDirect(handler: (m: DirectMessage) => void): () => void {
     return this.on('direct', handler);
   }

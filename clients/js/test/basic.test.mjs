@@ -159,3 +159,42 @@ test('two identical starts share one operation (dedupe) and each handle gets eve
   assert.deepEqual(d1, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.deepEqual(d2, d1);
 });
+
+test('presence: join and leave reach the subscription, presence() lists the members', async (t) => {
+  const topic = 'chat:room-' + uniq();
+  const u1 = 'kay-' + uniq();
+  const u2 = 'lou-' + uniq();
+  const s1 = client(u1);
+  const s2 = client(u2);
+  t.after(() => {
+    s1.close();
+    s2.close();
+  });
+  await Promise.all([s1.connect(), s2.connect()]);
+  const changes = [];
+  await new Promise((resolve) => s1.subscribe(topic, { onPresence: (p) => changes.push(`${p.action} ${p.user_id}`), onSubscribed: resolve }));
+  const sub2 = await new Promise((resolve) => {
+    const s = s2.subscribe(topic, { onSubscribed: () => resolve(s) });
+  });
+  await until(() => changes.includes(`join ${u2}`), `the join of ${u2}`);
+  const p = await s1.presence(topic);
+  assert.equal(p.count, 2);
+  assert.deepEqual(p.members.map((m) => m.user_id).sort(), [u1, u2].sort());
+  sub2.unsubscribe();
+  await until(() => changes.includes(`leave ${u2}`), `the leave of ${u2}`);
+});
+
+test('direct messages between two devices of one user', async (t) => {
+  const user = 'max-' + uniq();
+  const phone = client(user, { deviceId: 'phone' });
+  const laptop = client(user, { deviceId: 'laptop' });
+  t.after(() => {
+    phone.close();
+    laptop.close();
+  });
+  await Promise.all([phone.connect(), laptop.connect()]);
+  const got = new Promise((resolve) => laptop.onDirect(resolve));
+  assert.deepEqual(await phone.send(user, { hi: 1 }, { deviceId: 'laptop' }), { delivered: 1 });
+  assert.deepEqual(await got, { data: { hi: 1 }, from_user: user, from_device: 'phone' });
+  await assert.rejects(phone.send('someone-else', 1), (e) => e.code === 'FORBIDDEN');
+});
