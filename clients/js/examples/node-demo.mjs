@@ -15,9 +15,15 @@ sb.on('error', (e) => console.log('[error]', e.code, e.message));
 const info = await sb.connect();
 console.log(`connected to ${info.node_id} as ${info.user_id} (session ${info.session_id})`);
 
-const sub = sb.subscribe('chat:lobby', {
-  onEvent: (e) => console.log(`[chat:lobby #${e.offset}]`, e.data),
-  onReset: (r) => console.log('[reset]', r),
+// events come from the subscription's position on: publish once it is live
+let sub;
+await new Promise((resolve, reject) => {
+  sub = sb.subscribe('chat:lobby', {
+    onSubscribed: resolve,
+    onError: reject,
+    onEvent: (e) => console.log(`[chat:lobby #${e.offset}]`, e.data),
+    onReset: (r) => console.log('[reset]', r),
+  });
 });
 await sb.publish('chat:lobby', { text: 'hello from node-demo' });
 

@@ -14,6 +14,8 @@ const common = { entryPoints: [`${root}/src/index.ts`], bundle: true, format: 'e
 await build({ ...common, outfile: `${root}/dist/index.js`, sourcemap: true });
 await build({ ...common, outfile: `${root}/dist/switchboard.min.js`, minify: true });
 execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', root], { stdio: 'inherit' });
+// the README's quick start, as examples/quickstart.ts, against the declarations just built
+execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', `${root}/tsconfig.examples.json`], { stdio: 'inherit' });
 
 const min = readFileSync(`${root}/dist/switchboard.min.js`);
 const gz = gzipSync(min, { level: 9 }).length;
