@@ -1,8 +1,11 @@
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { Emitter, reportListenerError } from './emitter.js';
+import { Emitter } from './emitter.js';
 import { SwitchboardError } from './errors.js';
-import { OperationHandle, type Operation } from './operation.js';
-import type { Position, PresenceChange, ResetInfo, SubscribeHandlers, SubscribeOptions, Subscription, SubscriptionState, TopicEvent } from './subscription.js';
+import { realClock, type Clock, type Link } from './link.js';
+import type { Operation } from './operation-handle.js';
+import { Operations } from './operations.js';
+import type { PresenceChange, SubscribeOptions, Subscription, TopicEvent } from './subscription.js';
+import { Topics } from './topics.js';
 import { Transport, type WebSocketCtor } from './transport.js';
 
 export type State = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -24,13 +27,6 @@ export interface DirectMessage {
   data: unknown;
   from_user: string;
   from_device?: string;
-}
-
-/** Timers and time, replaceable for tests of the timings. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 export interface SwitchboardOptions {
@@ -74,56 +70,11 @@ export interface ClientEvents {
   unsubscribed: (topics: string[]) => void;
 }
 
-const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-
-/** One server-side subscription, shared by every Subscription of that topic (reference counted). */
-interface TopicState {
-  topic: string;
-  subs: Set<SubscriptionImpl>;
-  /** last position delivered (or subscribed at) */
-  position: Position | undefined;
-  /** 'none': not on the current connection; 'pending': subscribe sent; 'active': confirmed or resumed */
-  server: 'none' | 'pending' | 'active';
-  /** the pending subscribe was re-sent after a resume that may already hold it */
-  resent: boolean;
-  retryTimer: unknown;
-}
-
 interface Pending {
   resolve(v: unknown): void;
   reject(e: unknown): void;
   /** written to the current connection (a lost connection fails it) */
   sent?: boolean;
-}
-
-class SubscriptionImpl implements Subscription {
-  state: SubscriptionState = 'subscribing';
-  constructor(
-    readonly topic: string,
-    readonly handlers: SubscribeHandlers<any>,
-    private readonly owner: Switchboard,
-  ) {}
-  get position(): Position | undefined {
-    return this.owner._position(this.topic);
-  }
-  unsubscribe(): void {
-    if (this.state === 'unsubscribed' || this.state === 'failed') return;
-    this.state = 'unsubscribed';
-    this.owner._release(this);
-  }
-}
-
-function call<A extends unknown[]>(fn: ((...a: A) => void) | undefined, ...args: A): void {
-  if (!fn) return;
-  try {
-    fn(...args);
-  } catch (err) {
-    reportListenerError(err);
-  }
 }
 
 /**
@@ -150,11 +101,8 @@ export class Switchboard extends Emitter<ClientEvents> {
   private readonly pending = new Map<string, Pending>();
   /** calls waiting for a connection */
   private readonly outbox: Array<() => void> = [];
-  private readonly topics = new Map<string, TopicState>();
-  /** topics unsubscribed while disconnected: a resumed session still holds them */
-  private readonly staleTopics = new Set<string>();
-  private readonly opsByReq = new Map<string, OperationHandle<any>>();
-  private readonly opsById = new Map<string, OperationHandle<any>>();
+  private readonly topics: Topics;
+  private readonly ops: Operations;
   private connectWaiters: Pending[] = [];
   private wsCtor: WebSocketCtor | undefined;
   private readonly clock: Clock;
@@ -173,6 +121,18 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.token = opts.token;
     this.deviceId = opts.deviceId;
     this.wsCtor = opts.WebSocket;
+    const link: Link = {
+      clock: this.clock,
+      id: () => 'r' + this.nextId++,
+      write: (msg) => this.write(msg),
+      call: (method, params) => this.call(method, params),
+      whenConnected: (fn) => this.whenConnected(fn),
+      connected: () => this._state === 'connected',
+      hasSession: () => this.sessionId !== undefined,
+      retryDelay: () => backoffDelay(2, this.opts.backoff, this.random),
+    };
+    this.topics = new Topics(link);
+    this.ops = new Operations(link);
     const g = globalThis as { addEventListener?: (t: string, fn: () => void) => void; removeEventListener?: (t: string, fn: () => void) => void };
     if (typeof g.addEventListener === 'function' && typeof (globalThis as { navigator?: unknown }).navigator === 'object') {
       const listeners: Record<string, () => void> = {
@@ -224,8 +184,7 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.unlisten();
     const err = new SwitchboardError('CLOSED', 'the client was closed');
     this.failAll(err);
-    for (const ts of this.topics.values()) for (const s of ts.subs) s.state = 'unsubscribed';
-    this.topics.clear();
+    this.topics.closed();
     this.setState('closed');
     this.emit('disconnected', { code: 1000, reason: 'closed by the application', willReconnect: false });
     for (const w of this.connectWaiters.splice(0)) w.reject(err);
@@ -276,50 +235,14 @@ export class Switchboard extends Emitter<ClientEvents> {
 
   /** Starts an operation (a streaming method); the handle follows it across reconnects. */
   start<R = unknown>(method: string, params?: Record<string, unknown>, options: { signal?: AbortSignal } = {}): Operation<R> {
-    const op = new OperationHandle<R>(method, params, 'r' + this.nextId++, (o) => this.cancelOp(o));
-    if (this._state === 'closed') {
-      op.finish({ ok: false, error: new SwitchboardError('CLOSED', 'the client was closed') });
-      return op;
-    }
-    this.opsByReq.set(op.reqId, op);
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = (): void => void op.cancel().catch(() => undefined);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const off = (): void => signal.removeEventListener('abort', onAbort);
-      op.result.then(off, off);
-    }
-    if (signal?.aborted) {
-      void op.cancel();
-      return op;
-    }
-    this.whenConnected(() => this.sendStart(op));
-    return op;
+    if (this._state === 'closed') throw new SwitchboardError('CLOSED', 'the client was closed');
+    return this.ops.start<R>(method, params, options.signal);
   }
 
-  /** Shares one server subscription per topic; events from the current position on. */
-  subscribe<T = unknown>(topic: string, handlers: SubscribeOptions<T> = {}): Subscription {
-    const sub = new SubscriptionImpl(topic, handlers, this);
-    if (this._state === 'closed') {
-      sub.state = 'failed';
-      return sub;
-    }
-    let ts = this.topics.get(topic);
-    if (!ts) {
-      ts = { topic, subs: new Set(), position: handlers.since ? { offset: handlers.since.offset, epoch: handlers.since.epoch } : undefined, server: 'none', resent: false, retryTimer: undefined };
-      this.topics.set(topic, ts);
-      this.staleTopics.delete(topic);
-      ts.subs.add(sub);
-      if (this._state === 'connected') this.sendSubscribe(ts);
-    } else {
-      ts.subs.add(sub);
-      if (ts.server === 'active' && ts.position) {
-        sub.state = 'subscribed';
-        const position = ts.position;
-        queueMicrotask(() => call(sub.handlers.onSubscribed, { position, recovered: false }));
-      }
-    }
-    return sub;
+  /** Shares one server subscription per topic; events from the current position (or `since`) on. */
+  subscribe<T = unknown>(topic: string, options: SubscribeOptions<T> = {}): Subscription {
+    if (this._state === 'closed') throw new SwitchboardError('CLOSED', 'the client was closed');
+    return this.topics.subscribe(topic, options);
   }
 
   presence(topic: string): Promise<{ members: Array<{ user_id: string; devices: string[] }>; count: number }> {
@@ -345,24 +268,6 @@ export class Switchboard extends Emitter<ClientEvents> {
 
   onDirect(handler: (m: DirectMessage) => void): () => void {
     return this.on('direct', handler);
-  }
-
-  /** @internal */
-  _position(topic: string): Position | undefined {
-    return this.topics.get(topic)?.position;
-  }
-
-  /** @internal a Subscription let go: the last one of a topic ends the server subscription */
-  _release(sub: SubscriptionImpl): void {
-    const ts = this.topics.get(sub.topic);
-    if (!ts || !ts.subs.delete(sub) || ts.subs.size > 0) return;
-    this.topics.delete(ts.topic);
-    if (ts.retryTimer !== undefined) this.clock.clearTimeout(ts.retryTimer);
-    if (this._state === 'connected') {
-      if (ts.server !== 'none') this.call('topic.unsubscribe', { topic: ts.topic }).catch(() => undefined);
-    } else if (this.sessionId) {
-      this.staleTopics.add(ts.topic);
-    }
   }
 
   // ---------------------------------------------------------------- connection
@@ -417,7 +322,7 @@ export class Switchboard extends Emitter<ClientEvents> {
     }
     switch (f.type) {
       case 'event':
-        return this.onEvent(f as TopicEvent & { type: string });
+        return this.topics.event(f as TopicEvent);
       case 'progress':
       case 'stream':
         return this.onReply(f, current);
@@ -430,11 +335,8 @@ export class Switchboard extends Emitter<ClientEvents> {
     switch (f.type) {
       case 'connected':
         return this.onConnected(f as ConnectedInfo & { type: string });
-      case 'presence': {
-        const ts = this.topics.get(f.topic);
-        if (ts) for (const s of ts.subs) call(s.handlers.onPresence, f as PresenceChange);
-        return;
-      }
+      case 'presence':
+        return this.topics.presence(f as PresenceChange);
       case 'direct':
         return this.emit('direct', { data: f.data, from_user: f.from_user, from_device: f.from_device });
       case 'token_expiring':
@@ -456,29 +358,9 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.pingSent = false;
     this.setState('connected');
     this.armHeartbeat();
-    // the session: topics and operations the node holds or must be told again
-    for (const topic of this.staleTopics) {
-      if (resumed && !this.topics.has(topic)) this.write({ id: 'r' + this.nextId++, method: 'topic.unsubscribe', params: { topic } });
-    }
-    this.staleTopics.clear();
-    for (const ts of this.topics.values()) {
-      if (resumed && ts.server === 'active') continue;
-      ts.resent = resumed && ts.server === 'pending';
-      this.sendSubscribe(ts);
-    }
-    for (const op of new Set(this.opsByReq.values())) {
-      if (op.done || !op.sent) continue;
-      if (resumed && op.opId !== undefined) continue; // the node re-attached it under its request id
-      if (op.opId === undefined) {
-        // not known to have started: the same request again attaches to it if it did (dedupe)
-        if (!resumed) this.sendStart(op);
-      } else {
-        const id = 'r' + this.nextId++;
-        op.reqId = id;
-        this.opsByReq.set(id, op);
-        this.write({ id, method: 'op.attach', params: { op_id: op.opId, after_seq: op.lastSeq } });
-      }
-    }
+    // the session: topics and operations the node holds, or must be told again
+    this.topics.restore(resumed);
+    this.ops.restore(resumed);
     this.emit('connected', f);
     for (const w of this.connectWaiters.splice(0)) w.resolve(f);
     for (const fn of this.outbox.splice(0)) fn();
@@ -576,19 +458,14 @@ export class Switchboard extends Emitter<ClientEvents> {
       this.pending.delete(id);
       p.reject(err);
     }
-    for (const ts of this.topics.values()) {
-      if (ts.retryTimer !== undefined) this.clock.clearTimeout(ts.retryTimer);
-      ts.retryTimer = undefined;
-    }
+    this.topics.disconnected();
   }
 
   private failAll(err: SwitchboardError): void {
     this.dropConnection();
     for (const p of [...this.pending.values()]) p.reject(err);
-    for (const ts of this.topics.values()) ts.server = 'none';
-    for (const op of new Set(this.opsByReq.values())) op.finish({ ok: false, error: err });
-    this.opsByReq.clear();
-    this.opsById.clear();
+    this.topics.stopped();
+    this.ops.failAll(err);
     this.outbox.length = 0;
   }
 
@@ -678,16 +555,7 @@ export class Switchboard extends Emitter<ClientEvents> {
         try {
           const token = await this.refreshToken();
           const r = await this.call<{ unsubscribed?: string[] }>('auth.refresh', { token });
-          const dropped = (r.unsubscribed ?? []).filter((topic) => this.topics.has(topic));
-          for (const topic of dropped) {
-            const ts = this.topics.get(topic)!;
-            this.topics.delete(topic);
-            const err = new SwitchboardError('FORBIDDEN', `the refreshed token no longer allows ${topic}`);
-            for (const s of ts.subs) {
-              s.state = 'failed';
-              call(s.handlers.onError, err);
-            }
-          }
+          const dropped = this.topics.revoked(r.unsubscribed ?? []);
           if (dropped.length) this.emit('unsubscribed', dropped);
         } catch (err) {
           this.emit('error', err instanceof SwitchboardError ? err : new SwitchboardError('AUTH_FAILED', String(err), true));
@@ -699,121 +567,12 @@ export class Switchboard extends Emitter<ClientEvents> {
     return this.refreshing;
   }
 
-  // ---------------------------------------------------------------- topics
-
-  private sendSubscribe(ts: TopicState): void {
-    const since = ts.position;
-    ts.server = 'pending';
-    const resent = ts.resent;
-    this.call<{ offset: number; epoch: string; recovered: boolean }>('topic.subscribe', { topic: ts.topic, ...(since ? { since } : {}) }).then(
-      (r) => {
-        if (this.topics.get(ts.topic) !== ts) return;
-        ts.server = 'active';
-        ts.resent = false;
-        const latest = { offset: r.offset, epoch: r.epoch };
-        if (!ts.position) {
-          ts.position = latest;
-        } else if (since && !r.recovered && !(resent && r.epoch === ts.position.epoch)) {
-          // history no longer holds what we missed: say so, then go on from the latest
-          const info: ResetInfo = { topic: ts.topic, reason: r.epoch === since.epoch ? 'unrecoverable' : 'epoch', previous: ts.position, position: latest };
-          ts.position = latest;
-          for (const s of ts.subs) call(s.handlers.onReset, info);
-        }
-        for (const s of ts.subs) {
-          if (s.state === 'subscribing') s.state = 'subscribed';
-          call(s.handlers.onSubscribed, { position: ts.position, recovered: r.recovered === true });
-        }
-      },
-      (err: SwitchboardError) => {
-        if (this.topics.get(ts.topic) !== ts) return;
-        ts.server = 'none';
-        if (err.code === 'DISCONNECTED' || err.code === 'CLOSED') return; // the next connection subscribes again
-        if (err.retryable) {
-          ts.retryTimer = this.clock.setTimeout(() => {
-            ts.retryTimer = undefined;
-            if (this.topics.get(ts.topic) === ts && this._state === 'connected') this.sendSubscribe(ts);
-          }, err.retryAfterMs ?? backoffDelay(2, this.opts.backoff, this.random));
-          return;
-        }
-        this.topics.delete(ts.topic);
-        for (const s of ts.subs) {
-          s.state = 'failed';
-          call(s.handlers.onError, err);
-        }
-      },
-    );
-  }
-
-  /** Exactly once, in offset order: a repeat (offset at or below the last delivered, same epoch) is dropped. */
-  private onEvent(f: TopicEvent): void {
-    const ts = this.topics.get(f.topic);
-    if (!ts || typeof f.offset !== 'number') return;
-    const pos = ts.position;
-    if (pos && pos.epoch === f.epoch && f.offset <= pos.offset) return;
-    if (pos && (pos.epoch !== f.epoch || f.offset > pos.offset + 1)) {
-      // a new history (epoch), or events that will never come (offsets have no gaps by contract)
-      const info: ResetInfo = { topic: f.topic, reason: pos.epoch !== f.epoch ? 'epoch' : 'gap', previous: pos, position: { offset: f.offset - 1, epoch: f.epoch } };
-      for (const s of ts.subs) call(s.handlers.onReset, info);
-    }
-    ts.position = { offset: f.offset, epoch: f.epoch };
-    const e: TopicEvent = { topic: f.topic, offset: f.offset, epoch: f.epoch, data: f.data, ts: f.ts, ...(f.from !== undefined ? { from: f.from } : {}) };
-    for (const s of ts.subs) call(s.handlers.onEvent, e);
-  }
-
-  // ---------------------------------------------------------------- operations
-
-  private sendStart(op: OperationHandle<any>): void {
-    if (op.done) return;
-    if (op.sent) {
-      // a start not known to have reached a worker: the same request again (dedupe attaches)
-      const id = 'r' + this.nextId++;
-      op.reqId = id;
-      this.opsByReq.set(id, op);
-    }
-    op.sent = true;
-    this.write({ id: op.reqId, method: op.method, ...(op.params ? { params: op.params } : {}) });
-  }
-
-  /**
-   * Replies: to the operation following under that request id (a start, an attach, or a
-   * resumed session's re-attach under the same id), else to the waiting call. Two handles may
-   * follow one operation (a deduplicated start), so the op_id alone does not say which.
-   */
+  /** Replies: an operation's frames to it, the rest to the waiting call (current connection only). */
   private onReply(f: Record<string, any>, current: boolean): void {
-    let op = typeof f.id === 'string' ? this.opsByReq.get(f.id) : undefined;
-    if (!op && typeof f.op_id === 'string' && !this.pending.has(String(f.id))) op = this.opsById.get(f.op_id);
-    if (op) {
-      if (op.opId === undefined && typeof f.op_id === 'string' && !this.opsById.has(f.op_id)) this.opsById.set(f.op_id, op);
-      if (op.frame(f)) this.forgetOp(op);
-      return;
-    }
-    if (!current) return;
     const p = this.pending.get(String(f.id));
-    if (!p) return;
+    if (this.ops.route(f, p !== undefined) || !current || !p) return;
     if (f.type === 'result') p.resolve(f.result);
     else if (f.type === 'error') p.reject(SwitchboardError.fromWire(f.error));
-  }
-
-  private forgetOp(op: OperationHandle<any>): void {
-    for (const [k, v] of [...this.opsByReq]) if (v === op) this.opsByReq.delete(k);
-    if (op.opId !== undefined && this.opsById.get(op.opId) === op) this.opsById.delete(op.opId);
-  }
-
-  private async cancelOp(op: OperationHandle<any>): Promise<void> {
-    if (op.done) return;
-    if (!op.sent) {
-      this.forgetOp(op);
-      op.finish({ ok: false, error: new SwitchboardError('CANCELLED', 'cancelled before it started') });
-      return;
-    }
-    await op.started();
-    if (op.done || op.opId === undefined) return;
-    try {
-      await this.call('op.cancel', { op_id: op.opId });
-    } catch (err) {
-      // finished meanwhile: its terminal says how
-      if (!(err instanceof SwitchboardError && err.code === 'UNKNOWN_OPERATION')) throw err;
-    }
   }
 }
 

@@ -1,3 +1,5 @@
+import { reportListenerError } from './link.js';
+
 /** A minimal typed event emitter: listeners run synchronously; one throwing does not stop the others. */
 export class Emitter<E extends { [K in keyof E]: (...args: any[]) => void }> {
   private readonly listeners = new Map<keyof E, Set<E[keyof E]>>();
@@ -28,11 +30,4 @@ export class Emitter<E extends { [K in keyof E]: (...args: any[]) => void }> {
       }
     }
   }
-}
-
-/** An application callback threw: surface it without breaking the SDK's own bookkeeping. */
-export function reportListenerError(err: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(err);
-  else console.error(err);
 }
