@@ -77,6 +77,7 @@ export async function startCluster(names, extraEnv = {}) {
       SB_TOKEN_EXPIRING_MS: '3000',
       SB_DRAIN_MS: '500',
       SB_SHUTDOWN_GRACE_MS: '2000',
+      SB_MAX_CONNECTIONS_PER_USER: '4', // reconnect.test.mjs meets the cap (429 with Retry-After)
       ...extraEnv,
     });
     const log = join(dir, `${name}.log`);

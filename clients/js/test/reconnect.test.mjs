@@ -161,3 +161,23 @@ test('4009: a newer connection of the same device replaces this one, and the SDK
   assert.deepEqual(states, ['disconnected']);
   assert.equal(newer.state, 'connected');
 });
+
+test('429 at the upgrade (the per-user connection cap): the SDK waits Retry-After, then connects once there is room', async (t) => {
+  const user = 'quinn-' + uniq();
+  const four = [1, 2, 3, 4].map((i) => new Switchboard(a.url, { getToken: async () => token(user), deviceId: 'd' + i }));
+  const fifth = new Switchboard(a.url, { getToken: async () => token(user), deviceId: 'd5', backoff: { minMs: 10, maxMs: 20 } });
+  t.after(() => {
+    for (const sb of four) sb.close();
+    fifth.close();
+  });
+  await Promise.all(four.map((sb) => sb.connect()));
+  const refused = nextEvent(fifth, 'disconnected');
+  const connected = fifth.connect();
+  const d = await refused;
+  assert.equal(d.reason, '429');
+  assert.equal(d.willReconnect, true);
+  assert.ok(d.delayMs >= 1000, `Retry-After (1 s) is honoured, not the 10 ms backoff: ${d.delayMs} ms`);
+  four[0].close();
+  const info = await connected;
+  assert.equal(info.device_id, 'd5');
+});
