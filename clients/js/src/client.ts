@@ -1,4 +1,5 @@
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { afterClose, afterRefusal, refusesToken, refusesTokenStatus, type Circumstances, type Next } from './close-codes.js';
 import { Emitter } from './emitter.js';
 import { SwitchboardError } from './errors.js';
 import { realClock, type Clock, type Link } from './link.js';
@@ -372,42 +373,34 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.stopTimers();
     this.dropConnection();
     if (this._state === 'closed') return;
-    if (code === 4009) {
-      return this.stop(new SwitchboardError('REPLACED', 'a newer connection of this device replaced this one (4009)'), code, reason);
-    }
-    if (code === 4001) {
-      // the token expired or was revoked: a new one (single-flight), then at once
-      if (!this.opts.getToken) return this.stop(new SwitchboardError('UNAUTHORIZED', 'the token expired and no getToken was given'), code, reason);
-      this.token = undefined;
-      if (++this.authFailures > (this.opts.maxAuthFailures ?? 3)) {
-        return this.stop(new SwitchboardError('AUTH_FAILED', 'the node keeps refusing the token (4001)'), code, reason);
-      }
-      return this.scheduleReconnect(code, reason, 0);
-    }
-    if (code === 1012 && this.drainAfterMs !== undefined) {
-      return this.scheduleReconnect(code, reason, this.drainAfterMs + Math.floor(this.random() * (this.opts.drainJitterMs ?? 1000)));
-    }
-    this.scheduleReconnect(code, reason);
+    if (refusesToken(code)) this.authFailures++;
+    this.follow(afterClose(code, this.circumstances()), code, reason);
   }
 
   private onRefused(t: Transport, status: number, retryAfterMs: number | undefined): void {
     if (t !== this.transport) return;
     this.transport = undefined;
     this.stopTimers();
-    if (status === 401 || status === 403) {
-      if (++this.authFailures > (this.opts.maxAuthFailures ?? 3) || !this.opts.getToken) {
-        return this.stop(new SwitchboardError('AUTH_FAILED', `the upgrade was refused with ${status}`, false, { status }), 1006, String(status));
-      }
-      this.token = undefined; // ask getToken() again
-      return this.scheduleReconnect(1006, String(status));
-    }
-    if (status === 400) {
-      return this.stop(new SwitchboardError('UPGRADE_REFUSED', 'the upgrade was refused with 400', false, { status }), 1006, '400');
-    }
-    if (status === 429 && retryAfterMs !== undefined) {
-      return this.scheduleReconnect(1006, '429', retryAfterMs + Math.floor(this.random() * (this.opts.backoff?.minMs ?? 500)));
-    }
-    this.scheduleReconnect(1006, String(status));
+    if (refusesTokenStatus(status)) this.authFailures++;
+    this.follow(afterRefusal(status, retryAfterMs, this.circumstances()), 1006, String(status));
+  }
+
+  private circumstances(): Circumstances {
+    return {
+      canRefreshToken: this.opts.getToken !== undefined,
+      authFailures: this.authFailures,
+      maxAuthFailures: this.opts.maxAuthFailures ?? 3,
+      drainAfterMs: this.drainAfterMs,
+      drainJitterMs: this.opts.drainJitterMs ?? 1000,
+      retryJitterMs: this.opts.backoff?.minMs ?? 500,
+      random: this.random,
+    };
+  }
+
+  private follow(next: Next, code: number, reason: string): void {
+    if ('stop' in next) return this.stop(next.stop, code, reason);
+    if (next.newToken) this.token = undefined; // the next attempt asks getToken()
+    this.scheduleReconnect(code, reason, next.delayMs);
   }
 
   private scheduleReconnect(code: number, reason: string, delayMs?: number): void {

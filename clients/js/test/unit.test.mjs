@@ -147,3 +147,51 @@ test('1012 after a reconnect frame waits its after_ms plus jitter; 4009 does not
   assert.equal(sockets.length, 2);
   sb.close();
 });
+
+test('4001 asks getToken() once and reconnects at once; 4008, 4000 and a 1000 from the node back off and resume', async () => {
+  const clock = fakeClock();
+  const { FakeWs, sockets } = fakeWebSocket();
+  let calls = 0;
+  const sb = new Switchboard('ws://x/ws', { getToken: async () => 'tok' + ++calls, WebSocket: FakeWs, clock, random: () => 0.5, backoff: { minMs: 500, maxMs: 4000 } });
+  const drops = [];
+  sb.on('disconnected', (d) => drops.push(d));
+  void sb.connect();
+  await flush();
+  sockets[0].open();
+  assert.equal(new URL(sockets[0].url).searchParams.get('token'), 'tok1');
+  sockets[0].drop(4001);
+  assert.deepEqual([drops.at(-1).code, drops.at(-1).delayMs, drops.at(-1).willReconnect], [4001, 0, true]);
+  clock.advance(0);
+  await flush();
+  assert.equal(sockets.length, 2);
+  assert.equal(new URL(sockets[1].url).searchParams.get('token'), 'tok2');
+  assert.equal(new URL(sockets[1].url).searchParams.get('session_id'), 's_1');
+  sockets[1].open({ resumed: true });
+  for (const code of [4008, 4000, 1000]) {
+    const n = sockets.length;
+    sockets.at(-1).drop(code);
+    assert.deepEqual([drops.at(-1).code, drops.at(-1).delayMs], [code, 250]);
+    clock.advance(250);
+    await flush();
+    assert.equal(sockets.length, n + 1);
+    assert.equal(new URL(sockets.at(-1).url).searchParams.get('session_id'), 's_1');
+    sockets.at(-1).open({ resumed: true });
+  }
+  assert.equal(calls, 2, 'only the 4001 asked for a token');
+  sb.close();
+});
+
+test('4001 without getToken stops with UNAUTHORIZED', async () => {
+  const clock = fakeClock();
+  const { FakeWs, sockets } = fakeWebSocket();
+  const sb = new Switchboard('ws://x/ws', { token: 'fixed', WebSocket: FakeWs, clock });
+  const errors = [];
+  sb.on('error', (e) => errors.push(e.code));
+  void sb.connect();
+  await flush();
+  sockets[0].open();
+  sockets[0].drop(4001);
+  assert.equal(sb.state, 'disconnected');
+  assert.deepEqual(errors, ['UNAUTHORIZED']);
+  sb.close();
+});
