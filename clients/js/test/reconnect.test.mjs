@@ -2,9 +2,9 @@
 // itself (and drops with a TCP reset, never a clean close), and 4009 (replaced: no reconnect).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect } from 'node:net';
 import { Switchboard } from '../dist/index.js';
 import { assertContiguous, nextEvent, nodes, publisher, token, until } from './harness.mjs';
+import { blackholeProxy } from './proxy.mjs';
 
 const { a } = nodes();
 const uniq = () => Math.random().toString(36).slice(2, 10);
@@ -40,61 +40,6 @@ test('the node closes the socket (1009): the client reconnects, resumes, and mis
   assertContiguous(assert, offsets, start + 1, last, 'events across the 1009 close');
   assert.equal(sb.state, 'connected');
 });
-
-/**
- * A TCP proxy in front of node a that can swallow what the node sends (a connection that died on
- * the way to the client) while it still forwards the client's bytes. It records the opcodes of the
- * client's WebSocket frames and how the client's side ended (a reset or a FIN).
- */
-function blackholeProxy(port) {
-  const conns = [];
-  const server = createServer((down) => {
-    const up = connect(port, '127.0.0.1');
-    const c = { down, up, swallow: false, opcodes: [], end: undefined, buf: Buffer.alloc(0), upgraded: false };
-    conns.push(c);
-    down.on('data', (d) => {
-      c.buf = Buffer.concat([c.buf, d]);
-      parseClientFrames(c);
-      up.write(d);
-    });
-    up.on('data', (d) => {
-      if (!c.swallow) down.write(d);
-    });
-    down.on('error', (e) => (c.end ??= e.code));
-    down.on('end', () => (c.end ??= 'FIN'));
-    down.on('close', () => up.destroy());
-    up.on('error', () => down.destroy());
-    up.on('close', () => down.destroy());
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, conns, port: server.address().port })));
-}
-
-function parseClientFrames(c) {
-  if (!c.upgraded) {
-    const i = c.buf.indexOf('\r\n\r\n');
-    if (i < 0) return;
-    c.buf = c.buf.subarray(i + 4);
-    c.upgraded = true;
-  }
-  for (;;) {
-    if (c.buf.length < 2) return;
-    let len = c.buf[1] & 0x7f;
-    let off = 2;
-    if (len === 126) {
-      if (c.buf.length < 4) return;
-      len = c.buf.readUInt16BE(2);
-      off = 4;
-    } else if (len === 127) {
-      if (c.buf.length < 10) return;
-      len = Number(c.buf.readBigUInt64BE(2));
-      off = 10;
-    }
-    off += c.buf[1] & 0x80 ? 4 : 0;
-    if (c.buf.length < off + len) return;
-    c.opcodes.push(c.buf[0] & 0x0f);
-    c.buf = c.buf.subarray(off + len);
-  }
-}
 
 test('a dead connection (nothing from the node for heartbeat + grace) is reset, never closed cleanly, and the resume misses nothing', async (t) => {
   const proxy = await blackholeProxy(a.port);

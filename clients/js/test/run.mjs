@@ -18,7 +18,9 @@ const cleanup = () => stopCluster(nodes);
 process.on('exit', cleanup);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
-const env = { ...process.env, SB_TEST_NODES: JSON.stringify(Object.fromEntries(nodes.map((n) => [n.name, { url: n.url, port: n.port, pid: n.pid, log: n.log }]))) };
+// Node 20 has its standard (global) WebSocket behind a flag: standard-api.test.mjs uses it
+const wsFlag = typeof WebSocket === 'undefined' && process.allowedNodeEnvironmentFlags.has('--experimental-websocket') ? ' --experimental-websocket' : '';
+const env = { ...process.env, NODE_OPTIONS: (process.env.NODE_OPTIONS ?? '') + wsFlag, SB_TEST_NODES: JSON.stringify(Object.fromEntries(nodes.map((n) => [n.name, { url: n.url, port: n.port, pid: n.pid, log: n.log }]))) };
 const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=60000', ...files], { env, stdio: 'inherit' });
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 console.log(`# SDK tests: ${Math.round((Date.now() - started) / 100) / 10} s in all`);
