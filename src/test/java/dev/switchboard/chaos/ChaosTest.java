@@ -16,12 +16,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Hazelcast clean at the end. The seed is fixed and printed; the whole output
  * (fault log, counters, violations with examples) is in this test's surefire output file.
  *
- * <p>Operations are not in the suite's run: with kills, about one run in four still ends with one
- * operation that op.status does not know and whose dedupe key stays claimed (probably a start
- * whose node died before the worker's first registry write, which nobody then records), open in
- * issue 11. The
- * operations' fault tests (OpFaultTest and others) run in the suite; {@code bench/chaos.sh} runs
- * operations with every fault.
+ * <p>Operations are not in the suite's run yet. The defects that runs with operations found on
+ * 2026-12-07 (an operation op.status did not know with its dedupe key claimed for good; frames
+ * dropped by a closing connection counted as read; a drained node leaving before its clients
+ * re-attached) are fixed, each with its own test, and the runs since passed; they join the suite's
+ * run once a longer series passes (docs/chaos.md). The operations' fault tests (OpFaultTest,
+ * OpResumeTest and others) run in the suite; {@code bench/chaos.sh} runs operations with every
+ * fault, and {@code -Dchaos.args="--ops on"} adds them here.
  *
  * <p>Freezes ({@code stop}: SIGSTOP past the member timeout) are not in the suite's mix: with them
  * the run still finds violations (events lost after a merge, a topic's history lost when a second
