@@ -55,7 +55,9 @@ class CutOffOpStartTest {
           "SB_CLUSTER_MEMBERS", members,
           "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
           "SB_CLUSTER_MERGE_DELAY_S", "60",
-          "SB_CLUSTER_HANDOVER_MS", "20000")));
+          "SB_CLUSTER_HANDOVER_MS", "20000",
+          // the shipped heartbeat: how a freeze is detected is what this test is about
+          "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     }
     InetSocketAddress first = Follower.local(nodes.get(0).port);
     awaitTrue(() -> MergedNodeTest.listed(first).size() == 3, 20_000, "the cluster forms");

@@ -56,7 +56,9 @@ class MergedNodeTest {
           "SB_CLUSTER_MEMBERS", members,
           "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
           "SB_CLUSTER_MERGE_DELAY_S", "2",
-          "SB_CLUSTER_HANDOVER_MS", "300")));
+          "SB_CLUSTER_HANDOVER_MS", "300",
+          // the shipped heartbeat: how a freeze is detected is what this test is about
+          "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     }
     List<InetSocketAddress> addresses = nodes.stream().map(n -> Follower.local(n.port)).toList();
     Set<String> all = new TreeSet<>(List.of("mg0", "mg1", "mg2"));

@@ -56,7 +56,9 @@ class PresenceDuringFreezeTest {
           // to the other healthy member for seconds (hazelcast/hazelcast#26473, also in 5.7.0), so the
           // healthy pair splits: a different defect, described in docs/protocol.md
           "SB_CLUSTER_MERGE_DELAY_S", "60",
-          "SB_CLUSTER_HANDOVER_MS", "300")));
+          "SB_CLUSTER_HANDOVER_MS", "300",
+          // the shipped heartbeat: how a freeze is detected is what this test is about
+          "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     }
     int port = nodes.get(0).port;
     String prefix = "chat:pf-" + System.nanoTime() + "-";

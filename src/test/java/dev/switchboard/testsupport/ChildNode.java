@@ -27,7 +27,10 @@ public final class ChildNode implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts a node joining {@code members} (plus itself) and waits until /health/ready is 200. */
+  /**
+   * Starts a node joining {@code members} (plus itself) and waits until /health/ready is 200; with the
+   * test nodes' Hazelcast file (TestNode#CLUSTER_CONFIG) unless {@code extraEnv} names another.
+   */
   public static ChildNode start(String nodeId, String members, Map<String, String> extraEnv) {
     return start("dev.switchboard.Main", nodeId, members, extraEnv, null);
   }
@@ -45,6 +48,7 @@ public final class ChildNode implements AutoCloseable {
     env.put("SB_CLUSTER_PORT", String.valueOf(clusterPort));
     env.put("SB_CLUSTER_MEMBERS", members + ",127.0.0.1:" + clusterPort);
     env.put("SB_NODE_ID", nodeId);
+    env.put("SB_CLUSTER_CONFIG", TestNode.CLUSTER_CONFIG); // as the in-JVM nodes it may join
     env.putAll(extraEnv);
     return start(List.of(), mainClass, "127.0.0.1", port, clusterPort, nodeId, env, readyLine);
   }
