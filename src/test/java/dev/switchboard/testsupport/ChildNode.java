@@ -71,7 +71,11 @@ public final class ChildNode implements AutoCloseable {
     try {
       Path log = Files.createTempFile("sb-child-" + nodeId, ".log");
       List<String> command = new java.util.ArrayList<>(prefix);
-      command.addAll(List.of(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), mainClass));
+      // C1 only and the serial collector (as the chaos run's nodes): a node's start-up then costs about
+      // half the CPU (2.2 s instead of 4.5 s measured here), which on two cores shared with the test JVM
+      // and its other nodes is most of a start's wall time; the load a test puts on a node is light
+      command.addAll(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+          "-cp", System.getProperty("java.class.path"), mainClass));
       ProcessBuilder pb = new ProcessBuilder(command);
       pb.environment().keySet().removeIf(k -> k.startsWith("SB_"));
       pb.environment().putAll(TestNode.env(Map.of()));
