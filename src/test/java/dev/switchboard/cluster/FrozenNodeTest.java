@@ -47,9 +47,11 @@ class FrozenNodeTest {
   void aFrozenNodeThawsAsAMinorityThatForksNothingAndLosesNoAcknowledgedPublication() throws Exception {
     List<Integer> clusterPorts = List.of(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
     String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
+    List<java.util.function.Supplier<ChildNode>> starts = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      nodes.add(ChildNode.start("fz" + i, members, Map.of(
-          "SB_CLUSTER_PORT", clusterPorts.get(i).toString(),
+      int n = i;
+      starts.add(() -> ChildNode.start("fz" + n, members, Map.of(
+          "SB_CLUSTER_PORT", clusterPorts.get(n).toString(),
           "SB_CLUSTER_MEMBERS", members,
           "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
           "SB_CLUSTER_MERGE_DELAY_S", "2",
@@ -57,6 +59,7 @@ class FrozenNodeTest {
           // the shipped heartbeat: how a freeze is detected is what this test is about
           "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     }
+    nodes.addAll(ChildNode.startAll(starts));
     ChildNode frozen = nodes.get(2);
     List<InetSocketAddress> addresses = nodes.stream().map(n -> Follower.local(n.port)).toList();
     String token = Tokens.user("follower", "chat:*");

@@ -57,6 +57,7 @@ class PartitionTest {
     net = Netns.create(3);
     String members = String.join(",", List.of(net.host(0) + ":5701", net.host(1) + ":5701", net.host(2) + ":5701"));
     List<InetSocketAddress> addresses = new ArrayList<>();
+    List<java.util.function.Supplier<ChildNode>> starts = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Map<String, String> all = new java.util.HashMap<>(env);
       all.putAll(Map.of(
@@ -64,9 +65,11 @@ class PartitionTest {
           "SB_CLUSTER_BUS_HOST", net.host(i),
           "SB_CLUSTER_PORT", "5701",
           "SB_CLUSTER_MEMBERS", members));
-      nodes.add(ChildNode.start(net.exec(i), net.host(i), PORT, "cut" + i, all));
+      int n = i;
+      starts.add(() -> ChildNode.start(net.exec(n), net.host(n), PORT, "cut" + n, all));
       addresses.add(InetSocketAddress.createUnresolved(net.host(i), PORT));
     }
+    nodes.addAll(ChildNode.startAll(starts));
     return addresses;
   }
 

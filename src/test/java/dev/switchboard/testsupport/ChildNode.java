@@ -36,6 +36,43 @@ public final class ChildNode implements AutoCloseable {
   }
 
   /**
+   * Starts the nodes {@code starters} start (each a {@code start} call), the first alone, then the
+   * others at once, each joining the first, which is running by then (nodes started at the same
+   * moment could each found a cluster of its own, and then wait for a merge). Returns them in order,
+   * ready; when one fails, the ones started are closed.
+   */
+  public static List<ChildNode> startAll(List<java.util.function.Supplier<ChildNode>> starters) {
+    List<ChildNode> started = new java.util.ArrayList<>();
+    try {
+      started.add(starters.get(0).get());
+      List<java.util.concurrent.CompletableFuture<ChildNode>> rest = starters.subList(1, starters.size()).stream()
+          .map(s -> java.util.concurrent.CompletableFuture.supplyAsync(s, STARTER)).toList();
+      AssertionError failed = null;
+      for (var f : rest) {
+        try {
+          started.add(f.join());
+        } catch (java.util.concurrent.CompletionException e) {
+          failed = failed != null ? failed : new AssertionError("a node did not start: " + e.getCause(), e.getCause());
+        }
+      }
+      if (failed != null) {
+        throw failed;
+      }
+      return started;
+    } catch (RuntimeException | Error e) {
+      started.forEach(ChildNode::close);
+      throw e;
+    }
+  }
+
+  /** Runs the starts of {@link #startAll} (each blocks until its node is ready). */
+  private static final java.util.concurrent.ExecutorService STARTER = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "child-node-starter");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
    * Starts {@code mainClass} the same way; with {@code readyLine} it waits for that text in the
    * output instead of /health/ready (for cluster members that are not gateways).
    */
