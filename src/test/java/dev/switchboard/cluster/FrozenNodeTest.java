@@ -76,7 +76,9 @@ class FrozenNodeTest {
     awaitTrue(() -> followers.stream().allMatch(f -> f.seen.size() >= 20), 20_000, "followers receive events");
 
     signal(frozen, "STOP");
-    Thread.sleep(10_000); // the fault itself: frozen past the 6 s member timeout
+    // the fault itself: frozen past the 6 s member timeout, until the others have removed it
+    awaitTrue(() -> java.util.Set.of("fz0", "fz1").equals(MergedNodeTest.listed(addresses.get(0))), 30_000,
+        "the others remove the frozen node");
     List<Integer> readiness = split.watchReadiness(addresses.get(2));
     signal(frozen, "CONT");
     awaitTrue(() -> readiness.contains(503), 20_000, "the thawed node reports not ready");
