@@ -57,7 +57,9 @@ class PartitionTest {
     net = Netns.create(3);
     String members = String.join(",", List.of(net.host(0) + ":5701", net.host(1) + ":5701", net.host(2) + ":5701"));
     List<InetSocketAddress> addresses = new ArrayList<>();
-    List<java.util.function.Supplier<ChildNode>> starts = new ArrayList<>();
+    // one after another, not ChildNode.startAll: the majority-rule-off test needs the cut-off node to hold a
+    // copy of its topic's partition (alone without one, it cannot acknowledge under the epoch it knew).
+    // Started in order it always did; with the last two joining at once it failed that wait once in four
     for (int i = 0; i < 3; i++) {
       Map<String, String> all = new java.util.HashMap<>(env);
       all.putAll(Map.of(
@@ -65,11 +67,9 @@ class PartitionTest {
           "SB_CLUSTER_BUS_HOST", net.host(i),
           "SB_CLUSTER_PORT", "5701",
           "SB_CLUSTER_MEMBERS", members));
-      int n = i;
-      starts.add(() -> ChildNode.start(net.exec(n), net.host(n), PORT, "cut" + n, all));
+      nodes.add(ChildNode.start(net.exec(i), net.host(i), PORT, "cut" + i, all));
       addresses.add(InetSocketAddress.createUnresolved(net.host(i), PORT));
     }
-    nodes.addAll(ChildNode.startAll(starts));
     return addresses;
   }
 
