@@ -47,14 +47,19 @@ class FrozenNodeTest {
   void aFrozenNodeThawsAsAMinorityThatForksNothingAndLosesNoAcknowledgedPublication() throws Exception {
     List<Integer> clusterPorts = List.of(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
     String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
+    List<java.util.function.Supplier<ChildNode>> starts = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      nodes.add(ChildNode.start("fz" + i, members, Map.of(
-          "SB_CLUSTER_PORT", clusterPorts.get(i).toString(),
+      int n = i;
+      starts.add(() -> ChildNode.start("fz" + n, members, Map.of(
+          "SB_CLUSTER_PORT", clusterPorts.get(n).toString(),
           "SB_CLUSTER_MEMBERS", members,
           "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
           "SB_CLUSTER_MERGE_DELAY_S", "2",
-          "SB_CLUSTER_HANDOVER_MS", "300")));
+          "SB_CLUSTER_HANDOVER_MS", "300",
+          // the shipped heartbeat: how a freeze is detected is what this test is about
+          "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     }
+    nodes.addAll(ChildNode.startAll(starts));
     ChildNode frozen = nodes.get(2);
     List<InetSocketAddress> addresses = nodes.stream().map(n -> Follower.local(n.port)).toList();
     String token = Tokens.user("follower", "chat:*");
@@ -71,7 +76,9 @@ class FrozenNodeTest {
     awaitTrue(() -> followers.stream().allMatch(f -> f.seen.size() >= 20), 20_000, "followers receive events");
 
     signal(frozen, "STOP");
-    Thread.sleep(10_000); // the fault itself: frozen past the 6 s member timeout
+    // the fault itself: frozen past the 6 s member timeout, until the others have removed it
+    awaitTrue(() -> java.util.Set.of("fz0", "fz1").equals(MergedNodeTest.listed(addresses.get(0))), 30_000,
+        "the others remove the frozen node");
     List<Integer> readiness = split.watchReadiness(addresses.get(2));
     signal(frozen, "CONT");
     awaitTrue(() -> readiness.contains(503), 20_000, "the thawed node reports not ready");

@@ -34,12 +34,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * description: edge values, wrong types, unknown params, nested objects, on a JSON and a CBOR
  * connection. Each request gets exactly one terminal, never INTERNAL, an INVALID_PARAMS always names
  * its field; operations that start are cancelled at once. Seed printed ({@code -Dfuzz.seed}),
- * {@code -Dfuzz.requests} sizes the run.
+ * {@code -Dfuzz.requests} sizes the run; up to {@link #WINDOW} requests are in flight per connection.
  */
 class MethodFuzzTest {
   static final long SEED = Long.getLong("fuzz.seed", System.nanoTime());
   static final int REQUESTS = Integer.getInteger("fuzz.requests", 2000);
   static final Duration WAIT = Duration.ofSeconds(10);
+  /**
+   * Requests in flight per connection ({@code -Dfuzz.window}, 1: one at a time). An op.attach of an
+   * op_id the registry does not know answers UNKNOWN_OPERATION only after 2 s (OpAttach): one at a
+   * time, the ~1 in 20 requests that are such attaches made the run take ~100 s.
+   */
+  static final int WINDOW = Integer.getInteger("fuzz.window", 4);
   static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   static final Set<String> CODES = java.util.Arrays.stream(ErrorCode.values()).map(Enum::name)
       .collect(java.util.stream.Collectors.toSet());
@@ -70,21 +76,29 @@ class MethodFuzzTest {
          WsClient cbor = WsClient.open(vertx, node.port(), "/ws?token=" + token, Map.of(), FrameCodec.CBOR_SUBPROTOCOL).ok()) {
       JsonNode methods = json.call("system.methods", null).at("/result/methods");
       assertTrue(methods.size() > 10, methods.toString());
+      Map<WsClient, InFlight> inFlight = new java.util.IdentityHashMap<>();
+      inFlight.put(json, new InFlight(json));
+      inFlight.put(cbor, new InFlight(cbor));
       for (int i = 1; i <= REQUESTS; i++) {
         JsonNode m = methods.get(r.nextInt(methods.size()));
         WsClient c = r.nextBoolean() ? json : cbor;
         ObjectNode env = NODES.objectNode().put("id", "m" + i).put("method", m.get("name").asText());
         env.set("params", params(r, m.get("params"), 0));
-        String where = "seed " + SEED + ", request " + i + ": " + env;
-        c.sendEnvelope(env);
-        JsonNode terminal = terminalOf(c, "m" + i, where);
-        String outcome = m.get("name").asText() + " " + ("result".equals(terminal.get("type").asText()) ? "result"
-            : terminal.at("/error/code").asText());
-        outcomes.merge(outcome, 1, Integer::sum);
+        InFlight on = inFlight.get(c);
+        on.send(env, m.get("name").asText(), "seed " + SEED + ", request " + i + ": " + env);
+        while (on.requests.size() >= WINDOW) {
+          on.readOne(outcomes);
+        }
       }
-      for (WsClient c : new WsClient[] {json, cbor}) { // nothing owed is left over: a second terminal would show here
-        c.sendEnvelope(NODES.objectNode().put("id", "last").put("method", "system.ping"));
-        terminalOf(c, "last", "seed " + SEED + ", the last ping");
+      for (InFlight on : inFlight.values()) {
+        while (!on.requests.isEmpty()) {
+          on.readOne(outcomes);
+        }
+        // nothing owed is left over: a second terminal would show here
+        on.send(NODES.objectNode().put("id", "last").put("method", "system.ping"), null, "seed " + SEED + ", the last ping");
+        while (!on.requests.isEmpty()) {
+          on.readOne(outcomes);
+        }
       }
       assertEquals(List.of(), severe.records(), "SEVERE log lines on the node (seed " + SEED + ")");
     }
@@ -92,16 +106,42 @@ class MethodFuzzTest {
     assertEquals(internalBefore, Scrape.now(node.port(), "sb_errors_total", "code=\"INTERNAL\""), 0.0, "INTERNAL errors");
   }
 
+  /** A request sent and not yet answered: what to report, the method, when its terminal is due. */
+  private record Request(String where, String method, long dueNanos) {
+  }
+
   /**
-   * Reads until the terminal of {@code id}; checks every frame passing by. An operation that started
-   * is cancelled at once (its first frame carries op_id), so that no request runs for long.
+   * The requests in flight on one connection, at most {@link #WINDOW}. Each must get its terminal within
+   * {@link #WAIT} of being sent; a terminal of a request not in flight (a second one, or one never asked
+   * for) fails the test. An operation that starts is cancelled at once (its first frame carries op_id),
+   * so that no request runs for long.
    */
-  private static JsonNode terminalOf(WsClient c, String id, String where) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    boolean cancelled = false;
-    while (true) {
-      JsonNode f = c.next(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+  private static final class InFlight {
+    final WsClient c;
+    final Map<String, Request> requests = new java.util.LinkedHashMap<>();
+    final Set<String> cancelled = new java.util.HashSet<>();
+
+    InFlight(WsClient c) {
+      this.c = c;
+    }
+
+    void send(ObjectNode env, String method, String where) {
+      c.sendEnvelope(env);
+      requests.put(env.get("id").asText(), new Request(where, method, System.nanoTime() + WAIT.toNanos()));
+    }
+
+    /** Reads and checks one frame; records the outcome when it is a terminal. */
+    void readOne(Map<String, Integer> outcomes) {
+      Request oldest = requests.values().iterator().next();
+      long left = oldest.dueNanos() - System.nanoTime();
+      JsonNode f = c.poll(Duration.ofNanos(Math.max(1, left)));
+      if (f == null) {
+        throw new AssertionError(oldest.where() + " -> no terminal within " + WAIT);
+      }
       String type = f.path("type").asText();
+      String fid = f.path("id").asText();
+      Request req = requests.get(fid);
+      String where = req != null ? req.where() : "seed " + SEED + ", frame";
       if (type.equals("error")) {
         String code = f.at("/error/code").asText();
         assertTrue(CODES.contains(code) && !code.equals("INTERNAL"), where + " -> " + f);
@@ -110,16 +150,17 @@ class MethodFuzzTest {
         }
       }
       boolean terminal = type.equals("result") || type.equals("error");
-      String fid = f.path("id").asText();
-      if (terminal && fid.equals(id)) {
-        return f;
-      }
       if (terminal && !fid.startsWith("cancel-")) {
-        throw new AssertionError(where + " -> a terminal of another request: " + f);
-      }
-      if (!terminal && fid.equals(id) && f.hasNonNull("op_id") && !cancelled) {
-        cancelled = true;
-        c.sendEnvelope(NODES.objectNode().put("id", "cancel-" + id).put("method", "op.cancel")
+        if (requests.remove(fid) == null) {
+          throw new AssertionError("seed " + SEED + ": a terminal of no request in flight (a second one?): " + f
+              + "; in flight: " + requests.keySet());
+        }
+        if (req.method() != null) {
+          outcomes.merge(req.method() + " " + (type.equals("result") ? "result" : f.at("/error/code").asText()), 1,
+              Integer::sum);
+        }
+      } else if (!terminal && req != null && f.hasNonNull("op_id") && cancelled.add(fid)) {
+        c.sendEnvelope(NODES.objectNode().put("id", "cancel-" + fid).put("method", "op.cancel")
             .set("params", NODES.objectNode().put("op_id", f.get("op_id").asText())));
       }
     }

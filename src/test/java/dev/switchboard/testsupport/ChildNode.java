@@ -27,10 +27,50 @@ public final class ChildNode implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts a node joining {@code members} (plus itself) and waits until /health/ready is 200. */
+  /**
+   * Starts a node joining {@code members} (plus itself) and waits until /health/ready is 200; with the
+   * test nodes' Hazelcast file (TestNode#CLUSTER_CONFIG) unless {@code extraEnv} names another.
+   */
   public static ChildNode start(String nodeId, String members, Map<String, String> extraEnv) {
     return start("dev.switchboard.Main", nodeId, members, extraEnv, null);
   }
+
+  /**
+   * Starts the nodes {@code starters} start (each a {@code start} call), the first alone, then the
+   * others at once, each joining the first, which is running by then (nodes started at the same
+   * moment could each found a cluster of its own, and then wait for a merge). Returns them in order,
+   * ready; when one fails, the ones started are closed.
+   */
+  public static List<ChildNode> startAll(List<java.util.function.Supplier<ChildNode>> starters) {
+    List<ChildNode> started = new java.util.ArrayList<>();
+    try {
+      started.add(starters.get(0).get());
+      List<java.util.concurrent.CompletableFuture<ChildNode>> rest = starters.subList(1, starters.size()).stream()
+          .map(s -> java.util.concurrent.CompletableFuture.supplyAsync(s, STARTER)).toList();
+      AssertionError failed = null;
+      for (var f : rest) {
+        try {
+          started.add(f.join());
+        } catch (java.util.concurrent.CompletionException e) {
+          failed = failed != null ? failed : new AssertionError("a node did not start: " + e.getCause(), e.getCause());
+        }
+      }
+      if (failed != null) {
+        throw failed;
+      }
+      return started;
+    } catch (RuntimeException | Error e) {
+      started.forEach(ChildNode::close);
+      throw e;
+    }
+  }
+
+  /** Runs the starts of {@link #startAll} (each blocks until its node is ready). */
+  private static final java.util.concurrent.ExecutorService STARTER = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "child-node-starter");
+    t.setDaemon(true);
+    return t;
+  });
 
   /**
    * Starts {@code mainClass} the same way; with {@code readyLine} it waits for that text in the
@@ -45,6 +85,7 @@ public final class ChildNode implements AutoCloseable {
     env.put("SB_CLUSTER_PORT", String.valueOf(clusterPort));
     env.put("SB_CLUSTER_MEMBERS", members + ",127.0.0.1:" + clusterPort);
     env.put("SB_NODE_ID", nodeId);
+    env.put("SB_CLUSTER_CONFIG", TestNode.CLUSTER_CONFIG); // as the in-JVM nodes it may join
     env.putAll(extraEnv);
     return start(List.of(), mainClass, "127.0.0.1", port, clusterPort, nodeId, env, readyLine);
   }
@@ -67,7 +108,11 @@ public final class ChildNode implements AutoCloseable {
     try {
       Path log = Files.createTempFile("sb-child-" + nodeId, ".log");
       List<String> command = new java.util.ArrayList<>(prefix);
-      command.addAll(List.of(javaBin(), "-Xmx256m", "-cp", System.getProperty("java.class.path"), mainClass));
+      // C1 only and the serial collector (as the chaos run's nodes): a node's start-up then costs about
+      // half the CPU (2.2 s instead of 4.5 s measured here), which on two cores shared with the test JVM
+      // and its other nodes is most of a start's wall time; the load a test puts on a node is light
+      command.addAll(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+          "-cp", System.getProperty("java.class.path"), mainClass));
       ProcessBuilder pb = new ProcessBuilder(command);
       pb.environment().keySet().removeIf(k -> k.startsWith("SB_"));
       pb.environment().putAll(TestNode.env(Map.of()));

@@ -5,6 +5,8 @@ import dev.switchboard.config.ConfigLoader;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +21,19 @@ import java.util.concurrent.TimeUnit;
 public final class TestNode {
   public static final String CLUSTER = "sb-test-" + UUID.randomUUID().toString().substring(0, 8);
   public static final String SECRET = "test-secret-0123456789abcdef0123456789";
+  /**
+   * The shipped cluster.xml with Hazelcast's heartbeat at 1 s instead of 2 s: the file test nodes
+   * start with ({@code SB_CLUSTER_CONFIG}) unless a test names another. A node is ready only after
+   * Hazelcast first judged its side a majority (Node#majority), which it does once a heartbeat
+   * interval after it starts: about 1 s less per node start, over the ~80 in-JVM starts of the suite.
+   * Member timeout, backup timeout and the Quorum's tolerance stay as configured (the tolerance is
+   * max(2 heartbeats, half the member timeout): 7.5 s either way with the 15 s default). Tests whose
+   * subject is failure detection (freezes, cuts, merges, the majority probe) keep the shipped file:
+   * {@link #SHIPPED_CLUSTER_CONFIG}.
+   */
+  public static final String CLUSTER_CONFIG = fastHeartbeatClusterXml();
+  /** The shipped cluster.xml, 2 s heartbeat (SB_CLUSTER_CONFIG's default). */
+  public static final String SHIPPED_CLUSTER_CONFIG = "cluster.xml";
 
   private TestNode() {
   }
@@ -41,6 +56,7 @@ public final class TestNode {
   public static Node start(Map<String, String> overrides) {
     int port = freePort();
     Map<String, String> env = env(overrides);
+    env.putIfAbsent("SB_CLUSTER_CONFIG", CLUSTER_CONFIG);
     env.putIfAbsent("SB_CLUSTER_PORT", String.valueOf(port));
     env.putIfAbsent("SB_CLUSTER_MEMBERS", "127.0.0.1:" + env.get("SB_CLUSTER_PORT"));
     return await(Node.start(ConfigLoader.load(env)));
@@ -85,6 +101,23 @@ public final class TestNode {
       return f.await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new AssertionError("future failed: " + e, e);
+    }
+  }
+
+  private static String fastHeartbeatClusterXml() {
+    String shipped = "<property name=\"hazelcast.heartbeat.interval.seconds\">2</property>";
+    try {
+      String xml = Files.readString(Path.of("cluster.xml"));
+      if (!xml.contains(shipped)) {
+        throw new IllegalStateException("cluster.xml no longer sets a 2 s heartbeat as " + shipped
+            + ": revisit TestNode.CLUSTER_CONFIG");
+      }
+      Path f = Files.createTempFile("sb-test-cluster", ".xml");
+      f.toFile().deleteOnExit();
+      Files.writeString(f, xml.replace(shipped, shipped.replace(">2<", ">1<")));
+      return f.toString();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
     }
   }
 
