@@ -81,7 +81,30 @@ public final class TestNode {
       o.putIfAbsent("SB_NODE_ID", "n" + (i + 1));
       nodes.add(start(o));
     }
+    awaitClusterSafe(nodes);
     return nodes;
+  }
+
+  /**
+   * Waits (30 s at most) until Hazelcast has placed every partition and its backup after the joins:
+   * a test that starts while the join's migrations run can have a write wait for a backup that the
+   * migration lost, for the whole backup timeout (the member timeout, 15 s), and a WebSocket upgrade
+   * that registers its device gave up after 10 s ("upgrade failed" in TopicOrderTest, once in CI).
+   */
+  static void awaitClusterSafe(List<Node> nodes) {
+    if (nodes.size() < 2) {
+      return;
+    }
+    long deadline = System.currentTimeMillis() + 30_000;
+    for (Node n : nodes) {
+      com.hazelcast.partition.PartitionService ps = n.context().cluster().getHazelcastInstance().getPartitionService();
+      while (!ps.isClusterSafe()) {
+        if (System.currentTimeMillis() >= deadline) {
+          throw new AssertionError("the test cluster's partitions were not safe within 30 s of its start");
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+      }
+    }
   }
 
   public static void stop(Node... nodes) {
