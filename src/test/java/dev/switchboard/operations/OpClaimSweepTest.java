@@ -32,11 +32,7 @@ class OpClaimSweepTest {
 
   @BeforeAll
   static void up() {
-    Config c = new Config().setClusterName("claim-sweep-" + System.nanoTime());
-    c.setProperty("hazelcast.logging.type", "jdk");
-    c.getNetworkConfig().setPort(0).getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-    c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
-    c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
+    Config c = dev.switchboard.testsupport.LoopbackMember.config("claim-sweep");
     hz = Hazelcast.newHazelcastInstance(dev.switchboard.HazelcastSetup.dedupeConfig(OpProcessors.register(c)));
     vertx = Vertx.vertx();
   }

@@ -26,11 +26,7 @@ class OpProcessorsTest {
 
   @BeforeAll
   static void up() {
-    Config c = new Config().setClusterName("ops-proc-" + System.nanoTime());
-    c.setProperty("hazelcast.logging.type", "jdk");
-    c.getNetworkConfig().setPort(0).getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-    c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
-    c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
+    Config c = dev.switchboard.testsupport.LoopbackMember.config("ops-proc");
     hz = Hazelcast.newHazelcastInstance(OpProcessors.register(c));
     ops = hz.getMap("ops-proc-test");
   }
