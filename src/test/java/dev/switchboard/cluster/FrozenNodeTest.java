@@ -77,8 +77,20 @@ class FrozenNodeTest {
 
     signal(frozen, "STOP");
     // the fault itself: frozen past the 6 s member timeout, until the others have removed it
-    awaitTrue(() -> java.util.Set.of("fz0", "fz1").equals(MergedNodeTest.listed(addresses.get(0))), 30_000,
-        "the others remove the frozen node");
+    long frozenAt = System.currentTimeMillis();
+    java.util.concurrent.atomic.AtomicReference<java.util.Set<String>> listing = new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      awaitTrue(() -> {
+        listing.set(MergedNodeTest.listed(addresses.get(0)));
+        return java.util.Set.of("fz0", "fz1").equals(listing.get());
+      }, 30_000, "the others remove the frozen node");
+    } catch (AssertionError e) {
+      // the cluster's own account of the freeze, so that a failure in CI says what happened
+      throw new AssertionError(e.getMessage() + "; fz0 lists " + listing.get() + "; membership as logged:\n"
+          + membershipLog("fz0", nodes.get(0)) + "\n" + membershipLog("fz1", nodes.get(1)), e);
+    }
+    System.out.println("frozen-node: the others removed the frozen node after "
+        + (System.currentTimeMillis() - frozenAt) + " ms");
     List<Integer> readiness = split.watchReadiness(addresses.get(2));
     signal(frozen, "CONT");
     awaitTrue(() -> readiness.contains(503), 20_000, "the thawed node reports not ready");
@@ -93,6 +105,16 @@ class FrozenNodeTest {
     assertTrue(split.refused.get(addresses.get(2)).get() > 0, "the thawed node refused publications while cut off");
     System.out.println("frozen-node: acked " + split.acked.size() + ", refused " + split.refused + ", readiness "
         + readiness + ", events seen " + followers.stream().mapToInt(f -> f.seen.size()).sum());
+  }
+
+  /** The lines of a node's log about members joining, being suspected and leaving (at most 20). */
+  static String membershipLog(String name, ChildNode n) {
+    return n.output().lines()
+        .filter(l -> l.contains("joined;") || l.contains(" left") || l.contains("Suspecting") || l.contains("has left")
+            || l.contains("astership") || l.contains("serving"))
+        .map(l -> l.length() > 200 ? l.substring(0, 200) : l)
+        .limit(20)
+        .collect(java.util.stream.Collectors.joining("\n", "[" + name + "]\n", ""));
   }
 
   static void signal(ChildNode n, String sig) {

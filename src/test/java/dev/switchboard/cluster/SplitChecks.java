@@ -151,6 +151,24 @@ final class SplitChecks {
     return URI.create("http://" + node.getHostString() + ":" + node.getPort() + path);
   }
 
+  /**
+   * One GET with a 2 s timeout: the body when answered 200, else null (for a condition polled by
+   * {@link #awaitTrue}, so that one slow answer cannot use up the wait).
+   */
+  static String getOnce(InetSocketAddress node, String path) {
+    try {
+      HttpRequest r = HttpRequest.newBuilder(uri(node, path))
+          .timeout(Duration.ofSeconds(2)).header("Authorization", "Bearer " + SERVICE).GET().build();
+      HttpResponse<String> resp = HTTP.send(r, HttpResponse.BodyHandlers.ofString());
+      return resp.statusCode() == 200 ? resp.body() : null;
+    } catch (java.io.IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
   /** A GET answered 200; a 503 (UNAVAILABLE is retryable: a side settling after the merge) is asked again for up to 20 s. */
   static String get(InetSocketAddress node, String path) throws Exception {
     long deadline = System.currentTimeMillis() + 20_000;
