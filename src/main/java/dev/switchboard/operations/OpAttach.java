@@ -46,8 +46,16 @@ final class OpAttach {
 
   /** How long a registry read may take before a re-attach asks the node its session names instead. */
   static final long REGISTRY_WAIT_MS = 5_000;
-  /** How long the registry is asked for a kept terminal when a worker's node left before NODE_LOST is given. */
+  /** How long one ask of the registry for its verdict on a lost worker's operation may take. */
   static final long LOST_LOOKUP_MS = 2_000;
+  /**
+   * How long the registry is asked again for that verdict before NODE_LOST is given without it: the
+   * partitions the departed member owned answer again once their backups are promoted, seconds after
+   * its removal.
+   */
+  static final long LOST_VERDICT_MS = 15_000;
+  /** Between two asks for the verdict (each already waited up to {@link #LOST_LOOKUP_MS}). */
+  static final long LOST_RETRY_MS = 250;
 
   OpAttach(Vertx vertx, OpHub hub) {
     this.vertx = vertx;
@@ -61,22 +69,35 @@ final class OpAttach {
    */
   void workerLost(Attachment a) {
     a.client.execute(() -> {
-      if (a.ended()) {
-        return;
+      if (!a.ended()) {
+        verdict(a, System.currentTimeMillis() + LOST_VERDICT_MS);
       }
-      // atomic with the worker's writes (see OpProcessors): either its final entry landed first and
-      // its kept terminal is what this client gets, or the entry now says lost and stays so
-      JsonObject absent = a.startedMethod == null ? null : OpRegistry.lostEntry(a.opId, a.client.principal().userId(),
-          a.startedMethod, a.startedDedupe, a.lastSeq, a.workerNode != null ? a.workerNode : hub.nodeId(), a.workerMember);
-      hub.registry().markLost(vertx.getOrCreateContext(), a.opId, absent)
-          .timeout(LOST_LOOKUP_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .onComplete(ar -> {
-            if (ar.succeeded() && ar.result() != null && ar.result().getBoolean("lost", false)) {
-              hub.registry().release(ar.result().getString("dedupe"), a.opId); // its worker never will
-            }
-            lost(a, ar.succeeded() ? ar.result() : null);
-          });
     });
+  }
+
+  /**
+   * The registry's verdict on an operation whose worker left, then the terminal it implies: atomic
+   * with the worker's writes (see OpProcessors), either its final entry landed first and its kept
+   * terminal is what this client gets, or the entry now says lost and stays so. A registry that does
+   * not answer (the departed member owned the entry's partition) is asked again until
+   * {@code deadline}: a NODE_LOST given without the verdict was the second terminal of an operation
+   * whose CANCELLED the client had already read (chaos seed 21 with operations).
+   */
+  private void verdict(Attachment a, long deadline) {
+    JsonObject absent = a.startedMethod == null ? null : OpRegistry.lostEntry(a.opId, a.client.principal().userId(),
+        a.startedMethod, a.startedDedupe, a.lastSeq, a.workerNode != null ? a.workerNode : hub.nodeId(), a.workerMember);
+    hub.registry().markLost(vertx.getOrCreateContext(), a.opId, absent)
+        .timeout(LOST_LOOKUP_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onComplete(ar -> {
+          if (ar.failed() && hub.clients().isLive(a) && System.currentTimeMillis() + LOST_RETRY_MS < deadline) {
+            vertx.setTimer(LOST_RETRY_MS, t -> verdict(a, deadline));
+            return;
+          }
+          if (ar.succeeded() && ar.result() != null && ar.result().getBoolean("lost", false)) {
+            hub.registry().release(ar.result().getString("dedupe"), a.opId); // its worker never will
+          }
+          end(a, ar.succeeded() ? ar.result() : null);
+        });
   }
 
   /** op.attach ({@code deduplicated} false) or a deduplicated request (after_seq 0). */
@@ -239,7 +260,20 @@ final class OpAttach {
    * {@link #endedAt}).
    */
   private void lost(Attachment a, JsonObject op) {
+    if (op == null || !(OpRegistry.isFinal(op.getString("state")) || op.getBoolean("lost", false))) {
+      // unread, or read before the worker's last write may have landed: ask for the verdict
+      a.client.execute(() -> verdict(a, System.currentTimeMillis() + LOST_VERDICT_MS));
+      return;
+    }
+    end(a, op);
+  }
+
+  /** Ends the attachment of a lost worker's operation as the registry's entry {@code op} says (null: unknown). */
+  private void end(Attachment a, JsonObject op) {
     a.client.execute(() -> {
+      if (a.ended()) {
+        return;
+      }
       JsonObject kept = kept(a, op);
       if (kept != null) {
         hub.clients().endOwn(a, kept, kept.getLong("seq"));
