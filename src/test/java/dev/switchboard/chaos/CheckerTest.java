@@ -211,6 +211,11 @@ class CheckerTest {
     follow(a, "op_twice", "start", "progress", 1, null, "result", 3, null, "error", 4, "NODE_LOST");
     twice.statusState = "done";
     twice.statusSeq = 3;
+    // the result read, its node killed before the session recorded it: the stand-in at its seq is a repeat
+    Recorder.OpInfo standIn = rec.op("op_stand_in", "u1", a.index, "{}");
+    follow(a, "op_stand_in", "start", "progress", 1, null, "result", 2, null, "error", 2, "NODE_LOST");
+    standIn.statusState = "done";
+    standIn.statusSeq = 2;
     Recorder.OpInfo wrong = rec.op("op_wrong", "u1", a.index, "{}");
     follow(a, "op_wrong", "start", "progress", 1, null, "error", 2, "CANCELLED");
     wrong.statusState = "done";

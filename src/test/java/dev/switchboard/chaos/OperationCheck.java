@@ -63,7 +63,11 @@ final class OperationCheck {
         boolean after = false;
         for (OpFollow.Frame fr : f.frames) {
           if (fr.terminal() || fr.type().equals("attach-error")) {
-            terminals.putIfAbsent(fr.type() + " " + fr.seq() + " " + fr.code(), fr);
+            // a terminal at a seq already seen is a repeat, as clients count it (docs/protocol.md): a
+            // stand-in (NODE_LOST for an operation whose terminal the client read but had not
+            // acknowledged when its node died) carries the real terminal's seq; which one came first
+            // is what op.status must agree with
+            terminals.putIfAbsent(fr.seq() >= 0 ? "seq " + fr.seq() : fr.type() + " " + fr.code(), fr);
             if (first == null) {
               first = fr;
             }
