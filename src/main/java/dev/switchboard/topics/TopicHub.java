@@ -257,13 +257,19 @@ public final class TopicHub {
       if (ar.failed()) {
         return Future.failedFuture(ar.cause()); // the caller drops the pending entry and the presence record
       }
-      st.replaying.remove(s);
       long latest = ar.result() + 1;
       if (!epoch.equals(st.epoch) || since > latest) {
+        st.replaying.remove(s);
         notRecovered(st, s, epoch, since, epoch.equals(st.epoch) ? "ahead of history (latest " + latest + ")"
             : "the epoch changed meanwhile");
         return live(st, s, inbox, answer);
       }
+      if (since < st.last) {
+        // the topic's events went past the client's position here while history was asked (they
+        // reached the others, not this pending subscriber): those come from history, as any replay
+        return replay(st, s, inbox, since, marker, answer);
+      }
+      st.replaying.remove(s);
       Subscribed r = new Subscribed(Math.max(st.last, latest), st.epoch, true, 0);
       inbox.run(() -> answer.accept(r));
       st.add(s);
