@@ -12,6 +12,7 @@ import com.hazelcast.config.XmlConfigBuilder;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Quorum;
 import dev.switchboard.config.ConfigException;
+import dev.switchboard.config.NodeRole;
 import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
 import dev.switchboard.topics.Namespaces;
 
@@ -32,8 +33,17 @@ public final class HazelcastSetup {
   private HazelcastSetup() {
   }
 
-  /** cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings. */
+  /** The configuration of a data member ({@link NodeRole#ALL}): see {@link #hazelcastConfig(ClusterOptions, NodeRole)}. */
   public static Config hazelcastConfig(ClusterOptions c) {
+    return hazelcastConfig(c, NodeRole.ALL);
+  }
+
+  /**
+   * cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings;
+   * a {@link NodeRole#GATEWAY} joins as a lite member (no partitions: it scales and rolls without
+   * migrations; the quorum counts data members only).
+   */
+  public static Config hazelcastConfig(ClusterOptions c, NodeRole role) {
     Config hz;
     Path path = Path.of(c.configPath());
     try {
@@ -84,6 +94,7 @@ public final class HazelcastSetup {
       InterfacesConfig ifaces = net.getInterfaces();
       ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
     }
+    hz.setLiteMember(role.liteMember());
     partitions(hz, c);
     return dev.switchboard.operations.OpProcessors.register(
         dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz)));
