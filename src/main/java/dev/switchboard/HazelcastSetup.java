@@ -39,6 +39,17 @@ public final class HazelcastSetup {
   }
 
   /**
+   * A JVM service's member (one using SwitchboardService, an external operation worker such as
+   * examples/ReportWorker): a lite member, as a gateway. It owns no partition, so services come and go
+   * without migrations, and the quorum, which counts data members only, is not changed by them (a
+   * service as a data member raised the members expected, and its crash then counted against the
+   * majority). Like a gateway it cannot start before a data member is up.
+   */
+  public static Config serviceConfig(ClusterOptions c) {
+    return hazelcastConfig(c, NodeRole.GATEWAY);
+  }
+
+  /**
    * cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings;
    * a {@link NodeRole#GATEWAY} joins as a lite member (no partitions: it scales and rolls without
    * migrations; the quorum counts data members only).
