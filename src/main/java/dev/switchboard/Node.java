@@ -101,7 +101,12 @@ public final class Node {
     return context.nodeId();
   }
 
+  /** Starts a node; a gateway waits for a data member (see NoDataMemberRetry). */
   public static Future<Node> start(SwitchboardConfig config) {
+    return NoDataMemberRetry.start(config, Node::startOnce);
+  }
+
+  private static Future<Node> startOnce(SwitchboardConfig config) {
     Config hz;
     Namespaces namespaces;
     TokenVerifier[] verifier = new TokenVerifier[1];
@@ -135,12 +140,7 @@ public final class Node {
         .withClusterManager(cluster)
         .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .buildClustered()
-        .timeout(config.cluster().joinTimeoutMs(), TimeUnit.MILLISECONDS)
-        // a gateway alone (lite members only) cannot place the event bus's maps: stop with one clear line
-        .recover(err -> Future.failedFuture(err instanceof com.hazelcast.partition.NoDataMemberInClusterException
-            ? new ConfigException("no data member in cluster " + config.cluster().name() + ": a gateway (node.role"
-                + " gateway) joins data members (node.role data or all) and cannot start before one is up")
-            : err));
+        .timeout(config.cluster().joinTimeoutMs(), TimeUnit.MILLISECONDS);
     return clustered.compose(vertx -> {
       try {
         verifier[0] = new TokenVerifier(vertx, config.auth());

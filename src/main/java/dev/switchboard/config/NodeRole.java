@@ -9,8 +9,8 @@ package dev.switchboard.config;
  *   member holding a share of the partitions (histories, registries, sessions). One tier.</li>
  *   <li>{@link #GATEWAY}: a gateway that joins as a Hazelcast <em>lite member</em>: it owns no
  *   partition, so gateways start, stop and scale without migrating data. It needs data members in
- *   the cluster: it is not ready (and gives up starting after {@code cluster.join_timeout_ms}) until
- *   a majority of them is there.</li>
+ *   the cluster: started before any, it tries again until {@code cluster.join_timeout_ms} (see
+ *   NoDataMemberRetry), and it is not ready until a majority of them is there.</li>
  *   <li>{@link #DATA}: a Hazelcast data member and nothing more for clients: no WebSocket, no HTTP
  *   API, no event-bus API, no operations. It keeps the cluster's bookkeeping (the quorum, departed
  *   members' cleanup) and serves {@code /health/live}, {@code /health/ready} and {@code /metrics} on

@@ -76,10 +76,14 @@ class NodeRolesTest {
   }
 
   static void eventually(String what, BooleanSupplier condition) {
+    eventually(what, condition, () -> "");
+  }
+
+  static void eventually(String what, BooleanSupplier condition, java.util.function.Supplier<String> detail) {
     long deadline = System.currentTimeMillis() + 30_000;
     while (!condition.getAsBoolean()) {
       if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("not within 30 s: " + what);
+        throw new AssertionError("not within 30 s: " + what + " " + detail.get());
       }
       java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
     }
@@ -180,21 +184,68 @@ class NodeRolesTest {
     }
   }
 
-  /** Fails at once, with one line saying why (an orchestrator restarts it until the data tier is up). */
+  /** Tries again every 2 s, then gives up after the join timeout with one line saying why, leaving nothing running. */
   @Test
-  void gatewayWithoutDataMembersDoesNotStart() {
-    Map<String, String> env = TestNode.env(Map.of("SB_NODE_ROLE", "gateway", "SB_CLUSTER_NAME", TestNode.CLUSTER + "-alone",
+  void gatewayWithoutDataMembersGivesUpAfterTheJoinTimeout() {
+    String cluster = TestNode.CLUSTER + "-alone";
+    Map<String, String> env = TestNode.env(Map.of("SB_NODE_ROLE", "gateway", "SB_CLUSTER_NAME", cluster,
         "SB_CLUSTER_JOIN_TIMEOUT_MS", "3000"));
     int port = TestNode.freePort();
     env.put("SB_CLUSTER_CONFIG", TestNode.CLUSTER_CONFIG);
     env.put("SB_CLUSTER_PORT", String.valueOf(port));
     env.put("SB_CLUSTER_MEMBERS", "127.0.0.1:" + port);
+    long vertxInstances = vertxInstances();
+    assertTrue(vertxInstances >= 3, "the running nodes' Vert.x instances are seen: " + vertxInstances);
+    long began = System.currentTimeMillis();
     Exception e = assertThrows(Exception.class,
         () -> Node.start(ConfigLoader.load(env)).await(60, TimeUnit.SECONDS));
-    assertTrue(String.valueOf(e.getMessage()).contains("no data member in cluster"), String.valueOf(e));
-    // and it left nothing running: no Hazelcast member of that cluster in this JVM
-    eventually("the lone gateway's member shut down", () -> com.hazelcast.core.Hazelcast.getAllHazelcastInstances()
-        .stream().noneMatch(i -> i.getConfig().getClusterName().equals(TestNode.CLUSTER + "-alone")));
+    assertTrue(String.valueOf(e.getMessage()).contains("no data member in cluster " + cluster + " within 3000 ms"),
+        String.valueOf(e));
+    assertTrue(System.currentTimeMillis() - began >= 2000, "tried again before giving up");
+    eventually("the lone gateway's members shut down", () -> members(cluster) == 0);
+    // one blocked-thread checker per Vert.x instance, ended by its close (worker threads of the running
+    // nodes come and go, so a count of all Vert.x threads says nothing)
+    eventually("every attempt's Vert.x closed", () -> vertxInstances() <= vertxInstances);
+  }
+
+  /** Deployed together, gateways may start before the data tier: a gateway waits for a data member. */
+  @Test
+  void gatewayStartedBeforeAnyDataMemberJoinsOnceOneIsUp() throws Exception {
+    String cluster = TestNode.CLUSTER + "-late";
+    int gatewayPort = TestNode.freePort();
+    int dataPort = TestNode.freePort();
+    String list = "127.0.0.1:" + gatewayPort + ",127.0.0.1:" + dataPort;
+    var starting = java.util.concurrent.CompletableFuture.supplyAsync(() -> TestNode.start(Map.of("SB_NODE_ID", "late-g",
+        "SB_NODE_ROLE", "gateway", "SB_CLUSTER_NAME", cluster, "SB_CLUSTER_JOIN_TIMEOUT_MS", "30000",
+        "SB_CLUSTER_PORT", String.valueOf(gatewayPort), "SB_CLUSTER_MEMBERS", list)));
+    Node late = null;
+    Node data = null;
+    try {
+      // its first attempt found no data member and closed its Hazelcast member
+      eventually("the gateway's first attempt", () -> members(cluster) > 0);
+      eventually("the gateway's first attempt given up", () -> members(cluster) == 0 || starting.isDone());
+      assertFalse(starting.isDone(), "the gateway waits");
+      data = TestNode.start(Map.of("SB_NODE_ID", "late-d", "SB_NODE_ROLE", "data", "SB_CLUSTER_NAME", cluster,
+          "SB_CLUSTER_PORT", String.valueOf(dataPort), "SB_CLUSTER_MEMBERS", list));
+      late = starting.get(60, TimeUnit.SECONDS);
+      assertTrue(hz(late).getCluster().getLocalMember().isLiteMember());
+      assertEquals(200, Http.get(late.port(), "/health/ready").statusCode());
+    } finally {
+      if (late == null) {
+        late = starting.handle((n, err) -> n).get(60, TimeUnit.SECONDS);
+      }
+      TestNode.stop(late, data);
+    }
+  }
+
+  static long members(String cluster) {
+    return com.hazelcast.core.Hazelcast.getAllHazelcastInstances().stream()
+        .filter(i -> i.getConfig().getClusterName().equals(cluster)).count();
+  }
+
+  static long vertxInstances() {
+    return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("vertx-blocked-thread-checker"))
+        .count();
   }
 
   static Quorum quorum(Node n) {
