@@ -12,6 +12,7 @@ import com.hazelcast.config.XmlConfigBuilder;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Quorum;
 import dev.switchboard.config.ConfigException;
+import dev.switchboard.config.NodeRole;
 import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
 import dev.switchboard.topics.Namespaces;
 
@@ -32,8 +33,28 @@ public final class HazelcastSetup {
   private HazelcastSetup() {
   }
 
-  /** cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings. */
+  /** The configuration of a data member ({@link NodeRole#ALL}): see {@link #hazelcastConfig(ClusterOptions, NodeRole)}. */
   public static Config hazelcastConfig(ClusterOptions c) {
+    return hazelcastConfig(c, NodeRole.ALL);
+  }
+
+  /**
+   * A JVM service's member (one using SwitchboardService, an external operation worker such as
+   * examples/ReportWorker): a lite member, as a gateway. It owns no partition, so services come and go
+   * without migrations, and the quorum, which counts data members only, is not changed by them (a
+   * service as a data member raised the members expected, and its crash then counted against the
+   * majority). Like a gateway it cannot start before a data member is up.
+   */
+  public static Config serviceConfig(ClusterOptions c) {
+    return hazelcastConfig(c, NodeRole.GATEWAY);
+  }
+
+  /**
+   * cluster.xml from the configured path (or the copy built into the jar), adjusted by the settings;
+   * a {@link NodeRole#GATEWAY} joins as a lite member (no partitions: it scales and rolls without
+   * migrations; the quorum counts data members only).
+   */
+  public static Config hazelcastConfig(ClusterOptions c, NodeRole role) {
     Config hz;
     Path path = Path.of(c.configPath());
     try {
@@ -84,6 +105,7 @@ public final class HazelcastSetup {
       InterfacesConfig ifaces = net.getInterfaces();
       ifaces.setEnabled(true).setInterfaces(List.of(c.host()));
     }
+    hz.setLiteMember(role.liteMember());
     partitions(hz, c);
     return dev.switchboard.operations.OpProcessors.register(
         dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz)));

@@ -3,8 +3,10 @@ package dev.switchboard;
 import com.hazelcast.config.Config;
 import dev.switchboard.api.EventBusApi;
 import dev.switchboard.api.Metrics;
+import dev.switchboard.api.ProbeVerticle;
 import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.ConfigException;
+import dev.switchboard.config.NodeRole;
 import dev.switchboard.config.SwitchboardConfig;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Directory;
@@ -53,7 +55,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A running Switchboard node: clustered Vert.x on Hazelcast, the method registry, and one
- * {@link GatewayVerticle} per event loop sharing the HTTP port.
+ * {@link GatewayVerticle} per event loop sharing the HTTP port; a data node ({@link NodeRole#DATA})
+ * has only the {@link ProbeVerticle} there (see NodeRole for what each role runs).
  */
 public final class Node {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
@@ -67,10 +70,10 @@ public final class Node {
   private volatile dev.switchboard.transport.WarmUp.Report warmUp;
   private volatile Future<Void> stopping;
 
-  private Node(NodeContext context, List<GatewayVerticle> gateways) {
+  private Node(NodeContext context, List<GatewayVerticle> gateways, int port) {
     this.context = context;
     this.gateways = gateways;
-    this.port = gateways.get(0).actualPort();
+    this.port = port;
   }
 
   public NodeContext context() {
@@ -98,13 +101,18 @@ public final class Node {
     return context.nodeId();
   }
 
+  /** Starts a node; a gateway waits for a data member (see NoDataMemberRetry). */
   public static Future<Node> start(SwitchboardConfig config) {
+    return NoDataMemberRetry.start(config, Node::startOnce);
+  }
+
+  private static Future<Node> startOnce(SwitchboardConfig config) {
     Config hz;
     Namespaces namespaces;
     TokenVerifier[] verifier = new TokenVerifier[1];
     try {
       namespaces = new Namespaces(config.settings().tree().getJsonObject("namespaces"));
-      hz = HazelcastSetup.hazelcastConfig(config.cluster());
+      hz = HazelcastSetup.hazelcastConfig(config.cluster(), config.node().role());
       HazelcastSetup.historyConfig(hz, namespaces);
       HazelcastSetup.sessionsConfig(hz, config.lifecycle().sessionTtlMs());
     } catch (ConfigException e) {
@@ -169,7 +177,9 @@ public final class Node {
       });
       ctx.topics(hub);
       LocalConnections local = new LocalConnections(vertx, config.node().id());
-      Directory directory = new Directory(vertx, cluster.getHazelcastInstance(), config.node().id(), hub::membersLost);
+      NodeRole role = config.node().role();
+      Directory directory = new Directory(vertx, cluster.getHazelcastInstance(), config.node().id(), role.wire(),
+          hub::membersLost);
       ctx.cluster(directory, local);
       hub.directory(directory);
       var life = config.lifecycle();
@@ -188,10 +198,12 @@ public final class Node {
       OpMethods.all().forEach(methods::register);
       List<GatewayVerticle> gateways = new CopyOnWriteArrayList<>();
       vertx.setPeriodic(10_000, id -> ctx.policy().sweep());
-      Future<Void> kinds = opHub.start()
+      // a data node runs no operation: it registers no kind, so no work is sent to it
+      Future<Void> kinds = !role.servesClients() ? opHub.start() : opHub.start()
           .compose(r -> opHub.worker().register(new DemoCount()))
           .compose(r -> opHub.worker().register(new DemoPrimes()));
-      ctx.warming(life.warmupMs() > 0);
+      long warmupMs = role.servesClients() ? life.warmupMs() : 0; // nothing to warm without a WebSocket server
+      ctx.warming(warmupMs > 0);
       Future<Void> departures = vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(Addresses.quorum(ctx.nodeId()), m -> {
         try {
           quorum.leaving(java.util.UUID.fromString(m.body().getString("member", "")));
@@ -202,13 +214,9 @@ public final class Node {
       }).completion();
       return kinds.compose(r -> local.ready()).compose(r -> departures).compose(r -> hub.ready())
           .compose(r -> majority(vertx, cluster.getHazelcastInstance(), config.cluster().joinTimeoutMs()))
-          .compose(r -> EventBusApi.register(ctx)).compose(r -> vertx.deployVerticle(() -> {
-            GatewayVerticle g = new GatewayVerticle(ctx);
-            gateways.add(g);
-            return g;
-          }, new DeploymentOptions().setInstances(loops))
-          .map(id -> {
-            Node n = new Node(ctx, gateways);
+          .compose(r -> listen(ctx, gateways, loops))
+          .map(port -> {
+            Node n = new Node(ctx, gateways, port);
             Context on = vertx.getOrCreateContext();
             quorum.onMajorityChange(ok -> on.runOnContext(v -> n.majorityChanged(ok)));
             cluster.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
@@ -222,16 +230,33 @@ public final class Node {
           .compose(n -> {
             // takes part in the cross rounds of nodes that join later (they ask announced nodes only:
             // registered before this one announces itself, after its own warm-up)
-            return dev.switchboard.transport.WarmUp.serve(ctx, n.port(), life.warmupMs()).otherwiseEmpty()
-                .compose(x -> dev.switchboard.transport.WarmUp.run(ctx, n.port(), life.warmupMs()))
+            return dev.switchboard.transport.WarmUp.serve(ctx, n.port(), warmupMs).otherwiseEmpty()
+                .compose(x -> dev.switchboard.transport.WarmUp.run(ctx, n.port(), warmupMs))
                 .onComplete(v -> ctx.warming(false)).map(report -> {
                   n.warmUp = report;
                   return n;
                 });
           })
-          .compose(n -> n.announce().map(n)))
+          .compose(n -> n.announce().map(n))
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });
+  }
+
+  /**
+   * Opens the node's HTTP port; completes with the port bound. A node serving clients: the event-bus
+   * API for services and one gateway verticle per event loop. A data node: the probes and metrics only.
+   */
+  private static Future<Integer> listen(NodeContext ctx, List<GatewayVerticle> gateways, int loops) {
+    Vertx vertx = ctx.vertx();
+    if (!ctx.config().node().role().servesClients()) {
+      ProbeVerticle probes = new ProbeVerticle(ctx);
+      return vertx.deployVerticle(probes).map(id -> probes.actualPort());
+    }
+    return EventBusApi.register(ctx).compose(r -> vertx.deployVerticle(() -> {
+      GatewayVerticle g = new GatewayVerticle(ctx);
+      gateways.add(g);
+      return g;
+    }, new DeploymentOptions().setInstances(loops))).map(id -> gateways.get(0).actualPort());
   }
 
   /**

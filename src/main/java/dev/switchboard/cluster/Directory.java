@@ -57,8 +57,15 @@ public final class Directory {
   private final IMap<String, String> devices;
   private final IMap<String, HazelcastJsonValue> presence;
   private final IMap<String, HazelcastJsonValue> nodes;
+  private final String role;
 
   public Directory(Vertx vertx, HazelcastInstance hz, String nodeId, Consumer<List<Member>> onMembersLost) {
+    this(vertx, hz, nodeId, "all", onMembersLost);
+  }
+
+  /** @param role this node's {@code node.role} as set ({@code all}, {@code gateway}, {@code data}): in its node entry */
+  public Directory(Vertx vertx, HazelcastInstance hz, String nodeId, String role, Consumer<List<Member>> onMembersLost) {
+    this.role = role;
     this.vertx = vertx;
     this.hz = hz;
     this.nodeId = nodeId;
@@ -182,7 +189,8 @@ public final class Directory {
 
   public Future<Void> announce(Context ctx, int httpPort, int connections, long startedAt) {
     HazelcastJsonValue v = new HazelcastJsonValue(new JsonObject().put("node_id", nodeId).put("member", memberId())
-        .put("http_port", httpPort).put("connections", connections).put("started_at", startedAt).encode());
+        .put("http_port", httpPort).put("connections", connections).put("started_at", startedAt).put("role", role)
+        .encode());
     return HzFutures.on(ctx, nodes.setAsync(nodeId, v));
   }
 
@@ -193,7 +201,10 @@ public final class Directory {
     }, false);
   }
 
-  /** Live nodes: only entries whose member is still in the cluster. */
+  /**
+   * Live nodes: only entries whose member is still in the cluster. Each is {@code {node_id, member,
+   * http_port, connections, started_at, role}}; a {@code data} node serves no client.
+   */
   public Future<JsonArray> nodes() {
     return vertx.executeBlocking(() -> {
       java.util.Set<String> live = new java.util.HashSet<>();

@@ -84,7 +84,9 @@ public final class MajorityProbe {
       next = new ArrayList<>();
     }
     Promise<Void> done = Promise.promise();
-    AtomicInteger answered = new AtomicInteger(1); // this member
+    // this member counts when it is a data member; a gateway (lite member) is not one of those the
+    // majority is made of, so there every answer must come from the data members
+    AtomicInteger answered = new AtomicInteger(hz.getCluster().getLocalMember().isLiteMember() ? 0 : 1);
     long deadline = System.nanoTime() + roundMs * 1_000_000;
     // judged again every 100 ms as well as on every answer: a member that announced its departure
     // meanwhile is no longer waited for; a round that cannot be confirmed fails when its time is up

@@ -69,6 +69,8 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   private final List<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
   private volatile Collection<Member> view = List.of();
   private volatile int expected = 1;
+  /** Member removals handled so far, lite members' included (written under this object's lock; for tests). */
+  private volatile int removals;
   private volatile boolean majority = true;
   private volatile boolean quorate = true;
   /** While not serving, the reason is logged again this often. */
@@ -160,6 +162,11 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     return expected;
   }
 
+  /** How many member removals (data and lite members) this quorum has handled (for tests). */
+  public int removals() {
+    return removals;
+  }
+
   @Override
   public synchronized boolean apply(Collection<Member> members) {
     long now = System.currentTimeMillis();
@@ -213,6 +220,12 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     UUID gone = event.getMember().getUuid();
     heard.remove(gone);
     pausedUntil = 0; // as for a join: the view is news from the cluster, the hold waited for it
+    if (event.getMember().isLiteMember()) {
+      // a gateway (lite member) never counted: its departure, announced or not, changes no expectation
+      announced.remove(gone);
+      removals++;
+      return;
+    }
     boolean announcedIt = announced.remove(gone);
     if (announcedIt) {
       departed();
@@ -225,19 +238,34 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
         vanished.removeFirst();
       }
     }
+    removals++; // last: once it shows, this removal's effect on the expectation does too
   }
 
   /**
    * The member announced that it leaves on purpose (a drain, or a stop): once it is gone the cluster
-   * expects one member fewer. An announcement that arrives after the member's removal still counts.
+   * expects one data member fewer. An announcement that arrives after the member's removal still
+   * counts. Announcements of lite members (gateways) are ignored.
    */
   public synchronized void leaving(UUID member) {
     if (vanished.remove(member)) {
       departed();
       apply(view); // judged a minority when it went unannounced: judge again with the lower expectation
-    } else if (announced.size() < RECENT) {
+    } else if (announced.size() < RECENT && inView(member)) {
       announced.add(member);
     }
+    // else not a data member in this node's view (a gateway: a lite member, which Hazelcast leaves out
+    // of the view it judges; or unknown): it never counted, so its departure lowers nothing. A data
+    // member that joined since the last judgement is left out too: it then counts as vanished when it
+    // goes, which is the strict side.
+  }
+
+  private boolean inView(UUID member) {
+    for (Member m : view) {
+      if (m.getUuid().equals(member)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void departed() {

@@ -21,7 +21,7 @@ public record SwitchboardConfig(
     if (nodeId.isEmpty()) {
       nodeId = "n_" + randomId(10);
     }
-    NodeOptions node = new NodeOptions(nodeId, s.string("node.server_version"));
+    NodeOptions node = new NodeOptions(nodeId, s.string("node.server_version"), NodeRole.parse(s, "node.role"));
     HttpOptions http = new HttpOptions(
         s.string("http.host"),
         s.integer("http.port", 0, 65535),
@@ -51,7 +51,8 @@ public record SwitchboardConfig(
     if (!auth.secret().isEmpty() && auth.secret().getBytes(StandardCharsets.UTF_8).length < 32) {
       throw new ConfigException("invalid setting jwt.secret (SB_JWT_SECRET): must be at least 32 bytes");
     }
-    if (auth.required() && auth.secret().isEmpty() && auth.publicKey().isEmpty()) {
+    // a data member serves no client: it verifies no token and needs no key
+    if (auth.required() && auth.secret().isEmpty() && auth.publicKey().isEmpty() && node.role().servesClients()) {
       throw new ConfigException("auth.required is true but no key is set: set SB_JWT_SECRET (HS256, >= 32 bytes)"
           + " or SB_JWT_PUBLIC_KEY (PEM, RS256/ES256), or SB_AUTH_REQUIRED=false for anonymous development use");
     }
@@ -109,7 +110,12 @@ public record SwitchboardConfig(
     return new String(out);
   }
 
-  public record NodeOptions(String id, String serverVersion) {
+  /** {@code role}: what this node is in the cluster (see {@link NodeRole}). */
+  public record NodeOptions(String id, String serverVersion, NodeRole role) {
+    /** A node of the default role, {@link NodeRole#ALL}. */
+    public NodeOptions(String id, String serverVersion) {
+      this(id, serverVersion, NodeRole.ALL);
+    }
   }
 
   public record HttpOptions(String host, int port, java.util.List<String> allowedOrigins, int eventLoops) {

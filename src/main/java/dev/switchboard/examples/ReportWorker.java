@@ -109,7 +109,7 @@ public final class ReportWorker {
       System.exit(2);
       return;
     }
-    HazelcastClusterManager cluster = new HazelcastClusterManager(HazelcastSetup.hazelcastConfig(config.cluster()));
+    HazelcastClusterManager cluster = new HazelcastClusterManager(HazelcastSetup.serviceConfig(config.cluster()));
     Vertx vertx = Vertx.builder().withClusterManager(cluster).buildClustered().await(60, TimeUnit.SECONDS);
     var life = config.lifecycle();
     OpHub hub = new OpHub(vertx, cluster.getHazelcastInstance(), config.node().id(),

@@ -7,8 +7,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * What a JVM service that joined the Switchboard cluster (clustered Vert.x on the same Hazelcast
- * cluster) uses to publish to topics, address users and cancel operations. Addresses and shapes:
- * docs/services.md.
+ * cluster, as a lite member: HazelcastSetup#serviceConfig) uses to publish to topics, address users
+ * and cancel operations. Addresses and shapes: docs/services.md.
  *
  * <pre>
  *   SwitchboardService sb = new SwitchboardService(clusteredVertx);

@@ -162,7 +162,9 @@ public final class WarmUp {
       List<String> peers = new ArrayList<>();
       for (int i = 0; i < nodes.size(); i++) {
         String id = nodes.getJsonObject(i).getString("node_id");
-        if (id != null && !id.equals(node.nodeId())) {
+        // a data node (node.role) has no WebSocket server to take part with
+        boolean data = "data".equals(nodes.getJsonObject(i).getString("role"));
+        if (id != null && !id.equals(node.nodeId()) && !data) {
           peers.add(id);
         }
       }

@@ -35,15 +35,18 @@ class EventBusServiceTest {
   static Vertx service;
   static Vertx clients;
 
+  static HazelcastClusterManager serviceCluster;
+
   @BeforeAll
   static void up() {
     nodes = TestNode.cluster(2, Map.of());
     int port = TestNode.freePort();
     String members = nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
         .reduce((a, b) -> a + "," + b).orElseThrow() + ",127.0.0.1:" + port;
-    var hz = HazelcastSetup.hazelcastConfig(new ClusterOptions("cluster.xml", TestNode.CLUSTER, "127.0.0.1", port,
+    var hz = HazelcastSetup.serviceConfig(new ClusterOptions("cluster.xml", TestNode.CLUSTER, "127.0.0.1", port,
         List.of(members.split(",")), "127.0.0.1", 0, 30_000));
-    service = TestNode.await(Vertx.builder().withClusterManager(new HazelcastClusterManager(hz)).buildClustered());
+    serviceCluster = new HazelcastClusterManager(hz);
+    service = TestNode.await(Vertx.builder().withClusterManager(serviceCluster).buildClustered());
     clients = Vertx.vertx();
   }
 
@@ -52,6 +55,14 @@ class EventBusServiceTest {
     TestNode.await(service.close());
     TestNode.stop(nodes.toArray(new Node[0]));
     clients.close();
+  }
+
+  @Test
+  void aServiceJoinsAsALiteMemberThatTheQuorumDoesNotCount() {
+    assertTrue(serviceCluster.getHazelcastInstance().getCluster().getLocalMember().isLiteMember());
+    for (Node n : nodes) {
+      assertEquals(2, Quorum.of(n.context().cluster().getHazelcastInstance()).expected(), "data members expected");
+    }
   }
 
   @Test

@@ -109,6 +109,27 @@ class ConfigTest {
   }
 
   @Test
+  void roleDefaultsToAllAndTakesTheThreeRoles() {
+    assertEquals(NodeRole.ALL, ConfigLoader.load(env()).node().role());
+    assertEquals(NodeRole.GATEWAY, ConfigLoader.load(env("SB_NODE_ROLE", "gateway")).node().role());
+    assertEquals(NodeRole.DATA, ConfigLoader.load(env("SB_NODE_ROLE", "data")).node().role());
+    assertTrue(NodeRole.GATEWAY.liteMember() && !NodeRole.ALL.liteMember() && !NodeRole.DATA.liteMember());
+    assertTrue(NodeRole.GATEWAY.servesClients() && NodeRole.ALL.servesClients() && !NodeRole.DATA.servesClients());
+  }
+
+  @Test
+  void unknownRoleNamesTheSettingAndVariable() {
+    assertNames(fails(env("SB_NODE_ROLE", "lite")), "node.role", "SB_NODE_ROLE", "all, gateway or data");
+  }
+
+  @Test
+  void dataRoleNeedsNoKeyButGatewayRoleDoes() {
+    SwitchboardConfig c = ConfigLoader.load(env("SB_JWT_SECRET", null, "SB_NODE_ROLE", "data"));
+    assertTrue(c.auth().required());
+    assertNames(fails(env("SB_JWT_SECRET", null, "SB_NODE_ROLE", "gateway")), "SB_JWT_SECRET");
+  }
+
+  @Test
   void shortSecretIsAnErrorThatNeverShowsTheSecret() {
     String secret = "s3cr3t-but-only-31-bytes-long!!";
     assertEquals(31, secret.getBytes(StandardCharsets.UTF_8).length);
