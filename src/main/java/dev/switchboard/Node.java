@@ -40,8 +40,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -121,7 +121,11 @@ public final class Node {
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             // no event-bus address label: there is an address per topic and per node, which would
             // make one meter series each (unbounded cardinality, and cost on every message)
-            .setLabels(java.util.EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_SIDE, Label.EB_FAILURE))
+            // the pool labels (a handful of pools: worker, internal blocking, named ones): without them
+            // every pool's meters share one id, only the first pool's gauges register, and Micrometer
+            // warns at start ("Gauge has been already registered (vertx.pool.queue.pending)")
+            .setLabels(java.util.EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_SIDE, Label.EB_FAILURE,
+                Label.POOL_TYPE, Label.POOL_NAME))
             // no per-socket Vert.x meters: they hold a request timer, tags and socket metric for each
             // WebSocket's whole life and run on every connect; the sb_* meters cover connections,
             // frames, bytes and closes

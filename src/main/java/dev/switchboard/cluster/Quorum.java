@@ -46,8 +46,7 @@ import java.util.function.Consumer;
  * {@link #serving} and {@link #majority} are read lock-free from any thread.
  */
 public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAware, MembershipListener {
-  private static final io.vertx.core.internal.logging.Logger LOG =
-      io.vertx.core.internal.logging.LoggerFactory.getLogger(Quorum.class);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Quorum.class);
   /** The name of the split-brain protection the history rings and epochs refer to. */
   public static final String NAME = "sb-majority";
   /** Departures remembered for a late announcement (bounded). */

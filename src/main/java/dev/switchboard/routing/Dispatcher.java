@@ -7,8 +7,8 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Frames;
 import dev.switchboard.protocol.Request;
 import dev.switchboard.protocol.SwitchboardException;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.function.Supplier;
 

@@ -22,8 +22,7 @@ final class LoopInbox {
   private record Item(Subscriber[] subscribers, TopicEvent event, Runnable task) {
   }
 
-  private static final io.vertx.core.internal.logging.Logger LOG =
-      io.vertx.core.internal.logging.LoggerFactory.getLogger(LoopInbox.class);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoopInbox.class);
 
   private final Context loop;
   private List<Item> pending = new ArrayList<>();

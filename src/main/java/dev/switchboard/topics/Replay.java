@@ -2,8 +2,8 @@ package dev.switchboard.topics;
 
 import com.hazelcast.ringbuffer.StaleSequenceException;
 
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
