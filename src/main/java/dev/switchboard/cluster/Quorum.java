@@ -169,8 +169,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
       // every heartbeat timestamp after such a "clock jump", so the members look alive: refuse until
       // the cluster has had time to tell this member where it stands (explicit suspicion, a new view).
       pausedUntil = mono + holdMs;
-      LOG.warn("no cluster judgement for " + (mono - lastApply) + " ms: this process was paused; refusing history for "
-          + holdMs + " ms");
+      LOG.atWarn().addKeyValue("paused_ms", mono - lastApply).addKeyValue("hold_ms", holdMs)
+          .log("no cluster judgement for {} ms: this process was paused; refusing history for {} ms", mono - lastApply,
+              holdMs);
     }
     lastApply = mono;
     for (Member m : members) {
@@ -186,7 +187,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     quorate = byView && enough(live(members, now)) && mono >= pausedUntil;
     if (was != quorate || (!quorate && mono - lastReport >= REPORT_MS)) {
       lastReport = mono;
-      LOG.warn((quorate ? "serving: " : was ? "not serving: " : "still not serving: ") + describe(members, now, mono));
+      LOG.atWarn().addKeyValue("serving", quorate).addKeyValue("members", members.size())
+          .addKeyValue("expected", expected)
+          .log((quorate ? "serving: " : was ? "not serving: " : "still not serving: ") + describe(members, now, mono));
     }
     if (byView != majority) {
       majority = byView;
@@ -204,7 +207,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   public void memberAdded(MembershipEvent event) {
     heard.put(event.getMember().getUuid(), System.currentTimeMillis());
     pausedUntil = 0; // the cluster told this member where it stands: no need to wait for it after a pause
-    LOG.info("member " + event.getMember().getAddress() + " joined; " + expected + " expected");
+    LOG.atInfo().addKeyValue("member", event.getMember().getAddress().toString())
+        .addKeyValue("members", event.getMembers().size()).addKeyValue("expected", expected)
+        .log("member {} joined; {} expected", event.getMember().getAddress(), expected);
   }
 
   @Override
@@ -216,8 +221,10 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     if (announcedIt) {
       departed();
     }
-    LOG.info("member " + event.getMember().getAddress() + " left" + (announcedIt ? " (announced)" : "") + "; "
-        + expected + " expected");
+    LOG.atInfo().addKeyValue("member", event.getMember().getAddress().toString())
+        .addKeyValue("members", event.getMembers().size()).addKeyValue("expected", expected)
+        .addKeyValue("announced", announcedIt)
+        .log("member {} left{}; {} expected", event.getMember().getAddress(), announcedIt ? " (announced)" : "", expected);
     if (!announcedIt) {
       vanished.addLast(gone);
       while (vanished.size() > RECENT) {

@@ -1,6 +1,5 @@
 package dev.switchboard.logging;
 
-import ch.qos.logback.classic.pattern.TargetLengthBasedClassNameAbbreviator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
@@ -40,7 +39,6 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
 
   private volatile boolean text;
   private volatile String node;
-  private final TargetLengthBasedClassNameAbbreviator abbreviator = new TargetLengthBasedClassNameAbbreviator(36);
 
   /** {@code json} or {@code text} (anything else is json: the setting is validated by config.LogOptions). */
   public void setFormat(String format) {
@@ -116,7 +114,8 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
     TS.formatTo(e.getInstant(), b);
     b.append(' ').append(e.getLevel());
     b.append(e.getLevel().toString().length() == 4 ? "  [" : " [").append(e.getThreadName()).append("] ");
-    b.append(abbreviator.abbreviate(e.getLoggerName())).append(" - ").append(e.getFormattedMessage());
+    // the whole logger name: the one log.levels takes
+    b.append(e.getLoggerName()).append(" - ").append(e.getFormattedMessage());
     Map<String, String> mdc = e.getMDCPropertyMap();
     if (mdc != null) {
       mdc.forEach((k, v) -> pair(b, k, v));

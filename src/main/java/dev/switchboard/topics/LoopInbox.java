@@ -106,7 +106,7 @@ final class LoopInbox {
     try {
       s.deliver(cursor, frames, count);
     } catch (RuntimeException e) {
-      LOG.error("delivery to " + s.connectionId() + " failed; closing it", e);
+      LOG.atError().addKeyValue("conn", s.connectionId()).setCause(e).log("delivery to {} failed; closing it", s.connectionId());
       s.close(dev.switchboard.protocol.CloseCode.INTERNAL);
     }
   }
@@ -139,7 +139,8 @@ final class LoopInbox {
               frames = json == null ? (json = concat(run, false)) : json;
             }
           } catch (RuntimeException e) {
-            LOG.error("frames for " + s.connectionId() + " could not be built; closing it", e);
+            LOG.atError().addKeyValue("conn", s.connectionId()).addKeyValue("topic", run.get(0).event.topic()).setCause(e)
+                .log("frames for {} could not be built; closing it", s.connectionId());
             s.close(dev.switchboard.protocol.CloseCode.INTERNAL);
             continue;
           }
