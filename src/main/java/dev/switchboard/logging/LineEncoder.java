@@ -115,7 +115,8 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
     b.append(' ').append(e.getLevel());
     b.append(e.getLevel().toString().length() == 4 ? "  [" : " [").append(e.getThreadName()).append("] ");
     // the whole logger name: the one log.levels takes
-    b.append(e.getLoggerName()).append(" - ").append(e.getFormattedMessage());
+    b.append(e.getLoggerName()).append(" - ");
+    oneLine(b, e.getFormattedMessage());
     Map<String, String> mdc = e.getMDCPropertyMap();
     if (mdc != null) {
       mdc.forEach((k, v) -> pair(b, k, v));
@@ -135,11 +136,31 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
 
   private static void pair(StringBuilder b, String key, Object value) {
     String v = String.valueOf(value);
-    b.append(' ').append(key).append('=');
+    b.append(' ');
+    oneLine(b, key);
+    b.append('=');
     if (v.isEmpty() || v.indexOf(' ') >= 0 || v.indexOf('"') >= 0) {
-      b.append('"').append(v.replace("\"", "\\\"")).append('"');
+      b.append('"');
+      oneLine(b, v.replace("\"", "\\\""));
+      b.append('"');
     } else {
-      b.append(v);
+      oneLine(b, v);
+    }
+  }
+
+  /**
+   * Text lines: what a client can put in a message (a topic name, a position it claims) must not
+   * start a line of its own that reads like another event: line breaks and control characters are
+   * escaped as in JSON.
+   */
+  private static void oneLine(StringBuilder b, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == 0x2028 || c == 0x2029 || c == 0x85) {
+        escape(b, String.valueOf(c));
+      } else {
+        b.append(c);
+      }
     }
   }
 
@@ -182,7 +203,7 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
         case '\r' -> b.append("\\r");
         case '\t' -> b.append("\\t");
         default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) { // (U+2028/2029: for JavaScript consumers)
+          if (c < 0x20 || c == 0x85 || c == 0x2028 || c == 0x2029) { // (U+0085, U+2028/2029: line breaks to some readers)
             b.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf])
                 .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
           } else {

@@ -77,6 +77,15 @@ class LineEncoderTest {
   }
 
   @Test
+  void textKeepsAClientsLineBreaksOnItsLine() {
+    LineEncoder enc = new LineEncoder();
+    enc.setFormat("text");
+    String out = encode(enc, event("topic chat:x\n2026-12-07T00:00:00.000Z ERROR forged\r", null));
+    assertEquals(1, out.lines().count(), out);
+    assertTrue(out.contains("chat:x\\n2026"), out);
+  }
+
+  @Test
   void severeLogSeesErrorsLoggedThroughSlf4j() {
     try (SevereLog severe = SevereLog.install()) {
       LoggerFactory.getLogger("dev.switchboard.Sample").warn("only a warning");
