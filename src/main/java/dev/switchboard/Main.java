@@ -27,8 +27,6 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    // Hazelcast's own choice otherwise (JUL); cluster.xml says so too, this covers other XML files
-    System.setProperty("hazelcast.logging.type", "slf4j");
     try {
       if (args.length > 0 && "token".equals(args[0])) {
         System.out.println(token(args, System.getenv()));

@@ -18,13 +18,18 @@ import java.util.Map;
  * line format and node id of every {@link LineEncoder}, the root level and the per-logger levels.
  * Also routes java.util.logging to SLF4J, for libraries that still log through it (Vert.x, Netty and
  * Hazelcast log through SLF4J themselves). Called once by Main, before the node starts: the nodes a
- * test starts in its own JVM keep the test's logback configuration.
+ * test starts in its own JVM keep the test's logback configuration. (examples/ReportWorker calls it too.)
  */
 public final class Logs {
   private Logs() {
   }
 
   public static void apply(LogOptions options, String nodeId) {
+    // Hazelcast logs through JUL unless told (cluster.xml tells it; this covers other XML files), read
+    // when a member starts
+    if (System.getProperty("hazelcast.logging.type") == null) {
+      System.setProperty("hazelcast.logging.type", "slf4j");
+    }
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
       return; // another SLF4J backend (an embedding application's): its configuration is its own
     }
