@@ -12,6 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -Dstyle.color=never test-compile dependency:build-classpath -Dmdep.outputFile=target/chaos.classpath >/dev/null
-exec java -Xmx1g -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 \
+exec java -Xmx1g -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 -Dlogback.configurationFile=test-logback.xml \
   -cp "target/test-classes:target/classes:$(cat target/chaos.classpath)" \
   dev.switchboard.chaos.ChaosRun "$@" 2>target/chaos-stderr.log

@@ -13,6 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mvn -q -B -Dstyle.color=never test-compile dependency:build-classpath -Dmdep.outputFile=target/soak.classpath >/dev/null
-exec java -Xmx512m -XX:+UseSerialGC -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 \
+exec java -Xmx512m -XX:+UseSerialGC -Djava.util.concurrent.ForkJoinPool.common.parallelism=4 -Dlogback.configurationFile=test-logback.xml \
   -cp "target/test-classes:target/classes:$(cat target/soak.classpath)" \
   dev.switchboard.chaos.SoakRun "$@" 2>target/soak-stderr.log

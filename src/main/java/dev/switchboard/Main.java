@@ -5,6 +5,7 @@ import dev.switchboard.auth.TokenVerifier;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.config.SwitchboardConfig;
+import dev.switchboard.logging.Logs;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 
 /**
  * {@code java -jar switchboard.jar} starts a node; {@code java -jar switchboard.jar token --sub alice
@@ -21,15 +21,12 @@ import java.util.logging.Level;
 public final class Main {
   /** Claims that hold arrays: {@code --claim subs=a,b} or repeated {@code --claim subs=a --claim subs=b}. */
   private static final Set<String> ARRAY_CLAIMS = Set.of("subs", "pubs", "roles");
-
-  /** Held so the level sticks: JUL keeps loggers only weakly. */
-  private static final java.util.logging.Logger HAZELCAST_LOG = java.util.logging.Logger.getLogger("com.hazelcast");
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Main.class);
 
   private Main() {
   }
 
   public static void main(String[] args) {
-    quietLibraries();
     try {
       if (args.length > 0 && "token".equals(args[0])) {
         System.out.println(token(args, System.getenv()));
@@ -38,7 +35,9 @@ public final class Main {
       if (args.length > 0) {
         fail("unknown command '" + args[0] + "': use no argument to start a node, or 'token --sub USER'");
       }
-      run(ConfigLoader.load(System.getenv()));
+      SwitchboardConfig config = ConfigLoader.load(System.getenv());
+      Logs.apply(config.log(), config.node().id());
+      run(config);
     } catch (ConfigException e) {
       fail(e.getMessage());
     }
@@ -65,7 +64,7 @@ public final class Main {
         node.shutdown().await(config.lifecycle().drainMs() + config.lifecycle().shutdownGraceMs() + 10_000,
             TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        System.err.println("switchboard: shutdown did not complete: " + e.getMessage());
+        LOG.warn("shutdown did not complete: {}", String.valueOf(e.getMessage()));
       }
     };
     // SIGTERM/SIGINT drain and exit 0; the hook covers other exits (it is a no-op after a drain).
@@ -98,9 +97,10 @@ public final class Main {
     }
     started.set(node);
     startDone.countDown();
-    System.out.println("switchboard " + config.node().serverVersion() + " node " + node.nodeId() + " listening on "
-        + config.http().host() + ":" + node.port() + " (cluster " + config.cluster().name() + ", "
-        + (node.context().vertx().isNativeTransportEnabled() ? "epoll" : "nio") + " transport)");
+    String transport = node.context().vertx().isNativeTransportEnabled() ? "epoll" : "nio";
+    LOG.atInfo().addKeyValue("port", node.port()).addKeyValue("cluster", config.cluster().name())
+        .log("switchboard {} node {} listening on {}:{} (cluster {}, {} transport)", config.node().serverVersion(),
+            node.nodeId(), config.http().host(), node.port(), config.cluster().name(), transport);
   }
 
   static String token(String[] args, Map<String, String> env) {
@@ -170,10 +170,5 @@ public final class Main {
   private static void fail(String line) {
     System.err.println("switchboard: " + line);
     System.exit(2);
-  }
-
-  private static void quietLibraries() {
-    System.setProperty("hazelcast.logging.type", "jdk");
-    HAZELCAST_LOG.setLevel(Level.WARNING);
   }
 }

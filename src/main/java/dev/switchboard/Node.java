@@ -42,8 +42,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -129,7 +129,11 @@ public final class Node {
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             // no event-bus address label: there is an address per topic and per node, which would
             // make one meter series each (unbounded cardinality, and cost on every message)
-            .setLabels(java.util.EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_SIDE, Label.EB_FAILURE))
+            // the pool labels (a handful of pools: worker, internal blocking, named ones): without them
+            // every pool's meters share one id, only the first pool's gauges register, and Micrometer
+            // warns at start ("Gauge has been already registered (vertx.pool.queue.pending)")
+            .setLabels(java.util.EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.EB_SIDE, Label.EB_FAILURE,
+                Label.POOL_TYPE, Label.POOL_NAME))
             // no per-socket Vert.x meters: they hold a request timer, tags and socket metric for each
             // WebSocket's whole life and run on every connect; the sb_* meters cover connections,
             // frames, bytes and closes
@@ -301,21 +305,31 @@ public final class Node {
         .onComplete(ar -> drained.complete()));
     long settleMs = dev.switchboard.transport.GatewayVerticle.CLOSING_TIMEOUT_SECONDS * 1000L + 2000;
     long began = System.currentTimeMillis();
-    LOG.info("node " + nodeId() + " draining: " + context.local().size() + " connection(s), drain " + drainMs
-        + " ms, grace " + context.config().lifecycle().shutdownGraceMs() + " ms");
+    // the drain's steps, each an event with "step" and the ms since it began
+    LOG.atInfo().addKeyValue("step", "begin").addKeyValue("connections", context.local().size())
+        .addKeyValue("drain_ms", drainMs).addKeyValue("grace_ms", context.config().lifecycle().shutdownGraceMs())
+        .log("node {} draining: {} connection(s), drain {} ms, grace {} ms", nodeId(), context.local().size(), drainMs,
+            context.config().lifecycle().shutdownGraceMs());
     stopping = drained.future()
         .compose(v -> Future.join(gateways.stream().map(g -> g.settled(settleMs)).toList()).otherwiseEmpty())
         .compose(v -> {
-          LOG.info("node " + nodeId() + " drain: connections closed after " + (System.currentTimeMillis() - began) + " ms");
+          long ms = System.currentTimeMillis() - began;
+          LOG.atInfo().addKeyValue("step", "connections_closed").addKeyValue("elapsed_ms", ms)
+              .log("node {} drain: connections closed after {} ms", nodeId(), ms);
           return opsDone;
         })
         .compose(v -> {
-          LOG.info("node " + nodeId() + " drain: operations done after " + (System.currentTimeMillis() - began)
-              + " ms; leaving the cluster");
+          long ms = System.currentTimeMillis() - began;
+          LOG.atInfo().addKeyValue("step", "operations_done").addKeyValue("elapsed_ms", ms)
+              .log("node {} drain: operations done after {} ms; leaving the cluster", nodeId(), ms);
           return context.vertx().close();
         })
-        .onSuccess(v -> LOG.info("node " + nodeId() + " left after " + (System.currentTimeMillis() - began) + " ms"))
-        .onFailure(err -> LOG.warn("node " + nodeId() + " did not close cleanly: " + err.getMessage()));
+        .onSuccess(v -> {
+          long ms = System.currentTimeMillis() - began;
+          LOG.atInfo().addKeyValue("step", "left").addKeyValue("elapsed_ms", ms).log("node {} left after {} ms", nodeId(), ms);
+        })
+        .onFailure(err -> LOG.atWarn().addKeyValue("step", "failed").addKeyValue("elapsed_ms", System.currentTimeMillis() - began)
+            .log("node {} did not close cleanly: {}", nodeId(), String.valueOf(err.getMessage())));
     return stopping;
   }
 

@@ -96,8 +96,9 @@ class MainProcessTest {
   static Child launch(Map<String, String> env, String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // C1 only and the serial collector: half the start-up CPU (see ChildNode), the same Main
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), "dev.switchboard.Main"));
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    cmd.addAll(dev.switchboard.testsupport.ChildNode.HAZELCAST_ACCESS);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.switchboard.Main"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(new File(System.getProperty("user.dir")));
     Map<String, String> e = pb.environment();

@@ -46,8 +46,7 @@ public final class Directory {
     }
   }
 
-  private static final io.vertx.core.internal.logging.Logger LOG =
-      io.vertx.core.internal.logging.LoggerFactory.getLogger(Directory.class);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Directory.class);
   static final int CLEANUP_ATTEMPTS = 8;
 
   private final Vertx vertx;

@@ -30,8 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every round, not per read. Nothing is sent in a one-member cluster or when the quorum is off.
  */
 public final class MajorityProbe {
-  private static final io.vertx.core.internal.logging.Logger LOG =
-      io.vertx.core.internal.logging.LoggerFactory.getLogger(MajorityProbe.class);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MajorityProbe.class);
   private final io.vertx.core.Vertx vertx;
   private final HazelcastInstance hz;
   private final Quorum quorum;

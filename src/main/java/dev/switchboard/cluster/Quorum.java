@@ -46,8 +46,7 @@ import java.util.function.Consumer;
  * {@link #serving} and {@link #majority} are read lock-free from any thread.
  */
 public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAware, MembershipListener {
-  private static final io.vertx.core.internal.logging.Logger LOG =
-      io.vertx.core.internal.logging.LoggerFactory.getLogger(Quorum.class);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Quorum.class);
   /** The name of the split-brain protection the history rings and epochs refer to. */
   public static final String NAME = "sb-majority";
   /** Departures remembered for a late announcement (bounded). */
@@ -177,8 +176,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
       // every heartbeat timestamp after such a "clock jump", so the members look alive: refuse until
       // the cluster has had time to tell this member where it stands (explicit suspicion, a new view).
       pausedUntil = mono + holdMs;
-      LOG.warn("no cluster judgement for " + (mono - lastApply) + " ms: this process was paused; refusing history for "
-          + holdMs + " ms");
+      LOG.atWarn().addKeyValue("paused_ms", mono - lastApply).addKeyValue("hold_ms", holdMs)
+          .log("no cluster judgement for {} ms: this process was paused; refusing history for {} ms", mono - lastApply,
+              holdMs);
     }
     lastApply = mono;
     for (Member m : members) {
@@ -194,7 +194,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     quorate = byView && enough(live(members, now)) && mono >= pausedUntil;
     if (was != quorate || (!quorate && mono - lastReport >= REPORT_MS)) {
       lastReport = mono;
-      LOG.warn((quorate ? "serving: " : was ? "not serving: " : "still not serving: ") + describe(members, now, mono));
+      LOG.atWarn().addKeyValue("serving", quorate).addKeyValue("members", members.size())
+          .addKeyValue("expected", expected)
+          .log((quorate ? "serving: " : was ? "not serving: " : "still not serving: ") + describe(members, now, mono));
     }
     if (byView != majority) {
       majority = byView;
@@ -212,7 +214,9 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
   public void memberAdded(MembershipEvent event) {
     heard.put(event.getMember().getUuid(), System.currentTimeMillis());
     pausedUntil = 0; // the cluster told this member where it stands: no need to wait for it after a pause
-    LOG.info("member " + event.getMember().getAddress() + " joined; " + expected + " expected");
+    LOG.atInfo().addKeyValue("member", event.getMember().getAddress().toString())
+        .addKeyValue("members", event.getMembers().size()).addKeyValue("expected", expected)
+        .log("member {} joined; {} expected", event.getMember().getAddress(), expected);
   }
 
   @Override
@@ -230,8 +234,10 @@ public final class Quorum implements SplitBrainProtectionFunction, HeartbeatAwar
     if (announcedIt) {
       departed();
     }
-    LOG.info("member " + event.getMember().getAddress() + " left" + (announcedIt ? " (announced)" : "") + "; "
-        + expected + " expected");
+    LOG.atInfo().addKeyValue("member", event.getMember().getAddress().toString())
+        .addKeyValue("members", event.getMembers().size()).addKeyValue("expected", expected)
+        .addKeyValue("announced", announcedIt)
+        .log("member {} left{}; {} expected", event.getMember().getAddress(), announcedIt ? " (announced)" : "", expected);
     if (!announcedIt) {
       vanished.addLast(gone);
       while (vanished.size() > RECENT) {

@@ -12,6 +12,7 @@ public record SwitchboardConfig(
     AuthOptions auth,
     LimitsOptions limits,
     LifecycleOptions lifecycle,
+    LogOptions log,
     Settings settings) {
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{0,64}");
@@ -91,7 +92,7 @@ public record SwitchboardConfig(
         s.integer("ops.max_per_user", 1, 1_000_000),
         s.number("ops.deadline_ms", 0, 30L * 86_400_000),
         s.number("node.warmup_ms", 0, 600_000));
-    return new SwitchboardConfig(node, http, cluster, auth, limits, lifecycle, s);
+    return new SwitchboardConfig(node, http, cluster, auth, limits, lifecycle, LogOptions.from(s), s);
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -161,6 +162,6 @@ public record SwitchboardConfig(
   @Override
   public String toString() {
     return "SwitchboardConfig[node=" + node + ", http=" + http + ", cluster=" + cluster + ", auth=" + auth
-        + ", limits=" + limits + ", lifecycle=" + lifecycle + "]";
+        + ", limits=" + limits + ", lifecycle=" + lifecycle + ", log=" + log + "]";
   }
 }

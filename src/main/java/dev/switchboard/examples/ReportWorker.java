@@ -104,6 +104,7 @@ public final class ReportWorker {
     SwitchboardConfig config;
     try {
       config = ConfigLoader.load(System.getenv());
+      dev.switchboard.logging.Logs.apply(config.log(), config.node().id()); // logs as a node does (README, "Logs")
     } catch (ConfigException e) {
       System.err.println("report-worker: " + e.getMessage());
       System.exit(2);
@@ -116,7 +117,8 @@ public final class ReportWorker {
         Math.max(2, Runtime.getRuntime().availableProcessors()), life.opQueue(), life.orphanTimeoutMs(),
         life.opRetentionMs(), false);
     hub.start().compose(v -> hub.worker().register(new ReportBuild())).await(30, TimeUnit.SECONDS);
-    System.out.println("report-worker " + config.node().id() + " serving " + KIND + " (cluster " + config.cluster().name() + ")");
+    org.slf4j.LoggerFactory.getLogger(ReportWorker.class)
+        .info("report-worker {} serving {} (cluster {})", config.node().id(), KIND, config.cluster().name());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         vertx.close().await(10, TimeUnit.SECONDS);

@@ -7,8 +7,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -177,7 +177,8 @@ public final class OpWorker {
       try {
         kind.start(run);
       } catch (RuntimeException e) {
-        LOG.error("operation " + kind.name() + " " + opId + " failed", e);
+        LOG.atError().addKeyValue("op", opId).addKeyValue("user", run.user).addKeyValue("method", kind.name())
+            .setCause(e).log("operation {} {} failed", kind.name(), opId);
         run.fail(ErrorCode.INTERNAL, "internal error");
       }
     };
@@ -306,6 +307,7 @@ public final class OpWorker {
 
   void finished(OpRun run) {
     live--;
+    logEnd(run);
     records.finished(run);
     registry.release(run.dedupeKey, run.opId);
     if (run.orphanTimer >= 0) {
@@ -318,6 +320,21 @@ public final class OpWorker {
     }
     String id = run.opId; // the timer must not keep the run (and its replay) alive past eviction
     vertx.setTimer(Math.max(1, retentionMs), t -> onContext(() -> forget(id)));
+  }
+
+  /** The operation-end event: outcome (done, error, cancelled), the error code, duration; never params or results. */
+  private static void logEnd(OpRun run) {
+    String outcome = run.state();
+    io.vertx.core.json.JsonObject error = run.terminalFrame.getJsonObject("error");
+    String code = error == null ? null : error.getString("code");
+    long ms = System.currentTimeMillis() - run.createdAt;
+    var event = LOG.atInfo().addKeyValue("op", run.opId).addKeyValue("user", run.user).addKeyValue("method", run.method)
+        .addKeyValue("outcome", outcome);
+    if (code != null) {
+      event = event.addKeyValue("code", code);
+    }
+    event.addKeyValue("duration_ms", ms).addKeyValue("frames", run.seq)
+        .log("operation {} {} ended: {}{} after {} ms", run.method, run.opId, outcome, code == null ? "" : " " + code, ms);
   }
 
   private void forget(String opId) {

@@ -7,8 +7,8 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Frames;
 import dev.switchboard.protocol.Request;
 import dev.switchboard.protocol.SwitchboardException;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.function.Supplier;
 
@@ -57,7 +57,10 @@ public final class Dispatcher {
     } catch (SwitchboardException e) {
       fail(reply, e);
     } catch (RuntimeException e) {
-      LOG.error("method " + request.method() + " failed on connection " + client.connectionId(), e);
+      // never the params (a payload): the method, who called it and the stack trace
+      LOG.atError().addKeyValue("conn", client.connectionId()).addKeyValue("user", client.principal().userId())
+          .addKeyValue("method", request.method()).setCause(e)
+          .log("method {} failed on connection {}", request.method(), client.connectionId());
       fail(reply, new SwitchboardException(ErrorCode.INTERNAL, "internal error"));
     }
   }

@@ -5,8 +5,8 @@ import dev.switchboard.cluster.Addresses;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -114,7 +114,8 @@ final class LiveFeed {
         return;
       }
       if (current.equals(seen) && !current.equals(st.epoch)) {
-        LOG.warn("topic " + st.topic + ": history was lost, new epoch " + current);
+        LOG.atWarn().addKeyValue("topic", st.topic).addKeyValue("epoch", current).addKeyValue("previous_epoch", st.epoch)
+            .addKeyValue("cause", "history_lost").log("topic {}: history was lost, new epoch {}", st.topic, current);
         st.epoch = current;
         st.last = 0;
         st.held.values().forEach(TopicEvent::release);
@@ -233,8 +234,9 @@ final class LiveFeed {
         // answers recovered:false and they know to reload. The topic goes on from the oldest event
         // history has (for subscribers that come after).
         long head = ((StaleSequenceException) TopicHub.unwrap(ar.cause())).getHeadSeq();
-        LOG.warn("topic " + st.topic + ": offsets " + (st.last + 1) + ".." + head
-            + " left history before delivery; closing its " + st.subscriberCount + " subscriber(s) here (4008)");
+        LOG.atWarn().addKeyValue("topic", st.topic)
+            .log("topic {}: offsets {}..{} left history before delivery; closing its {} subscriber(s) here (4008)",
+                st.topic, st.last + 1, head, st.subscriberCount);
         st.last = Math.max(st.last, head);
         for (Subscriber[] group : st.byLoop.values()) {
           for (Subscriber sub : group) {

@@ -22,8 +22,7 @@ final class LoopInbox {
   private record Item(Subscriber[] subscribers, TopicEvent event, Runnable task) {
   }
 
-  private static final io.vertx.core.internal.logging.Logger LOG =
-      io.vertx.core.internal.logging.LoggerFactory.getLogger(LoopInbox.class);
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoopInbox.class);
 
   private final Context loop;
   private List<Item> pending = new ArrayList<>();
@@ -107,7 +106,7 @@ final class LoopInbox {
     try {
       s.deliver(cursor, frames, count);
     } catch (RuntimeException e) {
-      LOG.error("delivery to " + s.connectionId() + " failed; closing it", e);
+      LOG.atError().addKeyValue("conn", s.connectionId()).setCause(e).log("delivery to {} failed; closing it", s.connectionId());
       s.close(dev.switchboard.protocol.CloseCode.INTERNAL);
     }
   }
@@ -140,7 +139,8 @@ final class LoopInbox {
               frames = json == null ? (json = concat(run, false)) : json;
             }
           } catch (RuntimeException e) {
-            LOG.error("frames for " + s.connectionId() + " could not be built; closing it", e);
+            LOG.atError().addKeyValue("conn", s.connectionId()).addKeyValue("topic", run.get(0).event.topic()).setCause(e)
+                .log("frames for {} could not be built; closing it", s.connectionId());
             s.close(dev.switchboard.protocol.CloseCode.INTERNAL);
             continue;
           }

@@ -2,8 +2,8 @@ package dev.switchboard.topics;
 
 import com.hazelcast.ringbuffer.StaleSequenceException;
 
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -108,13 +108,15 @@ final class Replay {
         // and overwrote what it had not read yet. It was promised no gap: rather than skip, it is
         // closed as the slow consumer it is (4008); its `since` on reconnect then answers
         // recovered:false, and the client knows to reload.
-        LOG.warn("topic " + st.topic + ": replay to " + s.connectionId() + " overrun by history overwrite after offset "
-            + handed + "; closing it (4008)");
+        LOG.atWarn().addKeyValue("topic", st.topic).addKeyValue("conn", s.connectionId())
+            .log("topic {}: replay to {} overrun by history overwrite after offset {}; closing it (4008)", st.topic,
+                s.connectionId(), handed);
         drop();
         s.close(dev.switchboard.protocol.CloseCode.SLOW_CONSUMER);
         return;
       } else if (ar.failed()) {
-        LOG.warn("topic " + st.topic + ": replay read failed: " + ar.cause().getMessage());
+        LOG.atWarn().addKeyValue("topic", st.topic).addKeyValue("conn", s.connectionId())
+            .log("topic {}: replay read failed: {}", st.topic, String.valueOf(ar.cause().getMessage()));
         owner.vertx.setTimer(TopicHub.REPLAY_WAIT_MS * 10, t -> step());
         return;
       }

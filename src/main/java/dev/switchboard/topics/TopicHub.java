@@ -9,8 +9,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.List;
@@ -90,7 +90,8 @@ public final class TopicHub {
       if (st != null && st.initialized) {
         log.freshEpoch(t).onSuccess(e -> {
           if (topics.get(t) == st && !e.equals(st.epoch)) {
-            LOG.warn("topic " + t + ": epoch replaced after a merge, now " + e);
+            LOG.atWarn().addKeyValue("topic", t).addKeyValue("epoch", e).addKeyValue("previous_epoch", st.epoch)
+                .addKeyValue("cause", "merge").log("topic {}: epoch replaced after a merge, now {}", t, e);
             st.epoch = e;
           }
         });
@@ -221,8 +222,9 @@ public final class TopicHub {
 
   /** A subscribe with a position that goes live without replaying (the client is told recovered:false): rare, worth a line. */
   private static void notRecovered(TopicState st, Subscriber s, String epoch, long since, String why) {
-    LOG.info("topic " + st.topic + ": " + s.connectionId() + " since " + epoch + ":" + since + " not recovered ("
-        + why + "), live from " + st.epoch + ":" + st.last);
+    LOG.atInfo().addKeyValue("topic", st.topic).addKeyValue("conn", s.connectionId())
+        .log("topic {}: {} since {}:{} not recovered ({}), live from {}:{}", st.topic, s.connectionId(), epoch, since, why,
+            st.epoch, st.last);
   }
 
   private static Future<Subscribed> answered(LoopInbox inbox, java.util.function.Consumer<Subscribed> answer,
@@ -370,7 +372,8 @@ public final class TopicHub {
         return; // closed while opening (its last subscriber left first)
       }
       if (ar.failed()) {
-        LOG.warn("topic " + topic + " could not be opened: " + ar.cause().getMessage());
+        LOG.atWarn().addKeyValue("topic", topic)
+            .log("topic {} could not be opened: {}", topic, String.valueOf(ar.cause().getMessage()));
         st.ready.fail(ar.cause());
         return;
       }

@@ -17,8 +17,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -213,7 +213,9 @@ final class TopicLog {
         // gone with it). This append's answer came after its offsets were delivered: a gap fill read
         // them from history while the answer was on its way (a slow backup, a member leaving).
         if (!e.equals(used)) {
-          LOG.warn("topic " + topic + ": offset " + first + " appended again, history was lost; new epoch " + e);
+          LOG.atWarn().addKeyValue("topic", topic).addKeyValue("epoch", e).addKeyValue("previous_epoch", used)
+              .addKeyValue("cause", "history_lost")
+              .log("topic {}: offset {} appended again, history was lost; new epoch {}", topic, first, e);
         }
       });
     }
@@ -306,7 +308,9 @@ final class TopicLog {
       }
       return names.size();
     }, false).onSuccess(n -> {
-      LOG.warn(n + " topic(s) appended to while apart from the cluster got a new epoch");
+      // one line for them all (there may be thousands); each node that holds one logs it as replaced
+      LOG.atWarn().addKeyValue("topics", n).addKeyValue("cause", "split")
+          .log("{} topic(s) appended to while apart from the cluster got a new epoch", n);
       for (int i = 0; i < names.size(); i += 1000) {
         vertx.eventBus().publish(Addresses.EPOCHS_REPLACED,
             new io.vertx.core.json.JsonArray(names.subList(i, Math.min(names.size(), i + 1000))));

@@ -48,6 +48,8 @@ final class Connection implements Client, Subscriber {
   private final SessionKeeper session;
 
   private final Reassembly reassembly;
+  private final Requests requests;
+  private final long openedNanos = System.nanoTime();
 
   Connection(NodeContext node, GatewayVerticle owner, ServerWebSocket ws, Principal principal, String connectionId,
              String sessionId, String deviceId, FrameCodec codec, Dispatcher dispatcher) {
@@ -64,8 +66,9 @@ final class Connection implements Client, Subscriber {
     this.outbound = new Outbound(owner, this, codec, channel, node.config().limits().outboundQueueBytes());
     this.session = new SessionKeeper(node, context, owner.sessionWriter(), this, subscriptions);
     this.clocks = new Clocks(node, this, session, subscriptions, outbound, channel);
+    this.requests = new Requests(node, this, codec, dispatcher);
     this.reassembly = new Reassembly(node.config().limits().maxMessageBytes(), node.config().limits().maxFrameBytes(),
-        new Requests(node, this, codec, dispatcher));
+        requests);
   }
 
   void start(Sessions.Stored resume) {
@@ -380,5 +383,23 @@ final class Connection implements Client, Subscriber {
 
   ServerWebSocket socket() {
     return ws;
+  }
+
+  /** The close code this node sent, or null when it sent none. */
+  CloseCode closeSent() {
+    return closeSent;
+  }
+
+  long openMillis() {
+    return (System.nanoTime() - openedNanos) / 1_000_000;
+  }
+
+  long messagesIn() {
+    return requests.messagesIn();
+  }
+
+  /** Frames written: the {@code connected} frame (through Vert.x) and every frame after it. */
+  long framesOut() {
+    return 1 + outbound.framesWritten();
   }
 }

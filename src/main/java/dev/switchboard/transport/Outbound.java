@@ -36,6 +36,8 @@ final class Outbound {
   private final ChannelHandlerContext out;
   private final long limit;
   private boolean flushQueued;
+  /** Frames written to this socket (for the close event's log line). */
+  private long framesWritten;
   private int unflushedBytes;
 
   Outbound(GatewayVerticle owner, Connection connection, FrameCodec codec, ChannelHandlerContext channel,
@@ -76,6 +78,7 @@ final class Outbound {
   void writeFrame(ByteBuf bytes, int frames) {
     int size = bytes.readableBytes();
     owner.countOut(frames, size);
+    framesWritten += frames;
     out.write(bytes, out.voidPromise());
     unflushedBytes += size;
     if (unflushedBytes >= FLUSH_EARLY_BYTES) {
@@ -109,6 +112,10 @@ final class Outbound {
   long room() {
     long pending = pendingBytes();
     return pending == 0 ? Long.MAX_VALUE : Math.max(0, limit - pending);
+  }
+
+  long framesWritten() {
+    return framesWritten;
   }
 
   /** Bytes written to the socket but not yet taken by the kernel. */

@@ -29,6 +29,8 @@ final class Requests implements Reassembly.Sink {
   private final int maxMessageBytes;
   private int strikes;
   private long generatedIds;
+  /** Messages read from this socket, whatever became of them (for the close event's log line). */
+  private long messagesIn;
 
   Requests(NodeContext node, Connection connection, FrameCodec codec, Dispatcher dispatcher) {
     this.node = node;
@@ -42,6 +44,7 @@ final class Requests implements Reassembly.Sink {
   @Override
   public void tooLarge(int size) {
     node.metrics().frameIn(size);
+    messagesIn++;
     unusable(admit(), new SwitchboardException(ErrorCode.MESSAGE_TOO_LARGE, "message exceeds " + maxMessageBytes + " bytes"));
   }
 
@@ -74,6 +77,10 @@ final class Requests implements Reassembly.Sink {
     }
   }
 
+  long messagesIn() {
+    return messagesIn;
+  }
+
   @Override
   public void close(CloseCode code) {
     connection.close(code);
@@ -87,6 +94,7 @@ final class Requests implements Reassembly.Sink {
       return;
     }
     node.metrics().frameIn(size);
+    messagesIn++;
     if (!binary && !ByteBufUtil.isText(((BufferInternal) message).getByteBuf(), java.nio.charset.StandardCharsets.UTF_8)) {
       connection.close(CloseCode.INVALID_UTF8); // RFC 6455 section 8.1: a text message must be valid UTF-8
       return;

@@ -3,8 +3,8 @@ package dev.switchboard.transport;
 import dev.switchboard.cluster.Sessions;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.internal.logging.Logger;
-import io.vertx.core.internal.logging.LoggerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;

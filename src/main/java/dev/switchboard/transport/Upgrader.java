@@ -38,6 +38,7 @@ final class Upgrader {
   /** Codecs are immutable and thread-safe: one of each per verticle, shared by its connections. */
   private final FrameCodec json;
   private final FrameCodec cbor;
+  private final ConnectionEvents events = new ConnectionEvents();
 
   Upgrader(NodeContext node, GatewayVerticle owner, Dispatcher dispatcher) {
     this.node = node;
@@ -154,13 +155,14 @@ final class Upgrader {
           }
           return;
         }
-        open(wsr.result(), principal, device, connectionId, resumeId, resume);
+        // the warm-up's own loopback rounds (WarmUp) are not clients: their connections are not logged
+        open(wsr.result(), principal, device, connectionId, resumeId, resume, WarmUp.isOwn(req.getHeader(WarmUp.HEADER)));
       });
     });
   }
 
   private void open(ServerWebSocket ws, Principal principal, String device, String connectionId, String resumeId,
-                    Sessions.Stored resume) {
+                    Sessions.Stored resume, boolean warmUp) {
     FrameCodec codec = FrameCodec.CBOR_SUBPROTOCOL.equals(ws.subProtocol()) ? cbor : json;
     UpgradeResidue.drop(ws);
     Connection c = new Connection(node, owner, ws, principal, connectionId,
@@ -179,6 +181,9 @@ final class Upgrader {
       // A client close with 1000 ends the session; any other end keeps it (with the positions
       // delivered so far) for session_ttl. Before closed(), which drops the subscriptions.
       Short code = closeCode(ws);
+      if (!warmUp) {
+        events.closed(c, code);
+      }
       if (code != null && code == 1000) {
         c.endSession();
       } else {
@@ -237,6 +242,7 @@ final class Upgrader {
   void respond(HttpServerRequest req, Rejection r) {
     req.resume(); // paused while the token was verified: let the connection read on (no-op otherwise)
     node.metrics().upgradeRejected(r.status());
+    events.refused(r, ip(req));
     var resp = req.response().setStatusCode(r.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     if (r.retryAfterSeconds() > 0) {
       resp.putHeader(HttpHeaders.RETRY_AFTER, String.valueOf(r.retryAfterSeconds()));

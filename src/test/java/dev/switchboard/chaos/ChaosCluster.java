@@ -81,8 +81,10 @@ public final class ChaosCluster implements AutoCloseable {
     e.put("SB_SHUTDOWN_GRACE_MS", "6000");
     e.remove("SB_SHUTDOWN_DRAIN_MS");
     this.env = Map.copyOf(e);
-    this.jvmArgs = List.of("-Xmx256m", "-Xss512k", "-XX:+UseSerialGC",
-        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4", "-Dhazelcast.logging.type=jdk");
+    List<String> jvm = new java.util.ArrayList<>(List.of("-Xmx256m", "-Xss512k", "-XX:+UseSerialGC",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=4"));
+    jvm.addAll(dev.switchboard.testsupport.ChildNode.HAZELCAST_ACCESS);
+    this.jvmArgs = List.copyOf(jvm);
     this.serviceToken = Tokens.hs256(Tokens.claims("chaos-service", 24 * 3600)
         .put("roles", new JsonArray().add("service")));
   }

@@ -23,15 +23,12 @@ import java.util.Map;
  * (finished ones stay for op_retention, on purpose); any dedupe key.
  */
 final class HazelcastLeftovers implements AutoCloseable {
-  private static final java.util.logging.Logger HZ_LOG = java.util.logging.Logger.getLogger("com.hazelcast");
-
   private final HazelcastInstance client;
 
   HazelcastLeftovers(ChaosCluster cluster) {
-    HZ_LOG.setLevel(java.util.logging.Level.WARNING);
     ClientConfig cfg = new ClientConfig();
     cfg.setClusterName(cluster.clusterName());
-    cfg.setProperty("hazelcast.logging.type", "jdk");
+    cfg.setProperty("hazelcast.logging.type", "slf4j"); // the harness's log (test-logback.xml: com.hazelcast at WARN)
     for (NodeProcess n : cluster.nodes()) {
       cfg.getNetworkConfig().addAddress(n.host + ":" + n.clusterPort);
     }

@@ -292,7 +292,7 @@ public final class SoakRun {
     }
   }
 
-  /** Node log lines that point at trouble: Netty's leak detector (on by default, 1 % sampling), SEVERE. */
+  /** Node log lines that point at trouble: Netty's leak detector (on by default, 1 % sampling), ERROR events. */
   private static void logScan(ChaosCluster cluster, List<String> findings, PrintStream out) {
     for (NodeProcess n : cluster.nodes()) {
       int leaks = 0;
@@ -309,13 +309,13 @@ public final class SoakRun {
           if (l.contains("LEAK:")) {
             leaks++;
           }
-          if (l.contains("SEVERE")) {
+          if (l.startsWith("{") && l.contains("\"level\":\"ERROR\"")) { // the nodes log JSON lines
             severe++;
             firstSevere = firstSevere == null ? l : firstSevere;
           }
         }
       }
-      out.println("soak: " + n.nodeId() + " log: " + leaks + " Netty LEAK reports, " + severe + " SEVERE lines"
+      out.println("soak: " + n.nodeId() + " log: " + leaks + " Netty LEAK reports, " + severe + " ERROR lines"
           + (firstSevere == null ? "" : " (first: " + firstSevere + ")"));
       if (leaks > 0) {
         findings.add(n.nodeId() + " logged " + leaks + " Netty LEAK reports");

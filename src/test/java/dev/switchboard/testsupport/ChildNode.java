@@ -13,6 +13,17 @@ import java.util.concurrent.TimeUnit;
  * cannot show: SIGKILL, SIGTERM and exit codes. Output goes to a temp file (shown on failure).
  */
 public final class ChildNode implements AutoCloseable {
+  /**
+   * Hazelcast's internal API access as JVM flags: what the jar's manifest grants ({@code Add-Opens},
+   * {@code Add-Exports} in pom.xml) for a JVM started with {@code -cp}. Without them Hazelcast warns
+   * at every start ("starting in a Java modular environment ... without proper access").
+   */
+  public static final List<String> HAZELCAST_ACCESS = List.of(
+      "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+      "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+      "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+      "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED");
+
   public final Process process;
   public final String host;
   public final int port;
@@ -111,8 +122,9 @@ public final class ChildNode implements AutoCloseable {
       // C1 only and the serial collector (as the chaos run's nodes): a node's start-up then costs about
       // half the CPU (2.2 s instead of 4.5 s measured here), which on two cores shared with the test JVM
       // and its other nodes is most of a start's wall time; the load a test puts on a node is light
-      command.addAll(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", System.getProperty("java.class.path"), mainClass));
+      command.addAll(List.of(javaBin(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+      command.addAll(HAZELCAST_ACCESS);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
       ProcessBuilder pb = new ProcessBuilder(command);
       pb.environment().keySet().removeIf(k -> k.startsWith("SB_"));
       pb.environment().putAll(TestNode.env(Map.of()));

@@ -9,7 +9,7 @@ public final class LoopbackMember {
 
   public static Config config(String clusterPrefix) {
     Config c = new Config().setClusterName(clusterPrefix + "-" + System.nanoTime());
-    c.setProperty("hazelcast.logging.type", "jdk");
+    c.setProperty("hazelcast.logging.type", "slf4j");
     c.getNetworkConfig().setPort(0).getInterfaces().setEnabled(true).addInterface("127.0.0.1");
     c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
     c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);

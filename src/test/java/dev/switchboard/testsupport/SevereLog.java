@@ -1,19 +1,22 @@
 package dev.switchboard.testsupport;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 /**
- * Collects the SEVERE records logged in this JVM while installed: the nodes of a test log through
- * java.util.logging (Vert.x's unhandled exceptions, the dispatcher's INTERNAL causes, Netty's leak
+ * Collects the ERROR events logged in this JVM while installed: the nodes of a test log through
+ * SLF4J/Logback (ours, Vert.x's unhandled exceptions, the dispatcher's INTERNAL causes, Netty's leak
  * reports, Hazelcast), so a test can assert that nothing went wrong inside the node.
  */
-public final class SevereLog extends Handler implements AutoCloseable {
+public final class SevereLog extends AppenderBase<ILoggingEvent> implements AutoCloseable {
   private final List<String> records = Collections.synchronizedList(new ArrayList<>());
 
   private SevereLog() {
@@ -21,8 +24,11 @@ public final class SevereLog extends Handler implements AutoCloseable {
 
   public static SevereLog install() {
     SevereLog h = new SevereLog();
-    h.setLevel(Level.SEVERE);
-    Logger.getLogger("").addHandler(h);
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    h.setContext(context);
+    h.setName("severe-log");
+    h.start();
+    context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(h);
     return h;
   }
 
@@ -31,18 +37,17 @@ public final class SevereLog extends Handler implements AutoCloseable {
   }
 
   @Override
-  public void publish(LogRecord r) {
-    if (r.getLevel().intValue() >= Level.SEVERE.intValue()) {
-      records.add(r.getLoggerName() + ": " + r.getMessage() + (r.getThrown() == null ? "" : " " + r.getThrown()));
+  protected void append(ILoggingEvent e) {
+    if (e.getLevel().isGreaterOrEqual(Level.ERROR)) {
+      records.add(e.getLoggerName() + ": " + e.getFormattedMessage()
+          + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getClassName() + ": "
+          + e.getThrowableProxy().getMessage()));
     }
   }
 
   @Override
-  public void flush() {
-  }
-
-  @Override
   public void close() {
-    Logger.getLogger("").removeHandler(this);
+    ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(this);
+    stop();
   }
 }
