@@ -101,17 +101,23 @@ class FrozenNodeTest {
     awaitTrue(() -> split.acked.size() > before + 50, 20_000, "publications go on after the merge");
     split.stopPublishing();
 
-    split.verify(addresses.get(0), followers);
+    try {
+      split.verify(addresses.get(0), followers);
+    } catch (AssertionError e) {
+      // an epoch change or a loss: what the nodes said about membership, merges and epochs
+      throw new AssertionError(e.getMessage() + "; as logged:\n" + membershipLog("fz0", nodes.get(0)) + "\n"
+          + membershipLog("fz1", nodes.get(1)) + "\n" + membershipLog("fz2", nodes.get(2)), e);
+    }
     assertTrue(split.refused.get(addresses.get(2)).get() > 0, "the thawed node refused publications while cut off");
     System.out.println("frozen-node: acked " + split.acked.size() + ", refused " + split.refused + ", readiness "
         + readiness + ", events seen " + followers.stream().mapToInt(f -> f.seen.size()).sum());
   }
 
-  /** The lines of a node's log about members joining, being suspected and leaving (at most 20). */
+  /** The lines of a node's log about members joining, being suspected and leaving, merges and epochs (at most 20). */
   static String membershipLog(String name, ChildNode n) {
     return n.output().lines()
         .filter(l -> l.contains("joined;") || l.contains(" left") || l.contains("Suspecting") || l.contains("has left")
-            || l.contains("astership") || l.contains("serving"))
+            || l.contains("astership") || l.contains("serving") || l.contains("epoch") || l.contains("merg"))
         .map(l -> l.length() > 200 ? l.substring(0, 200) : l)
         .limit(20)
         .collect(java.util.stream.Collectors.joining("\n", "[" + name + "]\n", ""));
