@@ -4,10 +4,15 @@ import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import dev.switchboard.operations.OpMeters;
+import dev.switchboard.topics.Namespaces;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
+import java.time.Duration;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The node's own meters, beside the ones Vert.x records into the same registry. Counters for
  * the enum-labelled series are created up front so the hot path does no registry look-ups.
  */
-public final class Metrics {
+public final class Metrics implements OpMeters {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger connections = new AtomicInteger();
   private final Counter framesIn;
@@ -27,6 +32,12 @@ public final class Metrics {
   private final Map<CloseCode, Counter> closes = new EnumMap<>(CloseCode.class);
   private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
   private final Map<Integer, Counter> upgradeRejections = new ConcurrentHashMap<>();
+  private final Counter opsStarted;
+  private final Map<String, Counter> opsEnded = new ConcurrentHashMap<>();
+  private final Timer opDuration;
+  /** By configured namespace, built once at start; "other" for a namespace not configured. */
+  private volatile Map<String, Counter> publications = Map.of();
+  private Counter otherPublications;
 
   public Metrics() {
     Gauge.builder("sb_connections", connections, AtomicInteger::get)
@@ -43,6 +54,82 @@ public final class Metrics {
       closes.put(c, Counter.builder("sb_closes").tag("code", String.valueOf(c.code()))
           .description("connections closed by the node, by close code").register(registry));
     }
+    opsStarted = Counter.builder("sb_operations_started").description("operations accepted by this node's worker")
+        .register(registry);
+    for (String o : new String[] {"done", "error", "cancelled"}) {
+      opEnded(o);
+    }
+    opDuration = Timer.builder("sb_operation_duration").description("operations run here, from accepted to terminal")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1))
+        .register(registry);
+  }
+
+  // ------------------------------------------------------------------ operations (OpMeters)
+
+  @Override
+  public void started() {
+    opsStarted.increment();
+  }
+
+  @Override
+  public void ended(String outcome, long millis) {
+    Counter c = opsEnded.get(outcome);
+    (c != null ? c : opEnded(outcome)).increment();
+    opDuration.record(Math.max(0, millis), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  private Counter opEnded(String outcome) {
+    return opsEnded.computeIfAbsent(outcome, o -> Counter.builder("sb_operations_ended").tag("outcome", o)
+        .description("operations run on this node that reached their terminal, by outcome").register(registry));
+  }
+
+  /** Operations held by this node's worker, queued or running (read at scrape time). */
+  public void operationsLive(java.util.function.IntSupplier live) {
+    Gauge.builder("sb_operations_live", live::getAsInt)
+        .description("operations queued or running on this node's worker").register(registry);
+  }
+
+  // ------------------------------------------------------------------ topics
+
+  /** Registers one publication counter per configured namespace (bounded labels, no topic names). */
+  public void namespaces(Namespaces namespaces) {
+    Map<String, Counter> m = new HashMap<>();
+    for (Namespaces.Options o : namespaces.all()) {
+      m.put(o.name(), publicationCounter(o.name()));
+    }
+    otherPublications = publicationCounter("other");
+    publications = Map.copyOf(m);
+  }
+
+  private Counter publicationCounter(String ns) {
+    return Counter.builder("sb_publications").tag("namespace", ns)
+        .description("publications accepted by this node (WebSocket and service APIs), by namespace").register(registry);
+  }
+
+  /** One publication on {@code topic}: a map look-up and an increment. */
+  public void published(String topic) {
+    Counter c = publications.get(Namespaces.namespaceOf(topic));
+    if (c == null) {
+      c = otherPublications;
+    }
+    if (c != null) {
+      c.increment();
+    }
+  }
+
+  // ------------------------------------------------------------------ Hazelcast
+
+  /**
+   * Cluster figures read at scrape time from local Hazelcast state (no remote call: the scrape runs
+   * on an event loop): members in this member's view, and whether this member's partition replicas
+   * are in sync (1) or migrating / missing backups (0).
+   */
+  public void hazelcast(com.hazelcast.core.HazelcastInstance hz) {
+    Gauge.builder("sb_cluster_members", hz, h -> h.getLifecycleService().isRunning() ? h.getCluster().getMembers().size() : 0)
+        .description("Hazelcast members in this member's view of the cluster").register(registry);
+    Gauge.builder("sb_cluster_local_member_safe", hz,
+            h -> h.getLifecycleService().isRunning() && h.getPartitionService().isLocalMemberSafe() ? 1 : 0)
+        .description("1 when this member's partition replicas are in sync (safe to stop), else 0").register(registry);
   }
 
   public PrometheusMeterRegistry registry() {

@@ -49,6 +49,7 @@ public final class OpWorker {
   private final java.util.LinkedHashSet<String> finishedOrder = new java.util.LinkedHashSet<>();
   private long finishedBytes;
   private int live;
+  private OpMeters meters = OpMeters.NONE;
   private final List<io.vertx.core.eventbus.MessageConsumer<JsonObject>> workConsumers = new ArrayList<>();
   private boolean draining;
   /**
@@ -88,6 +89,12 @@ public final class OpWorker {
 
   Vertx vertx() {
     return vertx;
+  }
+
+  /** Where starts and terminals are counted (the node's metrics). */
+  public OpWorker meters(OpMeters m) {
+    this.meters = m;
+    return this;
   }
 
   /** A deadline for every operation run here (0: none beyond the kinds' own). */
@@ -147,6 +154,7 @@ public final class OpWorker {
         kind.unit());
     runs.put(opId, run);
     live++;
+    meters.started();
     if (attach != null) {
       link(run, attach.getString("node"), attach.getString("member"), attach.getString("att"));
     } else {
@@ -307,6 +315,7 @@ public final class OpWorker {
 
   void finished(OpRun run) {
     live--;
+    meters.ended(run.state(), System.currentTimeMillis() - run.createdAt);
     logEnd(run);
     records.finished(run);
     registry.release(run.dedupeKey, run.opId);

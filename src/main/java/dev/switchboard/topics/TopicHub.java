@@ -74,6 +74,13 @@ public final class TopicHub {
   private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> replaced;
 
   /** Registered on the bus (start-up waits for it, so that no replacement is missed once serving). */
+  /** Told of every publication, before it is appended (the node's metrics count it by namespace). */
+  public void onPublish(java.util.function.Consumer<String> c) {
+    this.onPublish = c;
+  }
+
+  private java.util.function.Consumer<String> onPublish = t -> { };
+
   public Future<Void> ready() {
     return replaced.completion();
   }
@@ -144,6 +151,7 @@ public final class TopicHub {
 
   /** Appends to the topic's history and publishes to every node with subscribers (see {@link TopicLog}). */
   public Future<Position> publish(String topic, JsonNode data, String from) {
+    onPublish.accept(topic);
     return log.publish(topic, data, from);
   }
 

@@ -1,0 +1,128 @@
+package dev.switchboard.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.Node;
+import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.WsClient;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Grafana board (deploy/grafana/switchboard.json) queries only metrics a node really exports:
+ * a node does a little of everything (a client connects, subscribes, publishes, runs an operation, a
+ * token is refused),
+ * then every metric name in the board's PromQL must be a sample name in its /metrics.
+ */
+class DashboardMetricsTest {
+  static final Path BOARD = Path.of("deploy/grafana/switchboard.json");
+  private static final Set<String> KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",
+      "offset", "bool", "and", "or", "unless", "inf", "nan");
+  private static final Pattern IDENT = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+
+  @Test
+  void everyMetricOnTheBoardIsExported() throws Exception {
+    List<String> exprs = exprs(new ObjectMapper().readTree(Files.readString(BOARD)));
+    assertTrue(exprs.size() >= 10, "the board has queries: " + exprs);
+    Set<String> used = new TreeSet<>();
+    for (String e : exprs) {
+      Set<String> names = metricNames(e);
+      assertTrue(!names.isEmpty(), "no metric in " + e);
+      used.addAll(names);
+    }
+    Node node = TestNode.start(Map.of());
+    Vertx vertx = Vertx.vertx();
+    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("alice", "chat:*"))) {
+      assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", "chat:board")).path("type").asText());
+      JsonNode pub = c.call("topic.publish", WsClient.params().put("topic", "chat:board")
+          .set("data", WsClient.params().put("k", 1)));
+      assertEquals("result", pub.path("type").asText(), pub.toString());
+      int id = c.request("demo.count", WsClient.params().put("to", 2).put("interval_ms", 0));
+      JsonNode end = c.await(f -> f.path("id").asInt(-1) == id && WsClient.isTerminal(f), WsClient.WAIT);
+      assertEquals("result", end.path("type").asText(), end.toString());
+      Scrape.until(() -> Scrape.now(node.port(), "sb_operations_ended_total", "outcome=\"done\"") >= 1,
+          WsClient.WAIT, "the operation's terminal is counted");
+      // the refusal series (by reason, by status) appear with their first refusal
+      assertEquals(401, WsClient.open(vertx, node.port(), "/ws?token=not-a-jwt", Map.of(), null).status());
+      String text = Scrape.metrics(node.port());
+      assertTrue(Scrape.value(text, "sb_publications_total", "namespace=\"chat\"") >= 1, "publications by namespace");
+      assertTrue(Scrape.value(text, "sb_operations_started_total") >= 1, "operations started");
+      assertTrue(Scrape.value(text, "sb_operation_duration_seconds_count") >= 1, "operation duration");
+      assertEquals(1, Scrape.value(text, "sb_cluster_members"), "one member");
+      Set<String> exported = new TreeSet<>();
+      for (String line : text.split("\n")) {
+        Matcher m = IDENT.matcher(line);
+        if (!line.startsWith("#") && m.lookingAt()) {
+          exported.add(m.group());
+        }
+      }
+      Set<String> missing = new TreeSet<>(used);
+      missing.removeAll(exported);
+      assertTrue(missing.isEmpty(), "the board uses metrics the node does not export: " + missing);
+    } finally {
+      TestNode.stop(node);
+      vertx.close();
+    }
+  }
+
+  @Test
+  void namesAreParsedOutOfPromQl() {
+    assertEquals(Set.of("a_total", "b_seconds_bucket"), metricNames(
+        "sum by (code) (rate(a_total{code=~\"40.*\", x=\"y\"}[5m])) / on(le) histogram_quantile(0.99, "
+            + "sum by (le) (rate(b_seconds_bucket[$__rate_interval]))) * 1e3"));
+  }
+
+  static List<String> exprs(JsonNode n) {
+    List<String> out = new ArrayList<>();
+    if (n.isObject()) {
+      n.fields().forEachRemaining(f -> {
+        if (f.getKey().equals("expr") && f.getValue().isTextual()) {
+          out.add(f.getValue().asText());
+        } else {
+          out.addAll(exprs(f.getValue()));
+        }
+      });
+    } else if (n.isArray()) {
+      n.forEach(x -> out.addAll(exprs(x)));
+    }
+    return out;
+  }
+
+  /** Identifiers that are neither functions (followed by "("), keywords, label names nor durations. */
+  static Set<String> metricNames(String expr) {
+    String s = expr.replaceAll("\"(\\\\.|[^\"\\\\])*\"", "\"\"") // string literals
+        .replaceAll("\\{[^}]*}", " ") // label matchers
+        .replaceAll("\\[[^]]*]", " ") // ranges
+        .replaceAll("(?i)\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " "); // label lists
+    Set<String> names = new TreeSet<>();
+    Matcher m = IDENT.matcher(s);
+    while (m.find()) {
+      String id = m.group();
+      int end = m.end();
+      while (end < s.length() && s.charAt(end) == ' ') {
+        end++;
+      }
+      boolean function = end < s.length() && s.charAt(end) == '(';
+      boolean number = m.start() > 0 && Character.isDigit(s.charAt(m.start() - 1));
+      if (!function && !number && !KEYWORDS.contains(id.toLowerCase())) {
+        names.add(id);
+      }
+    }
+    return names;
+  }
+}
