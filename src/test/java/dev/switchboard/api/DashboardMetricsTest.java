@@ -60,6 +60,7 @@ class DashboardMetricsTest {
       // the refusal series (by reason, by status) appear with their first refusal
       assertEquals(401, WsClient.open(vertx, node.port(), "/ws?token=not-a-jwt", Map.of(), null).status());
       String text = Scrape.metrics(node.port());
+      Files.writeString(Path.of("target/board-scrape.txt"), text); // to read when the check fails
       assertTrue(Scrape.value(text, "sb_publications_total", "namespace=\"chat\"") >= 1, "publications by namespace");
       assertTrue(Scrape.value(text, "sb_operations_started_total") >= 1, "operations started");
       assertTrue(Scrape.value(text, "sb_operation_duration_seconds_count") >= 1, "operation duration");
