@@ -180,7 +180,7 @@ public final class Node {
         }
       });
       metrics.namespaces(namespaces);
-      hub.onPublish(metrics::published);
+      hub.meters(metrics);
       metrics.hazelcast(cluster.getHazelcastInstance());
       ctx.topics(hub);
       LocalConnections local = new LocalConnections(vertx, config.node().id());

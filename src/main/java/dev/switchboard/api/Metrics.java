@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The node's own meters, beside the ones Vert.x records into the same registry. Counters for
  * the enum-labelled series are created up front so the hot path does no registry look-ups.
  */
-public final class Metrics implements OpMeters {
+public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMeters {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger connections = new AtomicInteger();
   private final Counter framesIn;
@@ -38,6 +38,12 @@ public final class Metrics implements OpMeters {
   /** By configured namespace, built once at start; "other" for a namespace not configured. */
   private volatile Map<String, Counter> publications = Map.of();
   private Counter otherPublications;
+  private final Counter replays;
+  private final Counter gapFills;
+  private final Counter epochHistoryLost;
+  private final Counter epochMerge;
+  private final Counter resumed;
+  private final Counter notResumed;
 
   public Metrics() {
     Gauge.builder("sb_connections", connections, AtomicInteger::get)
@@ -54,6 +60,14 @@ public final class Metrics implements OpMeters {
       closes.put(c, Counter.builder("sb_closes").tag("code", String.valueOf(c.code()))
           .description("connections closed by the node, by close code").register(registry));
     }
+    replays = Counter.builder("sb_replays").description("subscribes with a position replayed from history (recovered)")
+        .register(registry);
+    gapFills = Counter.builder("sb_gap_fills").description("history reads for offsets the live feed missed")
+        .register(registry);
+    epochHistoryLost = epochChanges("history_lost");
+    epochMerge = epochChanges("merge");
+    resumed = sessionResumes("resumed");
+    notResumed = sessionResumes("not_resumed");
     opsStarted = Counter.builder("sb_operations_started").description("operations accepted by this node's worker")
         .register(registry);
     for (String o : new String[] {"done", "error", "cancelled"}) {
@@ -106,7 +120,39 @@ public final class Metrics implements OpMeters {
         .description("publications accepted by this node (WebSocket and service APIs), by namespace").register(registry);
   }
 
+  private Counter epochChanges(String cause) {
+    return Counter.builder("sb_epoch_changes").tag("cause", cause)
+        .description("open topics whose epoch was replaced here, by cause").register(registry);
+  }
+
+  private Counter sessionResumes(String result) {
+    return Counter.builder("sb_session_resumes").tag("result", result)
+        .description("upgrades with a session_id: resumed, or not (unknown, expired or another user's)")
+        .register(registry);
+  }
+
+  @Override
+  public void replayed() {
+    replays.increment();
+  }
+
+  @Override
+  public void gapFilled() {
+    gapFills.increment();
+  }
+
+  @Override
+  public void epochChanged(String cause) {
+    ("merge".equals(cause) ? epochMerge : epochHistoryLost).increment();
+  }
+
+  /** An upgrade that asked to resume a session, and whether it did. */
+  public void sessionResume(boolean ok) {
+    (ok ? resumed : notResumed).increment();
+  }
+
   /** One publication on {@code topic}: a map look-up and an increment. */
+  @Override
   public void published(String topic) {
     Counter c = publications.get(Namespaces.namespaceOf(topic));
     if (c == null) {

@@ -74,12 +74,13 @@ public final class TopicHub {
   private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> replaced;
 
   /** Registered on the bus (start-up waits for it, so that no replacement is missed once serving). */
-  /** Told of every publication, before it is appended (the node's metrics count it by namespace). */
-  public void onPublish(java.util.function.Consumer<String> c) {
-    this.onPublish = c;
+  /** Where publications, replays, gap fills and epoch changes are counted (the node's metrics). */
+  public void meters(TopicMeters m) {
+    this.meters = m;
+    feed.meters = m;
   }
 
-  private java.util.function.Consumer<String> onPublish = t -> { };
+  private TopicMeters meters = TopicMeters.NONE;
 
   public Future<Void> ready() {
     return replaced.completion();
@@ -100,6 +101,7 @@ public final class TopicHub {
             LOG.atWarn().addKeyValue("topic", t).addKeyValue("epoch", e).addKeyValue("previous_epoch", st.epoch)
                 .addKeyValue("cause", "merge").log("topic {}: epoch replaced after a merge, now {}", t, e);
             st.epoch = e;
+            meters.epochChanged("merge");
           }
         });
       }
@@ -151,7 +153,7 @@ public final class TopicHub {
 
   /** Appends to the topic's history and publishes to every node with subscribers (see {@link TopicLog}). */
   public Future<Position> publish(String topic, JsonNode data, String from) {
-    onPublish.accept(topic);
+    meters.published(topic);
     return log.publish(topic, data, from);
   }
 
@@ -330,6 +332,7 @@ public final class TopicHub {
       Subscribed r = new Subscribed(st.last, st.epoch, true, (int) Math.min(Integer.MAX_VALUE, st.last - after));
       inbox.run(() -> answer.accept(r));
       Replay replay = new Replay(this, st, s, inbox, after, events);
+      meters.replayed();
       st.replaying.put(s, replay);
       replay.step();
       return Future.succeededFuture(r);

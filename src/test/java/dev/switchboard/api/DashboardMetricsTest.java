@@ -47,14 +47,25 @@ class DashboardMetricsTest {
     }
     Node node = TestNode.start(Map.of());
     Vertx vertx = Vertx.vertx();
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("alice", "chat:*"))) {
+    try (WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub", "chat:*"))) {
+      WsClient c = connect(vertx, node, null);
+      String session = c.connected().get("session_id").asText();
       assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", "chat:board")).path("type").asText());
-      JsonNode pub = c.call("topic.publish", WsClient.params().put("topic", "chat:board")
-          .set("data", WsClient.params().put("k", 1)));
-      assertEquals("result", pub.path("type").asText(), pub.toString());
+      publish(pub);
+      c.await(f -> "event".equals(f.path("type").asText()), WsClient.WAIT);
       int id = c.request("demo.count", WsClient.params().put("to", 2).put("interval_ms", 0));
       JsonNode end = c.await(f -> f.path("id").asInt(-1) == id && WsClient.isTerminal(f), WsClient.WAIT);
       assertEquals("result", end.path("type").asText(), end.toString());
+      c.socket().close((short) 1001); // a drop: the session stays for a resume
+      c.awaitClose(WsClient.WAIT);
+      c.close();
+      publish(pub); // missed while away: the resume replays it
+      try (WsClient again = connect(vertx, node, session);
+           WsClient fresh = connect(vertx, node, "s_no_such_session")) {
+        assertTrue(again.connected().get("resumed").asBoolean(), again.connected().toString());
+        again.await(f -> "event".equals(f.path("type").asText()), WsClient.WAIT);
+        assertTrue(!fresh.connected().get("resumed").asBoolean());
+      }
       Scrape.until(() -> Scrape.now(node.port(), "sb_operations_ended_total", "outcome=\"done\"") >= 1,
           WsClient.WAIT, "the operation's terminal is counted");
       // the refusal series (by reason, by status) appear with their first refusal
@@ -65,6 +76,9 @@ class DashboardMetricsTest {
       assertTrue(Scrape.value(text, "sb_operations_started_total") >= 1, "operations started");
       assertTrue(Scrape.value(text, "sb_operation_duration_seconds_count") >= 1, "operation duration");
       assertEquals(1, Scrape.value(text, "sb_cluster_members"), "one member");
+      assertEquals(1, Scrape.value(text, "sb_session_resumes_total", "result=\"resumed\""), "resumed");
+      assertEquals(1, Scrape.value(text, "sb_session_resumes_total", "result=\"not_resumed\""), "not resumed");
+      assertTrue(Scrape.value(text, "sb_replays_total") >= 1, "the resume replayed");
       Set<String> exported = new TreeSet<>();
       for (String line : text.split("\n")) {
         Matcher m = IDENT.matcher(line);
@@ -79,6 +93,17 @@ class DashboardMetricsTest {
       TestNode.stop(node);
       vertx.close();
     }
+  }
+
+  private static WsClient connect(Vertx vertx, Node node, String session) {
+    return WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("alice", "chat:*")
+        + (session == null ? "" : "&session_id=" + session), Map.of(), null).ok();
+  }
+
+  private static void publish(WsClient pub) {
+    JsonNode r = pub.call("topic.publish", WsClient.params().put("topic", "chat:board")
+        .set("data", WsClient.params().put("k", 1)));
+    assertEquals("result", r.path("type").asText(), r.toString());
   }
 
   @Test
