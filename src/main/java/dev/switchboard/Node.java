@@ -181,6 +181,7 @@ public final class Node {
       });
       metrics.namespaces(namespaces);
       hub.meters(metrics);
+      metrics.subscriptions(hub::subscriptions);
       metrics.hazelcast(cluster.getHazelcastInstance());
       ctx.topics(hub);
       LocalConnections local = new LocalConnections(vertx, config.node().id());

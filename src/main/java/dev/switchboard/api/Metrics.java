@@ -105,6 +105,12 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
 
   // ------------------------------------------------------------------ topics
 
+  /** Live topic subscriptions on this node (read at scrape time). */
+  public void subscriptions(java.util.function.IntSupplier live) {
+    Gauge.builder("sb_subscriptions", live::getAsInt)
+        .description("live topic subscriptions on this node, over all topics").register(registry);
+  }
+
   /** Registers one publication counter per configured namespace (bounded labels, no topic names). */
   public void namespaces(Namespaces namespaces) {
     Map<String, Counter> m = new HashMap<>();

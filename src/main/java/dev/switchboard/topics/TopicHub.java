@@ -81,6 +81,12 @@ public final class TopicHub {
   }
 
   private TopicMeters meters = TopicMeters.NONE;
+  private final java.util.concurrent.atomic.AtomicInteger subscriptions = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Live subscriptions on this node, over all topics (replays still running not included); any thread. */
+  public int subscriptions() {
+    return subscriptions.get();
+  }
 
   public Future<Void> ready() {
     return replaced.completion();
@@ -370,7 +376,7 @@ public final class TopicHub {
   }
 
   private TopicState open(String topic) {
-    TopicState st = new TopicState(topic);
+    TopicState st = new TopicState(topic, subscriptions);
     feed.listen(st);
     // The map's epoch, not the cached one: a cache entry may predate a loss this node did not see
     // (the topic was not open here), and a `since` of the old epoch would then be "recovered" from
@@ -398,6 +404,7 @@ public final class TopicHub {
     if (topics.get(st.topic) == st) {
       topics.remove(st.topic);
     }
+    st.closed();
     if (st.initialized) {
       log.known(st.topic, st.epoch, st.last); // what it delivered still tells a later append of a lost history
     }

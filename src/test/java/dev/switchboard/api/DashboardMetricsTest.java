@@ -51,6 +51,7 @@ class DashboardMetricsTest {
       WsClient c = connect(vertx, node, null);
       String session = c.connected().get("session_id").asText();
       assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", "chat:board")).path("type").asText());
+      assertEquals(1, Scrape.now(node.port(), "sb_subscriptions"), "one subscription");
       publish(pub);
       c.await(f -> "event".equals(f.path("type").asText()), WsClient.WAIT);
       int id = c.request("demo.count", WsClient.params().put("to", 2).put("interval_ms", 0));
@@ -66,6 +67,7 @@ class DashboardMetricsTest {
         again.await(f -> "event".equals(f.path("type").asText()), WsClient.WAIT);
         assertTrue(!fresh.connected().get("resumed").asBoolean());
       }
+      Scrape.until(() -> Scrape.now(node.port(), "sb_subscriptions") == 0, WsClient.WAIT, "no subscription left");
       Scrape.until(() -> Scrape.now(node.port(), "sb_operations_ended_total", "outcome=\"done\"") >= 1,
           WsClient.WAIT, "the operation's terminal is counted");
       // the refusal series (by reason, by status) appear with their first refusal
