@@ -38,6 +38,8 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
   /** By configured namespace, built once at start; "other" for a namespace not configured. */
   private volatile Map<String, Counter> publications = Map.of();
   private Counter otherPublications;
+  private volatile Map<String, Counter> deliveries = Map.of();
+  private Counter otherDeliveries;
   private final Counter replays;
   private final Counter gapFills;
   private final Counter epochHistoryLost;
@@ -119,6 +121,29 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
     }
     otherPublications = publicationCounter("other");
     publications = Map.copyOf(m);
+    Map<String, Counter> d = new HashMap<>();
+    for (Namespaces.Options o : namespaces.all()) {
+      d.put(o.name(), deliveryCounter(o.name()));
+    }
+    otherDeliveries = deliveryCounter("other");
+    deliveries = Map.copyOf(d);
+  }
+
+  private Counter deliveryCounter(String ns) {
+    return Counter.builder("sb_deliveries").tag("namespace", ns)
+        .description("live topic events handed to subscribers on this node (one per event and subscriber; replays not included), by namespace")
+        .register(registry);
+  }
+
+  @Override
+  public void delivered(String topic, int subscribers) {
+    Counter c = deliveries.get(Namespaces.namespaceOf(topic));
+    if (c == null) {
+      c = otherDeliveries;
+    }
+    if (c != null) {
+      c.increment(subscribers);
+    }
   }
 
   private Counter publicationCounter(String ns) {

@@ -258,6 +258,9 @@ final class LiveFeed {
    * subscribers; each loop holds a reference to the frames until it has written them.
    */
   private void fanOut(TopicState st, TopicEvent e) {
+    if (st.subscriberCount > 0) {
+      meters.delivered(st.topic, st.subscriberCount); // one count per event and node, not per subscriber
+    }
     e.jsonFrame();
     if (st.binarySubscribers > 0) {
       e.cborFrame();

@@ -13,6 +13,10 @@ public interface TopicMeters {
   default void published(String topic) {
   }
 
+  /** A live event of {@code topic} handed to {@code subscribers} local subscribers (replays not included). */
+  default void delivered(String topic, int subscribers) {
+  }
+
   /** A subscribe with a position started a replay from history (recovered). */
   default void replayed() {
   }
