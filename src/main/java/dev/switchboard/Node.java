@@ -195,7 +195,7 @@ public final class Node {
           life.opWorkers() > 0 ? life.opWorkers() : Runtime.getRuntime().availableProcessors(), life.opQueue(),
           life.orphanTimeoutMs(), life.opRetentionMs(), true);
       opHub.worker().deadline(life.opDeadlineMs()).meters(metrics);
-      metrics.operationsLive(opHub.worker()::live);
+      metrics.operationsLive(opHub.worker()::live, opHub.worker()::running);
       ctx.ops(new Operations(vertx, opHub));
       for (OperationKind kind : List.of(new DemoCount(), new DemoPrimes())) {
         methods.register(new OperationMethod(kind, Math.max(1, config.limits().maxConcurrentOps()), life.opsPerUser()));

@@ -99,10 +99,12 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
         .description("operations run on this node that reached their terminal, by outcome").register(registry));
   }
 
-  /** Operations held by this node's worker, queued or running (read at scrape time). */
-  public void operationsLive(java.util.function.IntSupplier live) {
-    Gauge.builder("sb_operations_live", live::getAsInt)
-        .description("operations queued or running on this node's worker").register(registry);
+  /** Operations held by this node's worker: queued (waiting for a thread) and running (read at scrape time). */
+  public void operationsLive(java.util.function.IntSupplier live, java.util.function.IntSupplier running) {
+    Gauge.builder("sb_operations_running", running::getAsInt)
+        .description("operations running on this node's worker").register(registry);
+    Gauge.builder("sb_operations_queued", () -> Math.max(0, live.getAsInt() - running.getAsInt()))
+        .description("operations accepted by this node's worker and waiting for a thread").register(registry);
   }
 
   // ------------------------------------------------------------------ topics

@@ -50,6 +50,8 @@ public final class OpWorker {
   private long finishedBytes;
   private int live;
   private OpMeters meters = OpMeters.NONE;
+  /** Runs whose kind has started (the rest of {@link #live} wait for a thread); any thread reads it. */
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
   private final List<io.vertx.core.eventbus.MessageConsumer<JsonObject>> workConsumers = new ArrayList<>();
   private boolean draining;
   /**
@@ -180,6 +182,9 @@ public final class OpWorker {
     Runnable go = () -> {
       if (run.finished()) {
         return;
+      }
+      if (run.phase.compareAndSet(0, 1)) {
+        running.incrementAndGet();
       }
       run.progress("running", done, -1, null, -1, null);
       try {
@@ -315,6 +320,9 @@ public final class OpWorker {
 
   void finished(OpRun run) {
     live--;
+    if (run.phase.getAndSet(2) == 1) {
+      running.decrementAndGet();
+    }
     meters.ended(run.state(), System.currentTimeMillis() - run.createdAt);
     logEnd(run);
     records.finished(run);
@@ -374,6 +382,11 @@ public final class OpWorker {
 
   public int live() {
     return live;
+  }
+
+  /** Runs started on a thread (not queued any more) and not ended. */
+  public int running() {
+    return running.get();
   }
 
   /** Whether a run (running, or finished and still kept) is held here; for tests and tooling. */

@@ -78,6 +78,8 @@ class DashboardMetricsTest {
       // the first live delivery; the second publication may still find the dropped socket listed (it leaves asynchronously)
       assertTrue(Scrape.value(text, "sb_deliveries_total", "namespace=\"chat\"") >= 1, "live deliveries by namespace");
       assertTrue(Scrape.value(text, "sb_operations_started_total") >= 1, "operations started");
+      assertEquals(0, Scrape.value(text, "sb_operations_running"), "none running after its terminal");
+      assertEquals(0, Scrape.value(text, "sb_operations_queued"), "none queued");
       assertTrue(Scrape.value(text, "sb_operation_duration_seconds_count") >= 1, "operation duration");
       assertEquals(1, Scrape.value(text, "sb_cluster_members"), "one member");
       assertEquals(1, Scrape.value(text, "sb_session_resumes_total", "result=\"resumed\""), "resumed");
