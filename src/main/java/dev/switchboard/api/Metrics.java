@@ -44,6 +44,7 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
   private final Counter gapFills;
   private final Counter epochHistoryLost;
   private final Counter epochMerge;
+  private final Timer loopDelay;
   private final Counter resumed;
   private final Counter notResumed;
 
@@ -70,6 +71,10 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
     epochMerge = epochChanges("merge");
     resumed = sessionResumes("resumed");
     notResumed = sessionResumes("not_resumed");
+    loopDelay = Timer.builder("sb_event_loop_delay")
+        .description("how late each gateway event loop ran its periodic tick (busy or blocked loops delay it)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
     opsStarted = Counter.builder("sb_operations_started").description("operations accepted by this node's worker")
         .register(registry);
     for (String o : new String[] {"done", "error", "cancelled"}) {
@@ -177,6 +182,11 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
   @Override
   public void epochChanged(String cause) {
     ("merge".equals(cause) ? epochMerge : epochHistoryLost).increment();
+  }
+
+  /** One tick's lateness on an event loop, in nanoseconds (negative: early, counted as 0). */
+  public void loopDelay(long nanos) {
+    loopDelay.record(Math.max(0, nanos), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** An upgrade that asked to resume a session, and whether it did. */
