@@ -219,6 +219,34 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
     Gauge.builder("sb_cluster_local_member_safe", hz,
             h -> h.getLifecycleService().isRunning() && h.getPartitionService().isLocalMemberSafe() ? 1 : 0)
         .description("1 when this member's partition replicas are in sync (safe to stop), else 0").register(registry);
+    Counter done = migrations("completed");
+    Counter failed = migrations("failed");
+    // Hazelcast calls these on its own event threads; they only bump counters
+    hz.getPartitionService().addMigrationListener(new com.hazelcast.partition.MigrationListener() {
+      @Override
+      public void migrationStarted(com.hazelcast.partition.MigrationState state) {
+      }
+
+      @Override
+      public void migrationFinished(com.hazelcast.partition.MigrationState state) {
+      }
+
+      @Override
+      public void replicaMigrationCompleted(com.hazelcast.partition.ReplicaMigrationEvent event) {
+        done.increment();
+      }
+
+      @Override
+      public void replicaMigrationFailed(com.hazelcast.partition.ReplicaMigrationEvent event) {
+        failed.increment();
+      }
+    });
+  }
+
+  private Counter migrations(String result) {
+    return Counter.builder("sb_cluster_replica_migrations").tag("result", result)
+        .description("partition replica migrations in the cluster, as this member's listener saw them, by result")
+        .register(registry);
   }
 
   public PrometheusMeterRegistry registry() {
