@@ -50,7 +50,11 @@ class DashboardMetricsTest {
     try (WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub", "chat:*"))) {
       WsClient c = connect(vertx, node, null);
       String session = c.connected().get("session_id").asText();
+      double handlers = Scrape.now(node.port(), "vertx_eventbus_handlers");
       assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", "chat:board")).path("type").asText());
+      // a topic opened here adds its bus consumer: the gauge is the node's total over addresses, not one address's
+      Scrape.until(() -> Scrape.now(node.port(), "vertx_eventbus_handlers") > handlers, WsClient.WAIT,
+          "vertx_eventbus_handlers counts the new topic's consumer");
       assertEquals(1, Scrape.now(node.port(), "sb_subscriptions"), "one subscription");
       publish(pub);
       c.await(f -> "event".equals(f.path("type").asText()), WsClient.WAIT);
