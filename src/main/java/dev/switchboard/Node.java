@@ -179,6 +179,10 @@ public final class Node {
           hub.membershipChanged();
         }
       });
+      metrics.namespaces(namespaces);
+      hub.meters(metrics);
+      metrics.subscriptions(hub::subscriptions);
+      metrics.hazelcast(cluster.getHazelcastInstance());
       ctx.topics(hub);
       LocalConnections local = new LocalConnections(vertx, config.node().id());
       NodeRole role = config.node().role();
@@ -190,7 +194,8 @@ public final class Node {
       OpHub opHub = new OpHub(vertx, cluster.getHazelcastInstance(), config.node().id(),
           life.opWorkers() > 0 ? life.opWorkers() : Runtime.getRuntime().availableProcessors(), life.opQueue(),
           life.orphanTimeoutMs(), life.opRetentionMs(), true);
-      opHub.worker().deadline(life.opDeadlineMs());
+      opHub.worker().deadline(life.opDeadlineMs()).meters(metrics);
+      metrics.operationsLive(opHub.worker()::live, opHub.worker()::running);
       ctx.ops(new Operations(vertx, opHub));
       for (OperationKind kind : List.of(new DemoCount(), new DemoPrimes())) {
         methods.register(new OperationMethod(kind, Math.max(1, config.limits().maxConcurrentOps()), life.opsPerUser()));

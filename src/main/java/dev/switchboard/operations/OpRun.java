@@ -54,6 +54,8 @@ final class OpRun implements OpContext {
   private final ArrayDeque<Integer> replaySizes = new ArrayDeque<>();
   long replayBytes;
   final AtomicBoolean cancelled = new AtomicBoolean();
+  /** 0 queued, 1 running, 2 ended: moved by CAS since "running" is set on a worker thread (see OpWorker#running). */
+  final java.util.concurrent.atomic.AtomicInteger phase = new java.util.concurrent.atomic.AtomicInteger();
   private final List<Runnable> cancelActions = new ArrayList<>();
   private final List<Promise<Void>> waiting = new ArrayList<>();
   long seq;

@@ -49,6 +49,9 @@ public final class OpWorker {
   private final java.util.LinkedHashSet<String> finishedOrder = new java.util.LinkedHashSet<>();
   private long finishedBytes;
   private int live;
+  private OpMeters meters = OpMeters.NONE;
+  /** Runs whose kind has started (the rest of {@link #live} wait for a thread); any thread reads it. */
+  private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
   private final List<io.vertx.core.eventbus.MessageConsumer<JsonObject>> workConsumers = new ArrayList<>();
   private boolean draining;
   /**
@@ -88,6 +91,12 @@ public final class OpWorker {
 
   Vertx vertx() {
     return vertx;
+  }
+
+  /** Where starts and terminals are counted (the node's metrics). */
+  public OpWorker meters(OpMeters m) {
+    this.meters = m;
+    return this;
   }
 
   /** A deadline for every operation run here (0: none beyond the kinds' own). */
@@ -147,6 +156,7 @@ public final class OpWorker {
         kind.unit());
     runs.put(opId, run);
     live++;
+    meters.started();
     if (attach != null) {
       link(run, attach.getString("node"), attach.getString("member"), attach.getString("att"));
     } else {
@@ -172,6 +182,9 @@ public final class OpWorker {
     Runnable go = () -> {
       if (run.finished()) {
         return;
+      }
+      if (run.phase.compareAndSet(0, 1)) {
+        running.incrementAndGet();
       }
       run.progress("running", done, -1, null, -1, null);
       try {
@@ -307,6 +320,10 @@ public final class OpWorker {
 
   void finished(OpRun run) {
     live--;
+    if (run.phase.getAndSet(2) == 1) {
+      running.decrementAndGet();
+    }
+    meters.ended(run.state(), System.currentTimeMillis() - run.createdAt);
     logEnd(run);
     records.finished(run);
     registry.release(run.dedupeKey, run.opId);
@@ -365,6 +382,11 @@ public final class OpWorker {
 
   public int live() {
     return live;
+  }
+
+  /** Runs started on a thread (not queued any more) and not ended. */
+  public int running() {
+    return running.get();
   }
 
   /** Whether a run (running, or finished and still kept) is held here; for tests and tooling. */

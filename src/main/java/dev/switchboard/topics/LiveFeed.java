@@ -33,6 +33,9 @@ final class LiveFeed {
   /** One inbox per event loop with subscribers (hub-confined map; the inboxes are shared with their loops). */
   private final Map<Context, LoopInbox> inboxes = new HashMap<>();
 
+  /** Set by the hub once the node's metrics exist; read on the hub's context. */
+  TopicMeters meters = TopicMeters.NONE;
+
   LiveFeed(Vertx vertx, TopicLog log, Map<String, TopicState> topics) {
     this.vertx = vertx;
     this.log = log;
@@ -117,6 +120,7 @@ final class LiveFeed {
         LOG.atWarn().addKeyValue("topic", st.topic).addKeyValue("epoch", current).addKeyValue("previous_epoch", st.epoch)
             .addKeyValue("cause", "history_lost").log("topic {}: history was lost, new epoch {}", st.topic, current);
         st.epoch = current;
+        meters.epochChanged("history_lost");
         st.last = 0;
         st.held.values().forEach(TopicEvent::release);
         st.held.clear();
@@ -210,6 +214,7 @@ final class LiveFeed {
       return;
     }
     st.filling = true;
+    meters.gapFilled();
     String epoch = st.epoch;
     log.read(st.topic, epoch, st.last, READ_BATCH).onComplete(ar -> {
       st.filling = false;
@@ -253,6 +258,9 @@ final class LiveFeed {
    * subscribers; each loop holds a reference to the frames until it has written them.
    */
   private void fanOut(TopicState st, TopicEvent e) {
+    if (st.subscriberCount > 0) {
+      meters.delivered(st.topic, st.subscriberCount); // one count per event and node, not per subscriber
+    }
     e.jsonFrame();
     if (st.binarySubscribers > 0) {
       e.cborFrame();

@@ -74,6 +74,20 @@ public final class TopicHub {
   private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> replaced;
 
   /** Registered on the bus (start-up waits for it, so that no replacement is missed once serving). */
+  /** Where publications, replays, gap fills and epoch changes are counted (the node's metrics). */
+  public void meters(TopicMeters m) {
+    this.meters = m;
+    feed.meters = m;
+  }
+
+  private TopicMeters meters = TopicMeters.NONE;
+  private final java.util.concurrent.atomic.AtomicInteger subscriptions = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Live subscriptions on this node, over all topics (replays still running not included); any thread. */
+  public int subscriptions() {
+    return subscriptions.get();
+  }
+
   public Future<Void> ready() {
     return replaced.completion();
   }
@@ -93,6 +107,7 @@ public final class TopicHub {
             LOG.atWarn().addKeyValue("topic", t).addKeyValue("epoch", e).addKeyValue("previous_epoch", st.epoch)
                 .addKeyValue("cause", "merge").log("topic {}: epoch replaced after a merge, now {}", t, e);
             st.epoch = e;
+            meters.epochChanged("merge");
           }
         });
       }
@@ -144,6 +159,7 @@ public final class TopicHub {
 
   /** Appends to the topic's history and publishes to every node with subscribers (see {@link TopicLog}). */
   public Future<Position> publish(String topic, JsonNode data, String from) {
+    meters.published(topic);
     return log.publish(topic, data, from);
   }
 
@@ -322,6 +338,7 @@ public final class TopicHub {
       Subscribed r = new Subscribed(st.last, st.epoch, true, (int) Math.min(Integer.MAX_VALUE, st.last - after));
       inbox.run(() -> answer.accept(r));
       Replay replay = new Replay(this, st, s, inbox, after, events);
+      meters.replayed();
       st.replaying.put(s, replay);
       replay.step();
       return Future.succeededFuture(r);
@@ -359,7 +376,7 @@ public final class TopicHub {
   }
 
   private TopicState open(String topic) {
-    TopicState st = new TopicState(topic);
+    TopicState st = new TopicState(topic, subscriptions);
     feed.listen(st);
     // The map's epoch, not the cached one: a cache entry may predate a loss this node did not see
     // (the topic was not open here), and a `since` of the old epoch would then be "recovered" from
@@ -387,6 +404,7 @@ public final class TopicHub {
     if (topics.get(st.topic) == st) {
       topics.remove(st.topic);
     }
+    st.closed();
     if (st.initialized) {
       log.known(st.topic, st.epoch, st.last); // what it delivered still tells a later append of a lost history
     }

@@ -36,8 +36,18 @@ final class TopicState {
   /** Subscribers by event loop; the arrays are replaced, never mutated, so loops may read them. */
   final Map<Context, Subscriber[]> byLoop = new LinkedHashMap<>();
 
-  TopicState(String topic) {
+  /** Live subscriptions over all of the hub's topics (read by the metrics from any thread). */
+  private final java.util.concurrent.atomic.AtomicInteger allSubscribers;
+
+  TopicState(String topic, java.util.concurrent.atomic.AtomicInteger allSubscribers) {
     this.topic = topic;
+    this.allSubscribers = allSubscribers;
+  }
+
+  /** The topic closes: whatever subscribers it still lists stop counting. */
+  void closed() {
+    allSubscribers.addAndGet(-subscriberCount);
+    subscriberCount = 0;
   }
 
   boolean add(Subscriber s) {
@@ -51,6 +61,7 @@ final class TopicState {
     next[have.length] = s;
     byLoop.put(s.context(), next);
     subscriberCount++;
+    allSubscribers.incrementAndGet();
     if (s.binary()) {
       binarySubscribers++;
     }
@@ -93,6 +104,7 @@ final class TopicState {
       byLoop.put(s.context(), next);
     }
     subscriberCount--;
+    allSubscribers.decrementAndGet();
     if (s.binary()) {
       binarySubscribers--;
     }

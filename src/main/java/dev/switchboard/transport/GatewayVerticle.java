@@ -57,6 +57,9 @@ public final class GatewayVerticle extends VerticleBase {
     return sessionWriter;
   }
 
+  private long tickNanos;
+  private long lastTickNanos;
+
   @Override
   public Future<?> start() {
     LimitsOptions limits = node.config().limits();
@@ -80,6 +83,7 @@ public final class GatewayVerticle extends VerticleBase {
     // A short tick: each connection acts at its own deadlines (pings, acknowledgements, session
     // saves), so a long tick would gather thousands of them into one burst every second.
     long tickMs = Math.max(10, Math.min(TICK_MS, Math.min(limits.heartbeatMs() / 2, limits.idleTimeoutMs() / 4)));
+    tickNanos = tickMs * 1_000_000L;
     tickTimer = vertx.setPeriodic(tickMs, id -> tick());
     // /ws is served before the router: vertx-web wraps upgraded sockets, and the outbound path
     // needs the socket itself (its Netty channel, see Connection).
@@ -153,8 +157,13 @@ public final class GatewayVerticle extends VerticleBase {
 
 
   private void tick() {
-    reportOut();
     long nanos = System.nanoTime();
+    if (lastTickNanos != 0) {
+      // how late this tick ran: the event loop's delay (a loop blocked or busy delays every timer on it)
+      node.metrics().loopDelay(nanos - lastTickNanos - tickNanos);
+    }
+    lastTickNanos = nanos;
+    reportOut();
     long ms = System.currentTimeMillis();
     // copy: a tick may close connections, and closing removes them from the set
     for (Connection c : new ArrayList<>(connections)) {

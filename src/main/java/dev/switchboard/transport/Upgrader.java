@@ -111,8 +111,12 @@ final class Upgrader {
           : node.sessions().claim(owner.context(), sessionParam, principal.userId(), connectionId)
               .map(st -> st != null && principal.userId().equals(st.user()) ? st : null)
               .otherwise((Sessions.Stored) null);
-      stored.onComplete(sr -> upgrade(req, principal, deviceParam, connectionId,
-          sr.result() == null ? null : sessionParam, sr.result()));
+      stored.onComplete(sr -> {
+        if (sessionParam != null) {
+          node.metrics().sessionResume(sr.result() != null);
+        }
+        upgrade(req, principal, deviceParam, connectionId, sr.result() == null ? null : sessionParam, sr.result());
+      });
     });
   }
 
