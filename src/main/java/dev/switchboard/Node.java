@@ -189,6 +189,7 @@ public final class Node {
       Directory directory = new Directory(vertx, cluster.getHazelcastInstance(), config.node().id(), role.wire(),
           hub::membersLost);
       ctx.cluster(directory, local);
+      directory.reassertOnMembershipChanges(local::held, local::holds);
       hub.directory(directory);
       var life = config.lifecycle();
       OpHub opHub = new OpHub(vertx, cluster.getHazelcastInstance(), config.node().id(),

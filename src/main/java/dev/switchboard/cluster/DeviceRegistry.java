@@ -35,6 +35,7 @@ public final class DeviceRegistry {
   private static final int CONNECT = 1;
   private static final int DISCONNECT = 2;
   private static final int DROP_MEMBER = 3;
+  private static final int ENSURE = 4;
 
   private DeviceRegistry() {
   }
@@ -45,6 +46,7 @@ public final class DeviceRegistry {
       case CONNECT -> new Connect();
       case DISCONNECT -> new Disconnect();
       case DROP_MEMBER -> new DropMember();
+      case ENSURE -> new Ensure();
       default -> null;
     };
     hz.getSerializationConfig().addDataSerializableFactory(FACTORY_ID, factory);
@@ -100,7 +102,7 @@ public final class DeviceRegistry {
   }
 
   /** Registers a device connection; returns the stored line of the connection it replaced, or null. */
-  static final class Connect extends Processor<String> {
+  static class Connect extends Processor<String> {
     private String device;
     private String node;
     private String member;
@@ -154,6 +156,49 @@ public final class DeviceRegistry {
       devices.add(new Directory.Device(entry.getKey(), device, node, member, conn, at));
       store(entry, devices);
       return replaced;
+    }
+  }
+
+  /**
+   * Registers a live connection's device again where the entry has no line for that device (a write
+   * the cluster lost, see Directory#reassertDevices); a line for the device, this connection's or a
+   * newer one's, is left as it is, and nothing is written. Returns true when it added the line.
+   */
+  static final class Ensure extends Processor<Boolean> {
+    private final Connect connect;
+
+    Ensure() {
+      this.connect = new Connect();
+    }
+
+    Ensure(String device, String node, String member, String conn, long at) {
+      this.connect = new Connect(device, node, member, conn, at);
+    }
+
+    @Override
+    public int getClassId() {
+      return ENSURE;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      connect.writeData(out);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      connect.readData(in);
+    }
+
+    @Override
+    public Boolean process(Map.Entry<String, String> entry) {
+      for (Directory.Device d : parse(entry.getKey(), entry.getValue())) {
+        if (d.device().equals(connect.device)) {
+          return false;
+        }
+      }
+      connect.process(entry);
+      return true;
     }
   }
 

@@ -142,6 +142,86 @@ public final class Directory {
         });
   }
 
+  /** A device connection this node holds. */
+  public record Held(String user, String device, String conn) {
+  }
+
+  /** How many re-assertions are in flight at once (a node may hold tens of thousands of connections). */
+  static final int REASSERT_BATCH = 256;
+
+  /**
+   * Writes the devices of this node's live connections again where the registry has no line for
+   * them. A registration can be acknowledged and still lost: a frozen member that owned the user's
+   * partition runs the queued write on its own copy when it thaws, answers, and is then removed, and
+   * the merge discards that copy while the promoted backup never had the write (chaos, kill,term,stop
+   * seed 14). Called after membership changes; a line already there (this connection's, or a newer
+   * connection's of that device) is left alone and costs no write. {@code stillHeld} is asked after
+   * each write: a connection that closed meanwhile is removed again. Completes with the number of
+   * lines written back.
+   */
+  public Future<Integer> reassertDevices(Context ctx, List<Held> held, java.util.function.Predicate<String> stillHeld) {
+    return reassert(ctx, held, 0, stillHeld, 0);
+  }
+
+  /** When after a membership change the devices are written back (the merge and migrations settle meanwhile). */
+  static final long[] REASSERT_AFTER_MS = {1_000, 3_000, 10_000};
+
+  /**
+   * After every membership change (a member joins, leaves, or a side merges back), runs
+   * {@link #reassertDevices} at each of {@link #REASSERT_AFTER_MS} with the connections {@code held}
+   * then lists.
+   */
+  public void reassertOnMembershipChanges(java.util.function.Supplier<List<Held>> held,
+                                          java.util.function.Predicate<String> stillHeld) {
+    hz.getCluster().addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {
+        soon();
+      }
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        soon();
+      }
+
+      private void soon() {
+        for (long ms : REASSERT_AFTER_MS) {
+          vertx.setTimer(ms, t -> reassertDevices(vertx.getOrCreateContext(), held.get(), stillHeld).onSuccess(n -> {
+            if (n > 0) {
+              LOG.atWarn().addKeyValue("devices", n)
+                  .log("{} device connection(s) of this node were missing from the registry and were written back", n);
+            }
+          }));
+        }
+      }
+    });
+  }
+
+  private Future<Integer> reassert(Context ctx, List<Held> held, int from, java.util.function.Predicate<String> stillHeld,
+                                   int written) {
+    if (from >= held.size()) {
+      return Future.succeededFuture(written);
+    }
+    List<Future<Boolean>> batch = new ArrayList<>();
+    for (Held h : held.subList(from, Math.min(held.size(), from + REASSERT_BATCH))) {
+      batch.add(HzFutures.on(ctx, devices.submitToKey(h.user(),
+          new DeviceRegistry.Ensure(h.device(), nodeId, memberId(), h.conn(), System.currentTimeMillis())))
+          .map(added -> {
+            if (added && !stillHeld.test(h.conn())) {
+              disconnected(ctx, h.user(), h.device(), h.conn()); // closed while written back
+            }
+            return added;
+          }));
+    }
+    return Future.join(batch).transform(ar -> {
+      int n = written;
+      for (Future<Boolean> f : batch) {
+        n += f.succeeded() && f.result() ? 1 : 0;
+      }
+      return reassert(ctx, held, from + REASSERT_BATCH, stillHeld, n);
+    });
+  }
+
   /** Removes the device entry if it is still this connection's: one operation on the user's partition. */
   public Future<Boolean> disconnected(Context ctx, String user, String device, String conn) {
     return HzFutures.on(ctx, devices.submitToKey(user, new DeviceRegistry.Disconnect(device, conn)));

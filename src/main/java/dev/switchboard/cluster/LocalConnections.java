@@ -9,6 +9,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -103,6 +104,22 @@ public final class LocalConnections {
       }
     }
     return n;
+  }
+
+  /** Whether this node still holds the connection. */
+  public boolean holds(String connectionId) {
+    return byId.containsKey(connectionId);
+  }
+
+  /** The device connections this node holds (see Directory#reassertDevices). */
+  public List<Directory.Held> held() {
+    List<Directory.Held> out = new java.util.ArrayList<>();
+    for (Client c : byId.values()) {
+      if (!c.isClosing()) {
+        out.add(new Directory.Held(c.principal().userId(), c.deviceId(), c.connectionId()));
+      }
+    }
+    return out;
   }
 
   public Iterable<Client> all() {
