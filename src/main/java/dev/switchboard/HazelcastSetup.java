@@ -108,7 +108,8 @@ public final class HazelcastSetup {
     hz.setLiteMember(role.liteMember());
     partitions(hz, c);
     return dev.switchboard.operations.OpProcessors.register(
-        dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(hz)));
+        dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(
+            dev.switchboard.cluster.PresenceRecords.register(hz))));
   }
 
   /**

@@ -190,6 +190,7 @@ public final class Node {
           hub::membersLost);
       ctx.cluster(directory, local);
       directory.reassertOnMembershipChanges(local::held, local::holds);
+      directory.afterMembershipChanges(hub::reassertPresence);
       hub.directory(directory);
       var life = config.lifecycle();
       OpHub opHub = new OpHub(vertx, cluster.getHazelcastInstance(), config.node().id(),

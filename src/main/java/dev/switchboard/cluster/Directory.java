@@ -173,28 +173,41 @@ public final class Directory {
    */
   public void reassertOnMembershipChanges(java.util.function.Supplier<List<Held>> held,
                                           java.util.function.Predicate<String> stillHeld) {
-    hz.getCluster().addMembershipListener(new MembershipListener() {
-      @Override
-      public void memberAdded(MembershipEvent e) {
-        soon();
+    afterMembershipChanges(() -> reassertDevices(vertx.getOrCreateContext(), held.get(), stillHeld).onSuccess(n -> {
+      if (n > 0) {
+        LOG.atWarn().addKeyValue("devices", n)
+            .log("{} device connection(s) of this node were missing from the registry and were written back", n);
       }
+    }));
+  }
 
-      @Override
-      public void memberRemoved(MembershipEvent e) {
-        soon();
-      }
+  private final java.util.List<Runnable> afterChanges = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-      private void soon() {
-        for (long ms : REASSERT_AFTER_MS) {
-          vertx.setTimer(ms, t -> reassertDevices(vertx.getOrCreateContext(), held.get(), stillHeld).onSuccess(n -> {
-            if (n > 0) {
-              LOG.atWarn().addKeyValue("devices", n)
-                  .log("{} device connection(s) of this node were missing from the registry and were written back", n);
-            }
-          }));
+  /**
+   * Runs {@code task} at each of {@link #REASSERT_AFTER_MS} after every membership change (a member
+   * joins, leaves, or a side merges back), on an event loop: for the writes a change can lose.
+   */
+  public void afterMembershipChanges(Runnable task) {
+    if (afterChanges.isEmpty()) {
+      hz.getCluster().addMembershipListener(new MembershipListener() {
+        @Override
+        public void memberAdded(MembershipEvent e) {
+          soon();
         }
-      }
-    });
+
+        @Override
+        public void memberRemoved(MembershipEvent e) {
+          soon();
+        }
+
+        private void soon() {
+          for (long ms : REASSERT_AFTER_MS) {
+            vertx.setTimer(ms, t -> afterChanges.forEach(Runnable::run));
+          }
+        }
+      });
+    }
+    afterChanges.add(task);
   }
 
   private Future<Integer> reassert(Context ctx, List<Held> held, int from, java.util.function.Predicate<String> stillHeld,
@@ -262,6 +275,55 @@ public final class Directory {
       }
       return byUser;
     }, false);
+  }
+
+  /** A live subscription of this node to a topic whose namespace keeps presence. */
+  public record Present(String topic, String user, String device, String conn) {
+  }
+
+  /**
+   * Writes this node's topic members back where their presence records are missing, or carry an
+   * older member id of this node: a record can be acknowledged and lost the way a device line can
+   * (see {@link #reassertDevices}), and a node that merged back after a freeze has a new member id,
+   * so the survivors' clean-up of its old one removed its records (and sent leave frames) while its
+   * subscribers stayed. {@code stillPresent} is asked after each write that added a record: a
+   * subscription that ended meanwhile is removed again. Completes with the members added (a join is
+   * due for them).
+   */
+  public Future<List<Member>> reassertPresence(Context ctx, List<Present> held,
+                                               java.util.function.Predicate<Present> stillPresent) {
+    return reassertPresence(ctx, held, 0, stillPresent, new ArrayList<>());
+  }
+
+  private Future<List<Member>> reassertPresence(Context ctx, List<Present> held, int from,
+                                                java.util.function.Predicate<Present> stillPresent,
+                                                List<Member> added) {
+    if (from >= held.size()) {
+      return Future.succeededFuture(added);
+    }
+    List<Future<Member>> batch = new ArrayList<>();
+    for (Present p : held.subList(from, Math.min(held.size(), from + REASSERT_BATCH))) {
+      Member m = new Member(p.topic(), p.user(), p.device(), nodeId, memberId(), p.conn());
+      batch.add(HzFutures.on(ctx, presence.submitToKey(key(p.topic(), p.conn()), new PresenceRecords.Ensure(m.json())))
+          .map(found -> {
+            if (found != PresenceRecords.ADDED) {
+              return null;
+            }
+            if (!stillPresent.test(p)) {
+              left(ctx, p.topic(), p.conn()); // ended while written back
+              return null;
+            }
+            return m;
+          }));
+    }
+    return Future.join(batch).transform(ar -> {
+      for (Future<Member> f : batch) {
+        if (f.succeeded() && f.result() != null) {
+          added.add(f.result());
+        }
+      }
+      return reassertPresence(ctx, held, from + REASSERT_BATCH, stillPresent, added);
+    });
   }
 
   // ------------------------------------------------------------------ nodes

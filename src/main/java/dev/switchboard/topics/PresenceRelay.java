@@ -16,6 +16,7 @@ import java.util.List;
  * part of the history) to every node with subscribers.
  */
 final class PresenceRelay {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PresenceRelay.class);
   private final Vertx vertx;
   private final Namespaces namespaces;
   private final Context hub;
@@ -58,6 +59,67 @@ final class PresenceRelay {
         presence(topic, "leave", s.userId(), s.deviceId());
       }
     });
+  }
+
+  /**
+   * Writes back the presence records of this node's subscribers that the cluster lost (see
+   * Directory#reassertPresence) and sends a join for each one written back: the members' lists and
+   * join/leave frames then agree with who is subscribed again. A join can repeat one a client saw
+   * (the record was lost without a leave): a member list is a set, a repeated join does no harm,
+   * a missing one would hide a subscriber. On the hub's context.
+   */
+  void reassert(java.util.Map<String, TopicState> topics) {
+    Directory d = directory;
+    if (d == null) {
+      return;
+    }
+    List<Directory.Present> held = new java.util.ArrayList<>();
+    for (TopicState st : topics.values()) {
+      if (!namespaces.of(st.topic).presence()) {
+        continue;
+      }
+      for (Subscriber[] loop : st.byLoop.values()) {
+        for (Subscriber s : loop) {
+          held.add(new Directory.Present(st.topic, s.userId(), s.deviceId(), s.connectionId()));
+        }
+      }
+      for (Subscriber s : st.replaying.keySet()) {
+        held.add(new Directory.Present(st.topic, s.userId(), s.deviceId(), s.connectionId()));
+      }
+    }
+    if (held.isEmpty()) {
+      return;
+    }
+    d.reassertPresence(hub, held, p -> subscribed(topics.get(p.topic()), p.conn())).onSuccess(added -> {
+      for (Directory.Member m : added) {
+        if (namespaces.of(m.topic()).joinLeave()) {
+          presence(m.topic(), "join", m.user(), m.device());
+        }
+      }
+      if (!added.isEmpty()) {
+        LOG.atWarn().addKeyValue("members", added.size())
+            .log("{} topic member(s) of this node were missing from presence and were written back", added.size());
+      }
+    });
+  }
+
+  private static boolean subscribed(TopicState st, String conn) {
+    if (st == null) {
+      return false;
+    }
+    for (Subscriber[] loop : st.byLoop.values()) {
+      for (Subscriber s : loop) {
+        if (s.connectionId().equals(conn)) {
+          return true;
+        }
+      }
+    }
+    for (Subscriber s : st.replaying.keySet()) {
+      if (s.connectionId().equals(conn)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void membersLost(List<Directory.Member> lost) {

@@ -123,6 +123,11 @@ public final class TopicHub {
     presence.directory(directory);
   }
 
+  /** Writes back this node's presence records the cluster lost (see PresenceRelay#reassert); any thread. */
+  public void reassertPresence() {
+    hub.runOnContext(v -> presence.reassert(topics));
+  }
+
   /** Leave frames for the members of a node that left the cluster (its entries are already removed). */
   public void membersLost(List<Directory.Member> lost) {
     presence.membersLost(lost);
