@@ -145,7 +145,10 @@ public final class Node {
         .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .buildClustered()
         .timeout(config.cluster().joinTimeoutMs(), TimeUnit.MILLISECONDS);
-    return clustered.compose(vertx -> {
+    // Assembling the node creates Hazelcast proxies (getMap, getRingbuffer, …), each a call to every
+    // member that waits for their answers: seconds while a member is frozen or partitions migrate.
+    // Off the event loop, so that the Vert.x and Hazelcast callbacks it carries go on meanwhile.
+    return clustered.compose(vertx -> vertx.<Future<Node>>executeBlocking(() -> {
       try {
         verifier[0] = new TokenVerifier(vertx, config.auth());
       } catch (ConfigException e) {
@@ -250,7 +253,7 @@ public final class Node {
           })
           .compose(n -> n.announce().map(n))
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
-    });
+    }, false).compose(started -> started, err -> vertx.close().transform(v -> Future.failedFuture(err))));
   }
 
   /**
