@@ -208,8 +208,11 @@ public final class ServiceApi {
     });
   }
 
+  /** How long {@code GET /api/v1/cluster} waits for the node listing (a frozen member holds it up). */
+  static final long CLUSTER_WAIT_MS = 5_000;
+
   private void cluster(RoutingContext ctx) {
-    reply(ctx, node.directory().nodes().map(nodes -> {
+    reply(ctx, node.directory().nodes().timeout(CLUSTER_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS).map(nodes -> {
       ObjectNode r = Json.MAPPER.createObjectNode();
       ArrayNode list = r.putArray("nodes");
       int total = 0;
