@@ -9,38 +9,77 @@ import dev.switchboard.logging.Logs;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code java -jar switchboard.jar} starts a node; {@code java -jar switchboard.jar token --sub alice
- * [--ttl 3600] [--claim key=value]…} prints a signed development token.
+ * The command line (picocli): {@code java -jar switchboard.jar} starts a node (configured by the
+ * environment and the config file, see the README's settings); {@code java -jar switchboard.jar token
+ * --sub alice [--ttl 3600] [--claim key=value]…} prints a signed development token. A bad argument or
+ * setting prints one line, {@code switchboard: …}, and exits 2.
  */
-public final class Main {
+@Command(name = "switchboard", description = "Starts a Switchboard node (no command), or runs a command.",
+    subcommands = Main.Token.class, usageHelpAutoWidth = true)
+public final class Main implements Callable<Integer> {
   /** Claims that hold arrays: {@code --claim subs=a,b} or repeated {@code --claim subs=a --claim subs=b}. */
   private static final Set<String> ARRAY_CLAIMS = Set.of("subs", "pubs", "roles");
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Main.class);
+  /** What the node command answers once the node runs: the process goes on (its threads keep it). */
+  private static final int RUNNING = Integer.MIN_VALUE;
 
-  private Main() {
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help.")
+  boolean help;
+
+  private final Map<String, String> env;
+
+  Main(Map<String, String> env) {
+    this.env = env;
   }
 
   public static void main(String[] args) {
-    try {
-      if (args.length > 0 && "token".equals(args[0])) {
-        System.out.println(token(args, System.getenv()));
-        System.exit(0);
-      }
-      if (args.length > 0) {
-        fail("unknown command '" + args[0] + "': use no argument to start a node, or 'token --sub USER'");
-      }
-      SwitchboardConfig config = ConfigLoader.load(System.getenv());
-      Logs.apply(config.log(), config.node().id());
-      run(config);
-    } catch (ConfigException e) {
-      fail(e.getMessage());
+    int code = commandLine(System.getenv()).execute(args);
+    if (code != RUNNING) {
+      System.exit(code);
     }
+  }
+
+  /** The command line over {@code env}: one line and exit code 2 for a bad argument or setting. */
+  static CommandLine commandLine(Map<String, String> env) {
+    CommandLine cl = new CommandLine(new Main(env), new CommandLine.IFactory() {
+      @Override
+      public <K> K create(Class<K> cls) throws Exception {
+        return cls == Token.class ? cls.cast(new Token(env)) : CommandLine.defaultFactory().create(cls);
+      }
+    });
+    cl.setParameterExceptionHandler((e, args) -> {
+      e.getCommandLine().getErr().println("switchboard: " + e.getMessage() + " (see --help)");
+      return 2;
+    });
+    cl.setExecutionExceptionHandler((e, line, parsed) -> {
+      if (e instanceof ConfigException) {
+        line.getErr().println("switchboard: " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cl;
+  }
+
+  /** No command: start a node. */
+  @Override
+  public Integer call() {
+    SwitchboardConfig config = ConfigLoader.load(env);
+    Logs.apply(config.log(), config.node().id());
+    run(config);
+    return RUNNING;
   }
 
   private static void run(SwitchboardConfig config) {
@@ -103,34 +142,50 @@ public final class Main {
             node.nodeId(), config.http().host(), node.port(), config.cluster().name(), transport);
   }
 
-  static String token(String[] args, Map<String, String> env) {
-    String sub = null;
-    long ttl = 3600;
-    JsonObject claims = new JsonObject();
-    for (int i = 1; i < args.length; i++) {
-      String a = args[i];
-      if (i + 1 >= args.length) {
-        throw new ConfigException("token: " + a + " needs a value");
-      }
-      String v = args[++i];
-      switch (a) {
-        case "--sub" -> sub = v;
-        case "--ttl" -> {
-          try {
-            ttl = Long.parseLong(v);
-          } catch (NumberFormatException e) {
-            throw new ConfigException("token: --ttl must be a number of seconds");
-          }
-          if (ttl <= 0) {
-            throw new ConfigException("token: --ttl must be positive");
-          }
-        }
-        case "--claim" -> claim(claims, v);
-        default -> throw new ConfigException("token: unknown option " + a + " (use --sub, --ttl, --claim key=value)");
-      }
+  /** {@code token}: a signed development token on one line. */
+  @Command(name = "token", description = "Prints a signed token (SB_JWT_SECRET, or SB_JWT_PRIVATE_KEY when no secret is set).",
+      usageHelpAutoWidth = true)
+  static final class Token implements Callable<Integer> {
+    @Option(names = "--sub", required = true, paramLabel = "USER", description = "The subject (user id).")
+    String sub;
+
+    @Option(names = "--ttl", defaultValue = "3600", paramLabel = "SECONDS", description = "Lifetime (default 3600).")
+    long ttl;
+
+    @Option(names = "--claim", paramLabel = "KEY=VALUE",
+        description = "A claim; subs, pubs and roles are arrays (a,b or repeated), numbers and booleans as such.")
+    List<String> claims = new ArrayList<>();
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help.")
+    boolean help;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private final Map<String, String> env;
+
+    Token(Map<String, String> env) {
+      this.env = env;
+    }
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getOut().println(token(env, sub, ttl, claims));
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+  }
+
+  static String token(Map<String, String> env, String sub, long ttl, List<String> claimArgs) {
+    if (ttl <= 0) {
+      throw new ConfigException("token: --ttl must be positive");
     }
     if (sub == null || sub.isEmpty()) {
       throw new ConfigException("token: --sub USER is required");
+    }
+    JsonObject claims = new JsonObject();
+    for (String kv : claimArgs) {
+      claim(claims, kv);
     }
     claims.put("sub", sub);
     // The token command needs only the keys, so auth.required does not have to be satisfied by a public key.
