@@ -587,10 +587,10 @@ export class Switchboard extends Emitter<ClientEvents> {
   }
 }
 
-/** The window, in a browser (online/offline and visibility events); none in Node. */
+/** The window (or a worker's global scope: it has online/offline too) in a browser; none in Node. */
 function browserWindow(): BrowserEvents | null {
-  const g = globalThis as { addEventListener?: unknown; document?: unknown };
-  return typeof g.addEventListener === 'function' && typeof g.document === 'object' ? (globalThis as unknown as BrowserEvents) : null;
+  const g = globalThis as { addEventListener?: unknown; navigator?: unknown };
+  return typeof g.addEventListener === 'function' && typeof g.navigator === 'object' ? (globalThis as unknown as BrowserEvents) : null;
 }
 
 /**

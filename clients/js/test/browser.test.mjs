@@ -2,7 +2,8 @@
 // headless Chromium (Debian's `chromium`, driven by playwright-core) against a real node: a page
 // served from loopback connects with a real JWT, subscribes, receives events published over
 // HTTP, runs demo.primes with progress to its result, and comes back at once on `online` after
-// the connection was lost while offline (the backoff delay would have been ~30 s). Any console
+// the connection was lost while offline (the backoff delay would have been ~30 s); a second client
+// speaks CBOR through the optional entry (dist/cbor.min.js). Any console
 // error or uncaught page error fails it; so would an attempt while offline (Chromium logs each
 // failed WebSocket as a console error).
 import { test } from 'node:test';
@@ -17,6 +18,7 @@ import { blackholeProxy } from './proxy.mjs';
 const { a } = nodes();
 const CHROMIUM = process.env.SB_CHROMIUM ?? '/usr/bin/chromium';
 const BUNDLE = fileURLToPath(new URL('../dist/switchboard.min.js', import.meta.url));
+const CBOR_BUNDLE = fileURLToPath(new URL('../dist/cbor.min.js', import.meta.url));
 const uniq = () => Math.random().toString(36).slice(2, 10);
 
 // The application: what a web page does with the SDK, driven by the test through window.app.
@@ -60,11 +62,27 @@ app.primes = async (limit) => {
   }
   return { opId: op.opId, result: await op.result, stages: [...stages], done, streamed, ascendingSeq: seqs.every((s, i) => i === 0 || s > seqs[i - 1]) };
 };
+// a second client that speaks CBOR (the optional entry), binary frames arriving as ArrayBuffers
+app.cbor = async ({ url, user, topic }) => {
+  const { cbor } = await import('/cbor.js');
+  let binary = 0;
+  const codec = { ...cbor, decode: (d) => (d instanceof Uint8Array && binary++, cbor.decode(d)) };
+  const sb = new Switchboard(url, { getToken: async () => (await fetch('/token?user=' + encodeURIComponent(user))).text(), deviceId: 'chromium-cbor', codec });
+  await sb.connect();
+  const got = [];
+  await new Promise((resolve, reject) => sb.subscribe(topic, { onEvent: (e) => got.push(e.data), onSubscribed: resolve, onError: reject }));
+  await sb.publish(topic, { via: 'cbor', s: 'é🎉', f: 0.25 });
+  const info = await sb.call('system.info');
+  for (const deadline = Date.now() + 5000; got.length < 1 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+  sb.close();
+  return { got, binary, node: info.node_id };
+};
 `;
 
 /** The page's origin: a loopback HTTP server with the page, the bundle and a token endpoint. */
 async function pageServer() {
   const bundle = readFileSync(BUNDLE);
+  const cborBundle = readFileSync(CBOR_BUNDLE);
   const server = createServer((req, res) => {
     const u = new URL(req.url, 'http://127.0.0.1');
     const send = (type, body) => {
@@ -74,6 +92,7 @@ async function pageServer() {
     if (u.pathname === '/') send('text/html; charset=utf-8', '<!doctype html><meta charset="utf-8"><title>switchboard smoke</title><script type="module" src="/app.js"></script>');
     else if (u.pathname === '/app.js') send('text/javascript; charset=utf-8', APP);
     else if (u.pathname === '/switchboard.js') send('text/javascript; charset=utf-8', bundle);
+    else if (u.pathname === '/cbor.js') send('text/javascript; charset=utf-8', cborBundle);
     else if (u.pathname === '/token') send('text/plain', token(u.searchParams.get('user')));
     else if (u.pathname === '/favicon.ico') res.writeHead(204).end();
     else res.writeHead(404).end();
@@ -133,6 +152,11 @@ test('the bundled SDK in headless Chromium: real JWT, events over HTTP, an opera
   assert.equal(app.resets, 0);
   assert.deepEqual(app.errors, []);
   assert.deepEqual(app.states, ['connecting', 'connected', 'reconnecting', 'connected']);
+
+  const viaCbor = await page.evaluate((cfg) => window.app.cbor(cfg), { url: a.url, user, topic: 'chat:chromium-cbor-' + uniq() });
+  assert.deepEqual(viaCbor.got, [{ via: 'cbor', s: 'é🎉', f: 0.25 }]);
+  assert.equal(viaCbor.node, 'a');
+  assert.ok(viaCbor.binary >= 4, `frames came as CBOR (${viaCbor.binary})`);
 
   await page.evaluate(() => window.app.sb.close());
   assert.deepEqual(problems, [], 'no console error, no page error');

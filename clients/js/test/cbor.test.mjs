@@ -80,3 +80,24 @@ test('a CBOR connection to a real node: binary frames both ways, subscribe, even
   assert.ok(encoded >= 4, `requests went as CBOR (${encoded})`);
   assert.ok(decoded >= 10, `frames came as CBOR (${decoded})`);
 });
+
+test('CBOR over the standard WebSocket API (binary frames as ArrayBuffer): a call, an event, an operation', { skip: !globalThis.WebSocket && 'no global WebSocket' }, async (t) => {
+  let decoded = 0;
+  const counting = { ...cbor, decode: (d) => (decoded++, cbor.decode(d)) };
+  const sb = new Switchboard(a.url, { getToken: async () => token('cbor-std-' + uniq()), codec: counting, WebSocket: globalThis.WebSocket });
+  t.after(() => sb.close());
+  await sb.connect();
+  assert.equal((await sb.call('system.info')).node_id, 'a');
+  const topic = 'chat:cbor-std-' + uniq();
+  const events = [];
+  await new Promise((resolve, reject) => sb.subscribe(topic, { onEvent: (e) => events.push(e.data), onSubscribed: resolve, onError: reject }));
+  await sb.publish(topic, { text: 'ünïcödé', n: 1.5 });
+  await until(() => events.length === 1, 'the event');
+  assert.deepEqual(events, [{ text: 'ünïcödé', n: 1.5 }]);
+  const data = [];
+  const op = sb.start('demo.count', { to: 5, interval_ms: 0 });
+  for await (const f of op) if (f.type === 'stream') data.push(...f.data);
+  assert.deepEqual(data, [1, 2, 3, 4, 5]);
+  assert.deepEqual(await op.result, { count: 5 });
+  assert.ok(decoded >= 8, `frames came as CBOR (${decoded})`);
+});
