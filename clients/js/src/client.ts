@@ -7,7 +7,7 @@ import type { Operation } from './operation-handle.js';
 import { Operations } from './operations.js';
 import type { PresenceChange, SubscribeOptions, Subscription, TopicEvent } from './subscription.js';
 import { Topics } from './topics.js';
-import { Transport, type WebSocketCtor } from './transport.js';
+import { Transport, type Codec, type WebSocketCtor } from './transport.js';
 
 export type State = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -49,10 +49,26 @@ export interface SwitchboardOptions {
   maxAuthFailures?: number;
   /** the WebSocket class (default: the global one, else the `ws` package) */
   WebSocket?: WebSocketCtor;
+  /** a wire format other than JSON, e.g. `cbor` from `@switchboard/client/cbor` (JSON when the node does not select it) */
+  codec?: Codec;
+  /**
+   * where `online`, `offline` and `visibilitychange` come from (default: the window, in browsers;
+   * none in Node). `online` tries at once, `offline` pauses the attempts, `visibilitychange`
+   * checks the connection and a due attempt at once (timers of background tabs run late).
+   */
+  events?: BrowserEvents | null;
   /** for tests */
   clock?: Clock;
   /** for tests: the random source of the jitter */
   random?: () => number;
+}
+
+/** The few members of a window the client listens to. */
+export interface BrowserEvents {
+  addEventListener(type: string, fn: () => void): void;
+  removeEventListener(type: string, fn: () => void): void;
+  /** false when the browser knows it is offline (navigator.onLine) */
+  readonly navigator?: { readonly onLine?: boolean };
 }
 
 export interface CallOptions {
@@ -95,6 +111,8 @@ export class Switchboard extends Emitter<ClientEvents> {
   private authFailures = 0;
   private drainAfterMs: number | undefined;
   private reconnectTimer: unknown;
+  /** when the next attempt is due (clock time); undefined while none waits (one is under way, or none is needed) */
+  private reconnectDue: number | undefined;
   private heartbeatTimer: unknown;
   private lastInbound = 0;
   private pingSent = false;
@@ -134,20 +152,22 @@ export class Switchboard extends Emitter<ClientEvents> {
     };
     this.topics = new Topics(link);
     this.ops = new Operations(link);
-    const g = globalThis as { addEventListener?: (t: string, fn: () => void) => void; removeEventListener?: (t: string, fn: () => void) => void };
-    if (typeof g.addEventListener === 'function' && typeof (globalThis as { navigator?: unknown }).navigator === 'object') {
+    const g = opts.events === undefined ? browserWindow() : opts.events;
+    if (g) {
+      this.offline = g.navigator?.onLine === false;
       const listeners: Record<string, () => void> = {
+        // attempts pause while offline (each would fail); `online` resumes them at once
         offline: () => (this.offline = true),
         online: () => {
           this.offline = false;
-          if (this._state === 'reconnecting') this.reconnectNow();
+          if (this.reconnectDue !== undefined) this.reconnectNow();
         },
-        // a background tab's timers are throttled: check the connection as soon as it is shown
-        visibilitychange: () => this.checkAlive(),
+        // a background tab's timers are throttled: check the connection (and a due attempt) as soon as it is shown
+        visibilitychange: () => this.wake(),
       };
       for (const [type, fn] of Object.entries(listeners)) g.addEventListener(type, fn);
       this.unlisten = () => {
-        for (const [type, fn] of Object.entries(listeners)) g.removeEventListener?.(type, fn);
+        for (const [type, fn] of Object.entries(listeners)) g.removeEventListener(type, fn);
       };
     }
   }
@@ -182,6 +202,7 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.stopTimers();
     if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    this.reconnectDue = undefined;
     this.unlisten();
     const err = new SwitchboardError('CLOSED', 'the client was closed');
     this.failAll(err);
@@ -298,24 +319,18 @@ export class Switchboard extends Emitter<ClientEvents> {
     // a newer attempt supersedes one still under way: dropped, never closed cleanly
     this.transport?.abort();
     const t: Transport = new Transport(ctor, u.toString(), {
-      text: (data) => this.onText(t, data),
+      frame: (f) => this.onFrame(t, f),
       life: () => {
         if (t === this.transport) this.lastInbound = this.clock.now();
       },
       closed: (code, reason) => this.onClosed(t, code, reason),
       refused: (status, retryAfterMs) => this.onRefused(t, status, retryAfterMs),
-    });
+    }, this.opts.codec);
     this.transport = t;
     this.lastInbound = this.clock.now();
   }
 
-  private onText(t: Transport, data: string): void {
-    let f: Record<string, any>;
-    try {
-      f = JSON.parse(data);
-    } catch {
-      return;
-    }
+  private onFrame(t: Transport, f: Record<string, any>): void {
     const current = t === this.transport;
     if (current) {
       this.lastInbound = this.clock.now();
@@ -409,33 +424,36 @@ export class Switchboard extends Emitter<ClientEvents> {
     this.setState('reconnecting');
     this.emit('disconnected', { code, reason, willReconnect: true, delayMs: delay });
     if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
-    const due = this.clock.now() + delay;
-    const tick = (): void => {
-      this.reconnectTimer = undefined;
-      if (this._state !== 'reconnecting') return;
-      // timers of a throttled background tab fire late, never early: check the wall clock
-      const left = due - this.clock.now();
-      if (left > 0) {
-        this.reconnectTimer = this.clock.setTimeout(tick, left);
-        return;
-      }
-      if (this.offline) {
-        this.reconnectTimer = this.clock.setTimeout(tick, 1000);
-        return;
-      }
-      void this.open();
-    };
-    this.reconnectTimer = this.clock.setTimeout(tick, delay);
+    this.reconnectDue = this.clock.now() + delay;
+    this.reconnectTimer = this.clock.setTimeout(() => this.attemptIfDue(), delay);
+  }
+
+  /** The waiting attempt, when its time has come by the wall clock (timers of a throttled tab fire late, never early). */
+  private attemptIfDue(): void {
+    if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (this._state !== 'reconnecting' || this.reconnectDue === undefined) return;
+    const left = this.reconnectDue - this.clock.now();
+    if (left > 0) this.reconnectTimer = this.clock.setTimeout(() => this.attemptIfDue(), left);
+    else if (!this.offline) this.reconnectNow(); // offline: paused until `online`
+  }
+
+  /** The tab is shown again: its timers may have run late, so check the connection and a due attempt now. */
+  private wake(): void {
+    this.checkAlive();
+    this.attemptIfDue();
   }
 
   private reconnectNow(): void {
     if (this.reconnectTimer !== undefined) this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    this.reconnectDue = undefined;
     void this.open();
   }
 
   /** Gives up for good until the application calls connect() again (4009, auth). */
   private stop(err: SwitchboardError, code: number, reason: string): void {
+    this.reconnectDue = undefined;
     this.failAll(err);
     this.setState('disconnected');
     this.emit('error', err);
@@ -513,7 +531,7 @@ export class Switchboard extends Emitter<ClientEvents> {
   }
 
   private write(msg: Record<string, unknown>): void {
-    this.transport?.send(JSON.stringify(msg));
+    this.transport?.send(msg);
   }
 
   // ---------------------------------------------------------------- auth
@@ -567,6 +585,12 @@ export class Switchboard extends Emitter<ClientEvents> {
     if (f.type === 'result') p.resolve(f.result);
     else if (f.type === 'error') p.reject(SwitchboardError.fromWire(f.error));
   }
+}
+
+/** The window (or a worker's global scope: it has online/offline too) in a browser; none in Node. */
+function browserWindow(): BrowserEvents | null {
+  const g = globalThis as { addEventListener?: unknown; navigator?: unknown };
+  return typeof g.addEventListener === 'function' && typeof g.navigator === 'object' ? (globalThis as unknown as BrowserEvents) : null;
 }
 
 /**

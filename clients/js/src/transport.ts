@@ -7,9 +7,27 @@
 /** A WebSocket constructor: the global one, `ws`'s, or one the application passes. */
 export type WebSocketCtor = new (url: string, protocols?: string | string[]) => unknown;
 
+/**
+ * A wire format other than JSON, passed by the application (the core ships none: CBOR lives in
+ * the separate entry `@switchboard/client/cbor`). The SDK offers `subprotocol` at the upgrade and
+ * uses the codec only when the node selects it; otherwise the connection speaks JSON.
+ */
+export interface Codec {
+  /** a short name for logs and errors, e.g. 'cbor' */
+  readonly name: string;
+  /** the WebSocket subprotocol that selects this format, e.g. 'switchboard.v1.cbor' */
+  readonly subprotocol: string;
+  /** true when its frames travel as binary WebSocket messages */
+  readonly binary: boolean;
+  /** one envelope → one message */
+  encode(msg: Record<string, unknown>): Uint8Array | string;
+  /** one message → one envelope (throws on malformed input: the message is then ignored) */
+  decode(data: Uint8Array | string): unknown;
+}
+
 export interface TransportHandlers {
-  /** A text frame (one envelope). */
-  text(data: string): void;
+  /** One decoded envelope. */
+  frame(f: Record<string, any>): void;
   /** Something arrived that is not a message (a ping): the connection is alive. */
   life(): void;
   /** The socket ended (once), with the close code seen (1006 when none). */
@@ -20,7 +38,9 @@ export interface TransportHandlers {
 
 interface StandardSocket {
   readyState: number;
-  send(data: string): void;
+  protocol?: string;
+  binaryType?: string;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   onmessage: ((ev: { data: unknown }) => void) | null;
   onclose: ((ev: { code: number; reason: string }) => void) | null;
@@ -40,12 +60,12 @@ export class Transport {
   /** Set once the client gave up on this socket: nothing of it reaches the client any more. */
   private detached = false;
 
-  constructor(ctor: WebSocketCtor, url: string, private readonly h: TransportHandlers) {
-    this.sock = new ctor(url) as StandardSocket;
+  constructor(ctor: WebSocketCtor, url: string, private readonly h: TransportHandlers, private readonly codec?: Codec) {
+    this.sock = (codec ? new ctor(url, [codec.subprotocol]) : new ctor(url)) as StandardSocket;
     const s = this.sock as NodeWsSocket;
     if (typeof s.on === 'function' && typeof s.terminate === 'function') {
       s.on('message', (data: unknown, isBinary: boolean) => {
-        if (!isBinary) this.onText(String(data));
+        this.onMessage(isBinary ? toBytes(data) : String(data));
       });
       s.on('ping', () => this.onLife());
       s.on('pong', () => this.onLife());
@@ -64,8 +84,10 @@ export class Transport {
         }
       });
     } else {
+      this.sock.binaryType = 'arraybuffer';
       this.sock.onmessage = (ev) => {
-        if (typeof ev.data === 'string') this.onText(ev.data);
+        const d = ev.data;
+        this.onMessage(typeof d === 'string' ? d : toBytes(d));
       };
       this.sock.onclose = (ev) => this.onClosed(ev.code, ev.reason);
       this.sock.onerror = () => {
@@ -74,10 +96,17 @@ export class Transport {
     }
   }
 
-  /** False when the socket is not open (the frame is not sent). */
-  send(text: string): boolean {
+  /** The codec in use: the application's when the node selected its subprotocol, else none (JSON). */
+  private selected(): Codec | undefined {
+    const c = this.codec;
+    return c && this.sock.protocol === c.subprotocol ? c : undefined;
+  }
+
+  /** Encodes and sends one envelope; false when the socket is not open (nothing is sent). */
+  send(msg: Record<string, unknown>): boolean {
     if (this.ended || this.sock.readyState !== 1) return false;
-    this.sock.send(text);
+    const c = this.selected();
+    this.sock.send(c ? c.encode(msg) : JSON.stringify(msg));
     return true;
   }
 
@@ -121,8 +150,17 @@ export class Transport {
   /** Abandoned but still open (standard API): its topic and operation frames are still wanted. */
   lingering = false;
 
-  private onText(data: string): void {
-    if (!this.detached || this.lingering) this.h.text(data);
+  private onMessage(data: string | Uint8Array | undefined): void {
+    if (data === undefined || (this.detached && !this.lingering)) return;
+    const c = this.selected();
+    let f: unknown;
+    try {
+      // a connection speaks one format: text is JSON, binary is the codec's (docs/protocol.md)
+      f = typeof data === 'string' ? (c && !c.binary ? c.decode(data) : JSON.parse(data)) : c?.binary ? c.decode(data) : undefined;
+    } catch {
+      return;
+    }
+    if (f && typeof f === 'object') this.h.frame(f as Record<string, any>);
   }
 
   private onLife(): void {
@@ -134,4 +172,20 @@ export class Transport {
     this.ended = true;
     if (!this.detached || this.lingering) this.h.closed(code || 1006, reason);
   }
+}
+
+/** A binary message as bytes: ws gives a Buffer (a Uint8Array) or Buffer[], the standard API an ArrayBuffer. */
+function toBytes(d: unknown): Uint8Array | undefined {
+  if (d instanceof Uint8Array) return d;
+  if (d instanceof ArrayBuffer) return new Uint8Array(d);
+  if (Array.isArray(d)) {
+    const out = new Uint8Array(d.reduce((n: number, b: Uint8Array) => n + b.length, 0));
+    let at = 0;
+    for (const b of d as Uint8Array[]) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+  return undefined;
 }

@@ -214,3 +214,18 @@ export function assertContiguous(assert, offsets, first, last, what) {
     assert.fail(`${what}: expected offsets ${first}..${last} once each in order; got ${offsets.length} (repeats ${JSON.stringify(dups.slice(0, 10))}, missing ${JSON.stringify(missing.slice(0, 10))}, out of order at ${offsets.findIndex((o, i) => i > 0 && o <= offsets[i - 1])})`);
   }
 }
+
+/** A token with role `service`, for the HTTP API. */
+export const serviceToken = () => token('svc-sdk-tests', { roles: ['service'] });
+
+/** POSTs `body` to the node's HTTP API as a service; resolves with the JSON answer, fails on a non-2xx status. */
+export async function api(node, path, body) {
+  const r = await fetch(`http://127.0.0.1:${node.port}/api/v1${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${serviceToken()}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`POST ${path}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}

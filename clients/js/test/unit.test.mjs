@@ -1,5 +1,6 @@
 // Timings at unit level, with a fake clock and a fake WebSocket (no node): full-jitter backoff,
-// the drain delay, and timers checked against the clock (a late timer reconnects at once).
+// the drain delay, timers checked against the clock (a late timer reconnects at once), and the
+// browser's online/offline/visibilitychange events (a fake window).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Switchboard, backoffDelay } from '../dist/index.js';
@@ -193,5 +194,115 @@ test('4001 without getToken stops with UNAUTHORIZED', async () => {
   sockets[0].drop(4001);
   assert.equal(sb.state, 'disconnected');
   assert.deepEqual(errors, ['UNAUTHORIZED']);
+  sb.close();
+});
+
+/** A window as the client sees it: online/offline/visibilitychange listeners and navigator.onLine. */
+function fakeWindow() {
+  const listeners = new Map();
+  return {
+    navigator: { onLine: true },
+    addEventListener: (type, fn) => (listeners.get(type) ?? listeners.set(type, new Set()).get(type)).add(fn),
+    removeEventListener: (type, fn) => listeners.get(type)?.delete(fn),
+    fire(type) {
+      if (type === 'offline' || type === 'online') this.navigator.onLine = type === 'online';
+      for (const fn of [...(listeners.get(type) ?? [])]) fn();
+    },
+    count: () => [...listeners.values()].reduce((n, s) => n + s.size, 0),
+  };
+}
+
+test('offline pauses the attempts, online tries at once (before the backoff delay); close() stops listening', async () => {
+  const clock = fakeClock();
+  const win = fakeWindow();
+  const { FakeWs, sockets } = fakeWebSocket();
+  const sb = new Switchboard('ws://x/ws', { token: 't', WebSocket: FakeWs, clock, random: () => 0.5, backoff: { minMs: 10_000, maxMs: 60_000 }, events: win });
+  assert.equal(win.count(), 3);
+  void sb.connect();
+  await flush();
+  sockets[0].open();
+  // offline, then the connection drops: the attempt that falls due is not made while offline
+  win.fire('offline');
+  sockets[0].drop();
+  assert.equal(sb.state, 'reconnecting');
+  clock.advance(5_000);
+  await flush();
+  assert.equal(sockets.length, 1, 'no attempt while offline, even once due');
+  clock.advance(600_000);
+  await flush();
+  assert.equal(sockets.length, 1, 'paused, not retried on a timer');
+  win.fire('online');
+  await flush();
+  assert.equal(sockets.length, 2, 'online → an attempt at once');
+  assert.equal(new URL(sockets[1].url).searchParams.get('session_id'), 's_1');
+  // online while a (long) backoff delay runs: the attempt goes at once, not after the delay
+  sockets[1].drop();
+  assert.equal(sb.state, 'reconnecting');
+  win.fire('online');
+  await flush();
+  assert.equal(sockets.length, 3);
+  assert.equal(clock.t, 1_000_000 + 605_000, 'no time passed');
+  // the timer of the attempt made early does not make a second one
+  clock.advance(60_000);
+  await flush();
+  assert.equal(sockets.length, 3);
+  // online while connected changes nothing
+  sockets[2].open({ resumed: true });
+  win.fire('online');
+  await flush();
+  assert.equal(sockets.length, 3);
+  sb.close();
+  assert.equal(win.count(), 0, 'close() removes the listeners');
+});
+
+test('a tab shown again checks the dead-connection timers and a due attempt at once (wall clock)', async () => {
+  const clock = fakeClock();
+  const win = fakeWindow();
+  const { FakeWs, sockets } = fakeWebSocket();
+  const sb = new Switchboard('ws://x/ws', { token: 't', WebSocket: FakeWs, clock, random: () => 0.5, backoff: { minMs: 2_000, maxMs: 20_000 }, heartbeatGraceMs: 10_000, events: win });
+  void sb.connect();
+  await flush();
+  sockets[0].open({ heartbeat_ms: 25_000 });
+  // shown while the connection is fresh: nothing happens
+  clock.jump(1_000);
+  win.fire('visibilitychange');
+  assert.equal(sb.state, 'connected');
+  // hidden for a minute: no timer ran (throttled); shown → the silent connection is given up at once
+  clock.jump(60_000);
+  win.fire('visibilitychange');
+  assert.equal(sb.state, 'reconnecting');
+  await flush();
+  assert.equal(sockets.length, 1, 'the attempt waits its backoff delay');
+  // hidden again while the attempt waits; shown after its time → the attempt goes at once
+  clock.jump(5_000);
+  win.fire('visibilitychange');
+  await flush();
+  assert.equal(sockets.length, 2);
+  assert.equal(new URL(sockets[1].url).searchParams.get('session_id'), 's_1');
+  // shown while an attempt is under way: no second attempt
+  win.fire('visibilitychange');
+  clock.runDue();
+  await flush();
+  assert.equal(sockets.length, 2);
+  sb.close();
+});
+
+test('offline at start: the first connect() still tries (navigator.onLine is a hint), later attempts wait for online', async () => {
+  const clock = fakeClock();
+  const win = fakeWindow();
+  win.navigator.onLine = false;
+  const { FakeWs, sockets } = fakeWebSocket();
+  const sb = new Switchboard('ws://x/ws', { token: 't', WebSocket: FakeWs, clock, random: () => 0.5, events: win });
+  const connecting = sb.connect();
+  connecting.catch(() => undefined); // never connected: close() rejects it
+  await flush();
+  assert.equal(sockets.length, 1);
+  sockets[0].drop();
+  clock.advance(30_000);
+  await flush();
+  assert.equal(sockets.length, 1);
+  win.fire('online');
+  await flush();
+  assert.equal(sockets.length, 2);
   sb.close();
 });
