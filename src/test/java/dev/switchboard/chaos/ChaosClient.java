@@ -160,6 +160,10 @@ final class ChaosClient extends WsPeer {
       recorder.count("event.foreign-topic");
       return;
     }
+    Long ts = f.getLong("ts");
+    if (ts != null) {
+      recorder.latency(System.currentTimeMillis() - ts);
+    }
     int e = recorder.epoch(f.getString("epoch"));
     long off = f.getLong("offset", -1L);
     Object data = f.getValue("data");

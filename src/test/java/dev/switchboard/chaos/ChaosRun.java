@@ -102,7 +102,7 @@ public final class ChaosRun {
     long t0 = System.currentTimeMillis();
     try {
       cluster.startAll();
-      out.println("chaos: " + o.nodes() + " nodes up in " + (System.currentTimeMillis() - t0) + " ms (cluster "
+      out.println("chaos: " + o.slots() + " nodes up in " + (System.currentTimeMillis() - t0) + " ms (cluster "
           + cluster.clusterName() + ", logs in " + cluster.directory() + ", " + net + ")");
       long ttl = (long) (o.minutes() * 60) + 3_600;
       for (int u = 0; u < o.clients() / 2; u++) {
@@ -195,6 +195,7 @@ public final class ChaosRun {
     out.println("chaos: fault log");
     recorder.faultLog().forEach(l -> out.println("  " + l));
     out.println("chaos: counters " + recorder.counters());
+    out.println(rollFigures(o, recorder));
     if (result.totalViolations() > 0) {
       out.println("chaos: violations (up to " + Checker.EXAMPLES + " examples each)");
       out.print(result.report());
@@ -218,6 +219,33 @@ public final class ChaosRun {
     return String.format("chaos: %4ds faults %d, published %d (acked %d), connects new %d resumed %d, quiet %d",
         (System.currentTimeMillis() - runStart) / 1000, r.faults().size(), r.publications().size(), acked,
         c.getOrDefault("connect.new", 0L), c.getOrDefault("connect.resumed", 0L), c.getOrDefault("quiet", 0L));
+  }
+
+  /**
+   * Reconnects and latency around the faults (what issue 14's rolling restart reports): the most
+   * connections made in one second from the first fault's start to 10 s after the last one ended,
+   * against 2 × clients / drain window (a drain spreads its clients' closes over the window, so all
+   * clients moving within it is the bound); and publish→receive latency (the event's {@code ts}, its
+   * node's accept time, to the client reading it, one clock: loopback; replays after a reconnect
+   * included) of the events read during faults (a fault's start until the cluster is whole again)
+   * and outside them.
+   */
+  static String rollFigures(ChaosOptions o, Recorder r) {
+    List<Recorder.FaultRecord> faults = r.faults();
+    String connects = "no fault";
+    if (!faults.isEmpty()) {
+      int from = faults.get(0).startedAt();
+      int to = faults.get(faults.size() - 1).endedAt() + 10_000;
+      int[] peak = r.peakConnects(from, to);
+      double bound = o.drainMs() == 0 ? Double.POSITIVE_INFINITY : 2.0 * o.clients() / (o.drainMs() / 1000.0);
+      connects = String.format("%d at %d s (bound 2 x %d clients / %.1f s drain = %.0f/s)", peak[0], peak[1],
+          o.clients(), o.drainMs() / 1000.0, bound);
+    }
+    long[] in = r.latency(true);
+    long[] calm = r.latency(false);
+    return String.format("chaos: peak connects/s during faults %s; publish->receive ms during faults: %d events,"
+        + " p50 %d p99 %d p99.9 %d max %d; outside: %d events, p50 %d p99 %d p99.9 %d max %d", connects,
+        in[0], in[1], in[2], in[3], in[4], calm[0], calm[1], calm[2], calm[3], calm[4]);
   }
 
   static int[] pickTopics(Random random, int topics, int n) {
