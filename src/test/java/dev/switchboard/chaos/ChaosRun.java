@@ -99,6 +99,7 @@ public final class ChaosRun {
     List<WsPublisher> wsPublishers = new ArrayList<>();
     HttpPublisher http = null;
     Checker.Result result;
+    NodeLatency nodeLatency = null;
     long t0 = System.currentTimeMillis();
     try {
       cluster.startAll();
@@ -140,6 +141,10 @@ public final class ChaosRun {
       OpsDriver ops = new OpsDriver(vertx, opUsers, recorder, random.nextLong(), o.ops() ? o.opsPerMinute() : 0);
       ops.start();
       List<Fault> faults = o.faults().stream().map(Faults::create).toList();
+      if (o.faults().contains("roll")) {
+        nodeLatency = new NodeLatency(cluster, recorder);
+        nodeLatency.start();
+      }
       FaultLoop loop = new FaultLoop(cluster, o, recorder, faults);
       long runStart = System.currentTimeMillis();
       long until = runStart + o.durationMs();
@@ -151,6 +156,9 @@ public final class ChaosRun {
       out.println("chaos: faults stop; waiting for the one in progress");
       loop.stopAndJoin(o.longestFaultMs() + FaultLoop.HEAL_MS + FaultLoop.REPAIR_MS + 60_000);
       ops.stop();
+      if (nodeLatency != null) {
+        nodeLatency.close();
+      }
       wsPublishers.forEach(WsPublisher::stopPublishing);
       http.stopPublishing();
       HttpPublisher h = http;
@@ -196,6 +204,9 @@ public final class ChaosRun {
     recorder.faultLog().forEach(l -> out.println("  " + l));
     out.println("chaos: counters " + recorder.counters());
     out.println(rollFigures(o, recorder));
+    if (nodeLatency != null) {
+      out.println("chaos: the nodes' sb_publish_deliver_seconds during faults: " + nodeLatency.summary());
+    }
     if (result.totalViolations() > 0) {
       out.println("chaos: violations (up to " + Checker.EXAMPLES + " examples each)");
       out.print(result.report());
@@ -238,14 +249,20 @@ public final class ChaosRun {
       int to = faults.get(faults.size() - 1).endedAt() + 10_000;
       int[] peak = r.peakConnects(from, to);
       double bound = o.drainMs() == 0 ? Double.POSITIVE_INFINITY : 2.0 * o.clients() / (o.drainMs() / 1000.0);
-      connects = String.format("%d at %d s (bound 2 x %d clients / %.1f s drain = %.0f/s)", peak[0], peak[1],
-          o.clients(), o.drainMs() / 1000.0, bound);
+      connects = String.format("%d at %d s (bound 2 x %d clients / %.1f s drain = %.0f/s; by second from %d s: %s)",
+          peak[0], peak[1], o.clients(), o.drainMs() / 1000.0, bound, from / 1000,
+          java.util.Arrays.toString(r.connects(from, to)));
     }
-    long[] in = r.latency(true);
-    long[] calm = r.latency(false);
-    return String.format("chaos: peak connects/s during faults %s; publish->receive ms during faults: %d events,"
-        + " p50 %d p99 %d p99.9 %d max %d; outside: %d events, p50 %d p99 %d p99.9 %d max %d", connects,
-        in[0], in[1], in[2], in[3], in[4], calm[0], calm[1], calm[2], calm[3], calm[4]);
+    StringBuilder b = new StringBuilder("chaos: peak connects/s during faults ").append(connects)
+        .append("\nchaos: publish->receive ms (count, p50, p99, p99.9, max)");
+    for (boolean during : new boolean[] {true, false}) {
+      for (boolean catchUp : new boolean[] {false, true}) {
+        long[] l = r.latency(during, catchUp);
+        b.append(String.format("; %s faults, %s: %d, %d, %d, %d, %d", during ? "during" : "outside",
+            catchUp ? "catch-up" : "live", l[0], l[1], l[2], l[3], l[4]));
+      }
+    }
+    return b.toString();
   }
 
   static int[] pickTopics(Random random, int topics, int n) {

@@ -94,9 +94,14 @@ public final class Recorder {
   static final int LATENCY_BUCKETS = 60_001;
   /** Connections that reached {@code connected} (new or resumed), by second of the run. */
   private final java.util.concurrent.atomic.AtomicIntegerArray connects = new java.util.concurrent.atomic.AtomicIntegerArray(MAX_SECONDS);
-  /** Events received: their node's accept time ({@code ts}) to the client's reading, outside and during faults. */
-  private final java.util.concurrent.atomic.AtomicLongArray latencyCalm = new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS);
-  private final java.util.concurrent.atomic.AtomicLongArray latencyFault = new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS);
+  /**
+   * Events received: their node's accept time ({@code ts}) to the client's reading, by [outside 0 /
+   * during 1 faults][live 0 / catch-up 1]: live = published while the receiving connection was open,
+   * catch-up = published before it opened (a resume's replay, a subscribe's since).
+   */
+  private final java.util.concurrent.atomic.AtomicLongArray[][] latencies = {
+      {new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS), new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS)},
+      {new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS), new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS)}};
   /** True from a fault's start until the cluster is whole again after it (set by the fault thread). */
   private volatile boolean inFault;
 
@@ -239,6 +244,21 @@ public final class Recorder {
     inFault = on;
   }
 
+  boolean inFault() {
+    return inFault;
+  }
+
+  /** Connections made in each second of [fromMs, toMs) (for the report). */
+  public int[] connects(int fromMs, int toMs) {
+    int from = Math.max(0, fromMs / 1000);
+    int to = Math.min(MAX_SECONDS, (toMs + 999) / 1000);
+    int[] out = new int[Math.max(0, to - from)];
+    for (int s = from; s < to; s++) {
+      out[s - from] = connects.get(s);
+    }
+    return out;
+  }
+
   /** A client's connection reached {@code connected} (a new session or a resumed one). */
   void connected() {
     int second = now() / 1000;
@@ -261,17 +281,17 @@ public final class Recorder {
   }
 
   /** An event read {@code ms} after its publication was accepted (the event's {@code ts}, same machine's clock). */
-  void latency(long ms) {
+  void latency(long ms, boolean catchUp) {
     int b = (int) Math.max(0, Math.min(LATENCY_BUCKETS - 1, ms));
-    (inFault ? latencyFault : latencyCalm).incrementAndGet(b);
+    latencies[inFault ? 1 : 0][catchUp ? 1 : 0].incrementAndGet(b);
   }
 
   /**
    * Publish→receive latency of the events read during faults (or outside them): {count, p50, p99, p999,
    * max} in ms (each quantile the upper bound of its 1 ms bucket; max 60000 means at least that).
    */
-  public long[] latency(boolean duringFaults) {
-    java.util.concurrent.atomic.AtomicLongArray h = duringFaults ? latencyFault : latencyCalm;
+  public long[] latency(boolean duringFaults, boolean catchUp) {
+    java.util.concurrent.atomic.AtomicLongArray h = latencies[duringFaults ? 1 : 0][catchUp ? 1 : 0];
     long n = 0;
     long max = 0;
     for (int i = 0; i < LATENCY_BUCKETS; i++) {
