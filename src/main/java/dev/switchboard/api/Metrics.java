@@ -45,6 +45,7 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
   private final Counter epochHistoryLost;
   private final Counter epochMerge;
   private final Timer loopDelay;
+  private final Timer publishDeliver;
   private final Counter resumed;
   private final Counter notResumed;
 
@@ -74,6 +75,11 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
     loopDelay = Timer.builder("sb_event_loop_delay")
         .description("how late each gateway event loop ran its periodic tick (busy or blocked loops delay it)")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+    publishDeliver = Timer.builder("sb_publish_deliver")
+        .description("live publications, from accepted by the publishing node to written to this node's subscribers"
+            + " (one sample per publication and event loop with subscribers to it)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
         .register(registry);
     opsStarted = Counter.builder("sb_operations_started").description("operations accepted by this node's worker")
         .register(registry);
@@ -167,6 +173,11 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
     return Counter.builder("sb_session_resumes").tag("result", result)
         .description("upgrades with a session_id: resumed, or not (unknown, expired or another user's)")
         .register(registry);
+  }
+
+  @Override
+  public void publishDelivered(long micros) {
+    publishDeliver.record(Math.max(0, micros), java.util.concurrent.TimeUnit.MICROSECONDS);
   }
 
   @Override

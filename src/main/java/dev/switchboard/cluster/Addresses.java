@@ -12,7 +12,8 @@ public final class Addresses {
    * Publications of one topic, published (not sent) to every node that has local subscribers; each
    * node holds one clustered consumer per topic while it has subscribers.
    * Body: the stored item as a JSON string {@code {"data":…,"ts":…,"from":…}}; headers
-   * {@code o} = offset, {@code e} = epoch.
+   * {@code o} = offset, {@code e} = epoch, {@code t} = when the publishing node accepted it (µs since
+   * the epoch; {@code ts} is the same instant in ms), for the publish→deliver histogram.
    */
   public static String topic(String topic) {
     return "sb.t." + topic;

@@ -33,8 +33,8 @@ final class LiveFeed {
   /** One inbox per event loop with subscribers (hub-confined map; the inboxes are shared with their loops). */
   private final Map<Context, LoopInbox> inboxes = new HashMap<>();
 
-  /** Set by the hub once the node's metrics exist; read on the hub's context. */
-  TopicMeters meters = TopicMeters.NONE;
+  /** Set by the hub once the node's metrics exist; read on the hub's context and by the loops' inboxes. */
+  volatile TopicMeters meters = TopicMeters.NONE;
 
   LiveFeed(Vertx vertx, TopicLog log, Map<String, TopicState> topics) {
     this.vertx = vertx;
@@ -44,7 +44,7 @@ final class LiveFeed {
 
   /** The inbox of a subscriber's loop: what is queued there goes ahead of every later event for it. */
   LoopInbox inbox(Context loop) {
-    return inboxes.computeIfAbsent(loop, LoopInbox::new);
+    return inboxes.computeIfAbsent(loop, l -> new LoopInbox(l, () -> meters));
   }
 
   /** Registers the topic's clustered consumer; events are held until {@link #opened}. */
@@ -95,9 +95,22 @@ final class LiveFeed {
     if (st.initialized && offset <= st.last) {
       return;
     }
-    st.held.putIfAbsent(offset, new TopicEvent(st.topic, offset, m.headers().get("e"), m.body()));
+    st.held.putIfAbsent(offset, new TopicEvent(st.topic, offset, m.headers().get("e"), m.body(), accepted(m)));
     if (st.initialized) {
       drain(st);
+    }
+  }
+
+  /** The publication's accept time from the bus header {@code t} (µs); 0 without it (a node of an older version). */
+  private static long accepted(Message<String> m) {
+    String t = m.headers().get("t");
+    if (t == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(t);
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 
@@ -267,7 +280,7 @@ final class LiveFeed {
     }
     for (Map.Entry<Context, Subscriber[]> group : st.byLoop.entrySet()) {
       e.retain();
-      inboxes.computeIfAbsent(group.getKey(), LoopInbox::new).offer(group.getValue(), e);
+      inbox(group.getKey()).offer(group.getValue(), e);
     }
     e.release();
   }

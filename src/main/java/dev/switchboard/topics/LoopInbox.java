@@ -12,7 +12,9 @@ import java.util.List;
  * takes everything pending in one task per turn (not one task per publication) and, where several
  * events of one topic are waiting for the same subscribers, copies their frames once into one
  * buffer so that each socket gets them in one write: under overload a socket's cost stays one
- * write per turn however many publications piled up meanwhile.
+ * write per turn however many publications piled up meanwhile. After a run is written, each of its
+ * publications is reported once to the publish→deliver histogram (one clock read per run, one
+ * record per event and loop, none per subscriber).
  */
 final class LoopInbox {
   /** Largest buffer events are coalesced into; a longer run is split. */
@@ -25,11 +27,18 @@ final class LoopInbox {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LoopInbox.class);
 
   private final Context loop;
+  /** The node's topic meters, read per run (they are set once the node's metrics exist). */
+  private final java.util.function.Supplier<TopicMeters> meters;
   private List<Item> pending = new ArrayList<>();
   private boolean scheduled;
 
-  LoopInbox(Context loop) {
+  LoopInbox(Context loop, java.util.function.Supplier<TopicMeters> meters) {
     this.loop = loop;
+    this.meters = meters;
+  }
+
+  LoopInbox(Context loop) {
+    this(loop, () -> TopicMeters.NONE);
   }
 
   /**
@@ -111,13 +120,16 @@ final class LoopInbox {
     }
   }
 
-  private static void deliver(Subscriber[] subs, List<Item> run) {
+  private void deliver(Subscriber[] subs, List<Item> run) {
     try {
       if (run.size() == 1) {
         TopicEvent e = run.get(0).event;
         TopicEvent cursor = e.epoch() == null ? null : e;
         for (Subscriber s : subs) {
           deliver(s, cursor, e.sharedFrame(s.binary()), 1);
+        }
+        if (cursor != null) {
+          written(run);
         }
         return;
       }
@@ -146,6 +158,9 @@ final class LoopInbox {
           }
           deliver(s, cursor, frames, run.size());
         }
+        if (cursor != null) {
+          written(run);
+        }
       } finally {
         if (json != null) {
           json.release();
@@ -157,6 +172,23 @@ final class LoopInbox {
     } finally {
       for (Item it : run) {
         it.event.release();
+      }
+    }
+  }
+
+  /**
+   * The run's publications are written to every subscriber of this loop (into their channels, flushed
+   * at the end of this turn): each one's time since it was accepted goes to the histogram.
+   */
+  private void written(List<Item> run) {
+    TopicMeters meters = this.meters.get();
+    long now = TopicEvent.nowMicros();
+    for (Item it : run) {
+      if (it.event.epoch() != null) {
+        long accepted = it.event.acceptedMicros();
+        if (accepted > 0) {
+          meters.publishDelivered(now - accepted);
+        }
       }
     }
   }

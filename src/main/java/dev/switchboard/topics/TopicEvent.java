@@ -19,15 +19,25 @@ public final class TopicEvent {
   final String item;
   /** A whole frame given as is (presence), instead of an event built from {@link #item}. */
   private final String raw;
+  /**
+   * When the publishing node accepted it, in microseconds since the epoch (the bus header {@code t});
+   * 0 when the event came without it (read from history): then the item's {@code ts} (ms) is used.
+   */
+  private final long acceptedMicros;
   private ByteBuf jsonFrame;
   private ByteBuf cborFrame;
 
   TopicEvent(String topic, long offset, String epoch, String item) {
+    this(topic, offset, epoch, item, 0);
+  }
+
+  TopicEvent(String topic, long offset, String epoch, String item, long acceptedMicros) {
     this.topic = topic;
     this.offset = offset;
     this.epoch = epoch;
     this.item = item;
     this.raw = null;
+    this.acceptedMicros = acceptedMicros;
   }
 
   private TopicEvent(String topic, String raw) {
@@ -36,6 +46,7 @@ public final class TopicEvent {
     this.epoch = null;
     this.item = null;
     this.raw = raw;
+    this.acceptedMicros = 0;
   }
 
   /** A frame that is not a publication (a presence change): no offset, delivered as it comes. */
@@ -49,6 +60,34 @@ public final class TopicEvent {
 
   public String topic() {
     return topic;
+  }
+
+  /** Now, in microseconds since the epoch: the clock of accept times and of their deliveries. */
+  static long nowMicros() {
+    java.time.Instant t = java.time.Instant.now();
+    return t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000;
+  }
+
+  /**
+   * When the publication was accepted (µs since the epoch): the bus header's exact time, or, for an
+   * event read from history, its item's {@code ts} (ms); 0 for presence frames or an unreadable item.
+   * The item is {@code {"data":…,"ts":…[,"from":"…"]}} as Jackson wrote it: {@code ,"ts":} cannot
+   * occur inside a string (its quote would be escaped), and any inside the data comes before the
+   * item's own, so the last one is the item's.
+   */
+  long acceptedMicros() {
+    if (acceptedMicros != 0 || item == null) {
+      return acceptedMicros;
+    }
+    int i = item.lastIndexOf(",\"ts\":");
+    if (i < 0) {
+      return 0;
+    }
+    long ms = 0;
+    for (int k = i + 6; k < item.length() && item.charAt(k) >= '0' && item.charAt(k) <= '9' && ms < Long.MAX_VALUE / 10_000; k++) {
+      ms = ms * 10 + (item.charAt(k) - '0');
+    }
+    return ms * 1_000;
   }
 
   /** The epoch; null for frames that are not publications (presence). */

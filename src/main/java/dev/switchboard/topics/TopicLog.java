@@ -104,7 +104,8 @@ final class TopicLog {
   Future<Position> publish(String topic, JsonNode data, String from) {
     ObjectNode item = Json.MAPPER.createObjectNode();
     item.set("data", data);
-    item.put("ts", System.currentTimeMillis());
+    long accepted = TopicEvent.nowMicros(); // the publish→deliver histogram's start (sent as header t)
+    item.put("ts", accepted / 1_000);
     if (from != null) {
       item.put("from", from);
     }
@@ -117,7 +118,7 @@ final class TopicLog {
             "the topic's history is not keeping up, retry"));
         return;
       }
-      a.queue.add(new Pending(stored, done));
+      a.queue.add(new Pending(stored, accepted, done));
       if (!a.inFlight) {
         appendNext(topic, a);
       }
@@ -131,7 +132,7 @@ final class TopicLog {
     boolean inFlight;
   }
 
-  private record Pending(String item, Promise<Position> promise) {
+  private record Pending(String item, long acceptedMicros, Promise<Position> promise) {
   }
 
   private void appendNext(String topic, Appender a) {
@@ -173,7 +174,8 @@ final class TopicLog {
       for (int i = 0; i < batch.size(); i++) {
         long offset = first + i;
         vertx.eventBus().publish(Addresses.topic(topic), items.get(i),
-            new DeliveryOptions().addHeader("o", Long.toString(offset)).addHeader("e", epoch));
+            new DeliveryOptions().addHeader("o", Long.toString(offset)).addHeader("e", epoch)
+                .addHeader("t", Long.toString(batch.get(i).acceptedMicros())));
         batch.get(i).promise().complete(new Position(offset, epoch));
       }
       return null;

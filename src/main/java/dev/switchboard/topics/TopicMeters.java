@@ -17,6 +17,14 @@ public interface TopicMeters {
   default void delivered(String topic, int subscribers) {
   }
 
+  /**
+   * A live publication was written to this loop's subscribers {@code micros} after the publishing
+   * node accepted it (one call per event and event loop, not per subscriber; may be negative when
+   * the publishing node's clock is ahead). Called on the subscribers' event loop.
+   */
+  default void publishDelivered(long micros) {
+  }
+
   /** A subscribe with a position started a replay from history (recovered). */
   default void replayed() {
   }

@@ -5,6 +5,7 @@ import dev.switchboard.testsupport.Http;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,6 +85,40 @@ class MetricsTest {
       assertEquals(invalid + 1, now("sb_errors_total", "code=\"INVALID_REQUEST\""));
     }
     Scrape.until(() -> now("sb_connections") == 0, WAIT, "sb_connections back to 0 after the close");
+  }
+
+  /**
+   * Every live publication written to a subscriber is one sample of sb_publish_deliver_seconds: one
+   * subscriber (so one event loop) and N publications add exactly N to the count, the +Inf bucket
+   * agrees, and the time lies between 0 and the test's own wall time for them.
+   */
+  @Test
+  void publicationsWrittenToASubscriberFillThePublishDeliverHistogram() {
+    int n = 25;
+    double count = now("sb_publish_deliver_seconds_count");
+    double sum = now("sb_publish_deliver_seconds_sum");
+    String token = Tokens.user("alice", "chat:*");
+    try (WsClient sub = WsClient.connect(vertx, node.port(), token);
+         WsClient pub = WsClient.connect(vertx, node.port(), token)) {
+      assertEquals("result", sub.call("topic.subscribe", WsClient.params().put("topic", "chat:latency"))
+          .path("type").asText());
+      long start = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        pub.request("topic.publish", WsClient.params().put("topic", "chat:latency").set("data", WsClient.params().put("i", i)));
+      }
+      for (int i = 0; i < n; i++) {
+        JsonNode e = sub.await(f -> "event".equals(f.path("type").asText()), WAIT);
+        assertEquals(i, e.at("/data/i").asInt(), e.toString());
+      }
+      double elapsedS = (System.nanoTime() - start) / 1e9;
+      // the loop records right after writing the frames, before this client can read them
+      String text = Scrape.metrics(node.port());
+      assertEquals(count + n, Scrape.value(text, "sb_publish_deliver_seconds_count"), "one sample per publication");
+      assertEquals(count + n, Scrape.value(text, "sb_publish_deliver_seconds_bucket", "le=\"+Inf\""));
+      double added = Scrape.value(text, "sb_publish_deliver_seconds_sum") - sum;
+      assertTrue(added >= 0 && added <= n * (elapsedS + 0.01), "sum of " + n + " latencies: " + added + " s");
+      assertTrue(text.contains("# TYPE sb_publish_deliver_seconds histogram"), "a Prometheus histogram");
+    }
   }
 
   @Test

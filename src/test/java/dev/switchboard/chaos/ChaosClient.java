@@ -70,8 +70,12 @@ final class ChaosClient extends WsPeer {
     return -1;
   }
 
+  /** When the current connection got its {@code connected} frame (wall clock, as the events' ts). */
+  private long openSinceMs;
+
   @Override
   protected void onConnected(JsonObject f, boolean resumed, NodeProcess node, int incarnation) {
+    openSinceMs = System.currentTimeMillis();
     conn = log.connection(f.getString("node_id") + " " + f.getString("session_id") + (resumed ? " resumed" : " new")
         + " at " + recorder.now() + "ms");
     log.add(ClientLog.CONNECTED, resumed ? ClientLog.RESUMED : 0, 0, incarnation, 0, node.slot, conn);
@@ -159,6 +163,10 @@ final class ChaosClient extends WsPeer {
     if (i < 0) {
       recorder.count("event.foreign-topic");
       return;
+    }
+    Long ts = f.getLong("ts");
+    if (ts != null) {
+      recorder.latency(System.currentTimeMillis() - ts, ts < openSinceMs);
     }
     int e = recorder.epoch(f.getString("epoch"));
     long off = f.getLong("offset", -1L);

@@ -59,12 +59,15 @@ public final class ChaosCluster implements AutoCloseable {
       throw new IllegalStateException(e);
     }
     List<String> members = new ArrayList<>();
-    for (int i = 0; i < o.nodes(); i++) {
-      NodeProcess n = new NodeProcess(i + 1, net.host(i), net.httpPort(i), net.clusterPort(i), net.prefix(i), dir);
+    // the two-tier shape (--data D): the data members take the first slots (they start first: a
+    // gateway needs one to join), the --nodes slots after them are gateways (lite members)
+    for (int i = 0; i < o.slots(); i++) {
+      String role = o.dataMembers() == 0 ? "all" : i < o.dataMembers() ? "data" : "gateway";
+      NodeProcess n = new NodeProcess(i + 1, net.host(i), net.httpPort(i), net.clusterPort(i), net.prefix(i), dir, role);
       nodes.add(n);
       members.add(n.host + ":" + n.clusterPort);
     }
-    this.ready = new boolean[o.nodes()];
+    this.ready = new boolean[o.slots()];
     Map<String, String> e = new HashMap<>(TestNode.env(Map.of()));
     e.put("SB_CLUSTER_NAME", clusterName);
     e.put("SB_CLUSTER_MEMBERS", String.join(",", members));
@@ -77,7 +80,7 @@ public final class ChaosCluster implements AutoCloseable {
     e.put("SB_HEARTBEAT_MS", "1000");
     e.put("SB_IDLE_TIMEOUT_MS", "6000");
     e.put("SB_CONNECT_RATE_PER_IP", "5000");
-    e.put("SB_DRAIN_MS", "1000");
+    e.put("SB_DRAIN_MS", Integer.toString(o.drainMs()));
     e.put("SB_SHUTDOWN_GRACE_MS", "6000");
     e.remove("SB_SHUTDOWN_DRAIN_MS");
     this.env = Map.copyOf(e);
@@ -106,8 +109,14 @@ public final class ChaosCluster implements AutoCloseable {
     }
   }
 
+  /** Every node slot, data members included. */
   public List<NodeProcess> nodes() {
     return nodes;
+  }
+
+  /** The slots that take clients (all of them, except the data members of the two-tier shape). */
+  public List<NodeProcess> gateways() {
+    return nodes.stream().filter(NodeProcess::servesClients).toList();
   }
 
   public String clusterName() {
@@ -194,12 +203,12 @@ public final class ChaosCluster implements AutoCloseable {
     }
   }
 
-  /** The nodes the load balancer sends new connections to: alive and last seen ready. */
+  /** The nodes the load balancer sends new connections to: client-serving, alive and last seen ready. */
   public List<NodeProcess> live() {
     List<NodeProcess> out = new ArrayList<>();
     synchronized (ready) {
       for (NodeProcess n : nodes) {
-        if (ready[n.slot - 1] && n.alive()) {
+        if (n.servesClients() && ready[n.slot - 1] && n.alive()) {
           out.add(n);
         }
       }
@@ -214,12 +223,13 @@ public final class ChaosCluster implements AutoCloseable {
   }
 
   /**
-   * Each node's view of the cluster ({@code GET /api/v1/cluster}: the node ids in its directory), by
-   * node id; a node that does not answer maps to null.
+   * Each client-serving node's view of the cluster ({@code GET /api/v1/cluster}: the node ids in its
+   * directory, data members included), by node id; a node that does not answer maps to null. Data
+   * members serve no API: they are judged by their readiness alone.
    */
   public Map<String, Set<String>> views() {
     Map<String, Set<String>> out = new java.util.LinkedHashMap<>();
-    for (NodeProcess n : nodes) {
+    for (NodeProcess n : gateways()) {
       if (!n.alive() || n.frozen()) {
         out.put(n.nodeId(), null);
         continue;

@@ -45,13 +45,13 @@ final class ChaosNet implements AutoCloseable {
   /** The run's network for {@code o.net()}; {@link Unavailable} when namespaces are not permitted here. */
   static ChaosNet create(ChaosOptions o) {
     if (o.net().equals(ChaosOptions.LOOPBACK)) {
-      return new ChaosNet(null, o.nodes());
+      return new ChaosNet(null, o.slots());
     }
     String why = Netns.available();
     if (why != null) {
       throw new Unavailable("--net netns: " + why);
     }
-    return new ChaosNet(Netns.create(o.nodes()), o.nodes());
+    return new ChaosNet(Netns.create(o.slots()), o.slots());
   }
 
   boolean namespaces() {

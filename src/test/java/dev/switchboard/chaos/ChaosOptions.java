@@ -27,7 +27,10 @@ public record ChaosOptions(
     int opUsers,
     boolean ops,
     String net,
-    int cutS) {
+    int cutS,
+    int dataMembers,
+    int drainMs,
+    int maxFaults) {
 
   /** {@code --net}: every node on loopback (the default), or each in a network namespace of its own. */
   public static final String LOOPBACK = "loopback";
@@ -37,7 +40,7 @@ public record ChaosOptions(
       ChaosRun [--minutes 2] [--seed S] [--clients 200] [--topics 50] [--topics-per-client 4]
                [--faults kill,term,stop] [--fault-gap 2-5] [--heartbeat-timeout 8] [--stop 12]
                [--publish-rate 60] [--ops-per-minute 60] [--op-users 20] [--ops on|off] [--nodes 3]
-               [--net loopback|netns] [--cut 30]
+               [--net loopback|netns] [--cut 30] [--data 0] [--drain-ms 1000] [--max-faults 0]
         --minutes N          how long faults are injected (the end checks follow, about 30-60 s more)
         --seed S             random seed (default: from the clock; always printed)
         --faults LIST        comma-separated among: %s (none: a run without faults)
@@ -50,11 +53,15 @@ public record ChaosOptions(
         --net loopback|netns where the nodes run: all on 127.0.0.1, or each in a Linux network namespace
                              of its own on a bridge (needs root; the faults can then include partition)
         --cut S              how long a partition keeps its node cut off from the others before healing
+        --data D             D more node slots that are Hazelcast data members only (SB_NODE_ROLE=data);
+                             with D > 0 the --nodes slots run as gateways (lite members): the two-tier shape
+        --drain-ms MS        the nodes' SB_DRAIN_MS (how long a SIGTERM spreads its clients' closes over)
+        --max-faults N       stop injecting after N faults (0: no limit)
       """;
 
   public static ChaosOptions defaults() {
     return new ChaosOptions(2, System.nanoTime() & 0xffff_ffffL, 3, 200, 50, 4,
-        List.of("kill", "term", "stop"), 2, 5, 8, 12, 60, 60, 20, true, LOOPBACK, 30);
+        List.of("kill", "term", "stop"), 2, 5, 8, 12, 60, 60, 20, true, LOOPBACK, 30, 0, 1000, 0);
   }
 
   public static ChaosOptions parse(String[] args) {
@@ -92,6 +99,9 @@ public record ChaosOptions(
     boolean ops = d.ops;
     String net = d.net;
     int cut = d.cutS;
+    int data = d.dataMembers;
+    int drainMs = d.drainMs;
+    int maxFaults = d.maxFaults;
     for (Map.Entry<String, String> e : m.entrySet()) {
       String v = e.getValue();
       switch (e.getKey()) {
@@ -123,11 +133,14 @@ public record ChaosOptions(
         case "ops" -> ops = !v.equals("off") && !v.equals("false");
         case "net" -> net = v;
         case "cut" -> cut = Integer.parseInt(v);
+        case "data" -> data = Integer.parseInt(v);
+        case "drain-ms" -> drainMs = Integer.parseInt(v);
+        case "max-faults" -> maxFaults = Integer.parseInt(v);
         default -> throw new IllegalArgumentException("unknown option --" + e.getKey() + "\n" + usage());
       }
     }
     ChaosOptions o = new ChaosOptions(minutes, seed, nodes, clients, topics, perClient, faults, gapMin, gapMax, hb,
-        stop, rate, opsPerMinute, opUsers, ops, net, cut);
+        stop, rate, opsPerMinute, opUsers, ops, net, cut, data, drainMs, maxFaults);
     o.validate();
     return o;
   }
@@ -149,6 +162,9 @@ public record ChaosOptions(
     }
     require(net.equals(LOOPBACK) || net.equals(NETNS), "--net must be loopback or netns");
     require(cutS >= 1 && cutS <= 600, "--cut must be 1..600");
+    require(dataMembers >= 0 && dataMembers <= 5, "--data must be 0..5");
+    require(drainMs >= 0 && drainMs <= 120_000, "--drain-ms must be 0..120000");
+    require(maxFaults >= 0, "--max-faults must be >= 0");
     require(!faults.contains("partition") || net.equals(NETNS),
         "the partition fault needs the nodes in network namespaces: add --net netns");
   }
@@ -157,9 +173,18 @@ public record ChaosOptions(
     return Math.round(minutes * 60_000);
   }
 
-  /** The longest a fault lasts before the cluster may re-form (a freeze or a cut). */
+  /** Node processes: the client-serving ones ({@code --nodes}) and the data members ({@code --data}). */
+  int slots() {
+    return nodes + dataMembers;
+  }
+
+  /** The longest a fault lasts before the cluster may re-form (a freeze, a cut, or a whole roll). */
   long longestFaultMs() {
-    return Math.max(stopS, faults.contains("partition") ? cutS : 0) * 1000L;
+    long longest = Math.max(stopS, faults.contains("partition") ? cutS : 0) * 1000L;
+    if (faults.contains("roll")) {
+      longest = Math.max(longest, nodes * (Faults.Roll.exitWaitMs(this) + ChaosCluster.READY_TIMEOUT_MS));
+    }
+    return longest;
   }
 
   private static void require(boolean ok, String message) {
@@ -178,6 +203,8 @@ public record ChaosOptions(
         + "x" + topicsPerClient + " faults=" + (faults.isEmpty() ? "none" : String.join(",", faults))
         + " gap=" + faultGapMinS + "-" + faultGapMaxS + "s heartbeat-timeout=" + heartbeatTimeoutS + "s stop="
         + stopS + "s publish-rate=" + publishRate + "/s ops=" + (ops ? opsPerMinute + "/min" : "off") + " net=" + net
-        + (faults.contains("partition") ? " cut=" + cutS + "s" : "");
+        + (faults.contains("partition") ? " cut=" + cutS + "s" : "")
+        + (dataMembers > 0 ? " data=" + dataMembers + " (the " + nodes + " nodes are gateways)" : "")
+        + (drainMs != 1000 ? " drain=" + drainMs + "ms" : "") + (maxFaults > 0 ? " max-faults=" + maxFaults : "");
   }
 }

@@ -39,4 +39,19 @@ class ChaosOptionsTest {
   void anUnknownNetworkIsRefused() {
     assertThrows(IllegalArgumentException.class, () -> ChaosOptions.parse(new String[] {"--net", "docker"}));
   }
+
+  @Test
+  void theRollingRestartInTheTwoTierShapeCountsItsDataMembersAsSlotsAndBoundsTheFaultThreadByTheRoll() {
+    ChaosOptions o = ChaosOptions.parse(new String[] {"--nodes", "3", "--data", "2", "--faults", "roll",
+        "--max-faults", "1", "--drain-ms", "10000"});
+    assertEquals(5, o.slots());
+    assertEquals(1, o.maxFaults());
+    // each of the 3 gateways: drain 10 s + grace 6 s + 15 s to exit, then up to the ready timeout
+    assertEquals(3 * (31_000 + ChaosCluster.READY_TIMEOUT_MS), o.longestFaultMs());
+    assertTrue(o.toString().contains("data=2 (the 3 nodes are gateways) drain=10000ms max-faults=1"), o.toString());
+    ChaosOptions d = ChaosOptions.parse(new String[] {"--seed", "1"});
+    assertEquals(3, d.slots());
+    assertEquals(1000, d.drainMs());
+    assertEquals(0, d.maxFaults());
+  }
 }

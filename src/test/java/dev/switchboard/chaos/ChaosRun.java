@@ -99,10 +99,11 @@ public final class ChaosRun {
     List<WsPublisher> wsPublishers = new ArrayList<>();
     HttpPublisher http = null;
     Checker.Result result;
+    NodeLatency nodeLatency = null;
     long t0 = System.currentTimeMillis();
     try {
       cluster.startAll();
-      out.println("chaos: " + o.nodes() + " nodes up in " + (System.currentTimeMillis() - t0) + " ms (cluster "
+      out.println("chaos: " + o.slots() + " nodes up in " + (System.currentTimeMillis() - t0) + " ms (cluster "
           + cluster.clusterName() + ", logs in " + cluster.directory() + ", " + net + ")");
       long ttl = (long) (o.minutes() * 60) + 3_600;
       for (int u = 0; u < o.clients() / 2; u++) {
@@ -140,6 +141,10 @@ public final class ChaosRun {
       OpsDriver ops = new OpsDriver(vertx, opUsers, recorder, random.nextLong(), o.ops() ? o.opsPerMinute() : 0);
       ops.start();
       List<Fault> faults = o.faults().stream().map(Faults::create).toList();
+      if (o.faults().contains("roll")) {
+        nodeLatency = new NodeLatency(cluster, recorder);
+        nodeLatency.start();
+      }
       FaultLoop loop = new FaultLoop(cluster, o, recorder, faults);
       long runStart = System.currentTimeMillis();
       long until = runStart + o.durationMs();
@@ -151,6 +156,9 @@ public final class ChaosRun {
       out.println("chaos: faults stop; waiting for the one in progress");
       loop.stopAndJoin(o.longestFaultMs() + FaultLoop.HEAL_MS + FaultLoop.REPAIR_MS + 60_000);
       ops.stop();
+      if (nodeLatency != null) {
+        nodeLatency.close();
+      }
       wsPublishers.forEach(WsPublisher::stopPublishing);
       http.stopPublishing();
       HttpPublisher h = http;
@@ -195,6 +203,10 @@ public final class ChaosRun {
     out.println("chaos: fault log");
     recorder.faultLog().forEach(l -> out.println("  " + l));
     out.println("chaos: counters " + recorder.counters());
+    out.println(rollFigures(o, recorder));
+    if (nodeLatency != null) {
+      out.println("chaos: the nodes' sb_publish_deliver_seconds during faults: " + nodeLatency.summary());
+    }
     if (result.totalViolations() > 0) {
       out.println("chaos: violations (up to " + Checker.EXAMPLES + " examples each)");
       out.print(result.report());
@@ -218,6 +230,39 @@ public final class ChaosRun {
     return String.format("chaos: %4ds faults %d, published %d (acked %d), connects new %d resumed %d, quiet %d",
         (System.currentTimeMillis() - runStart) / 1000, r.faults().size(), r.publications().size(), acked,
         c.getOrDefault("connect.new", 0L), c.getOrDefault("connect.resumed", 0L), c.getOrDefault("quiet", 0L));
+  }
+
+  /**
+   * Reconnects and latency around the faults (what issue 14's rolling restart reports): the most
+   * connections made in one second from the first fault's start to 10 s after the last one ended,
+   * against 2 × clients / drain window (a drain spreads its clients' closes over the window, so all
+   * clients moving within it is the bound); and publish→receive latency (the event's {@code ts}, its
+   * node's accept time, to the client reading it, one clock: loopback; replays after a reconnect
+   * included) of the events read during faults (a fault's start until the cluster is whole again)
+   * and outside them.
+   */
+  static String rollFigures(ChaosOptions o, Recorder r) {
+    List<Recorder.FaultRecord> faults = r.faults();
+    String connects = "no fault";
+    if (!faults.isEmpty()) {
+      int from = faults.get(0).startedAt();
+      int to = faults.get(faults.size() - 1).endedAt() + 10_000;
+      int[] peak = r.peakConnects(from, to);
+      double bound = o.drainMs() == 0 ? Double.POSITIVE_INFINITY : 2.0 * o.clients() / (o.drainMs() / 1000.0);
+      connects = String.format("%d at %d s (bound 2 x %d clients / %.1f s drain = %.0f/s; by second from %d s: %s)",
+          peak[0], peak[1], o.clients(), o.drainMs() / 1000.0, bound, from / 1000,
+          java.util.Arrays.toString(r.connects(from, to)));
+    }
+    StringBuilder b = new StringBuilder("chaos: peak connects/s during faults ").append(connects)
+        .append("\nchaos: publish->receive ms (count, p50, p99, p99.9, max)");
+    for (boolean during : new boolean[] {true, false}) {
+      for (boolean catchUp : new boolean[] {false, true}) {
+        long[] l = r.latency(during, catchUp);
+        b.append(String.format("; %s faults, %s: %d, %d, %d, %d, %d", during ? "during" : "outside",
+            catchUp ? "catch-up" : "live", l[0], l[1], l[2], l[3], l[4]));
+      }
+    }
+    return b.toString();
   }
 
   static int[] pickTopics(Random random, int topics, int n) {

@@ -188,7 +188,7 @@ final class EndChecks {
   private String connectionsDiff() {
     StringBuilder b = new StringBuilder();
     int total = 0;
-    for (NodeProcess n : cluster.nodes()) {
+    for (NodeProcess n : cluster.gateways()) {
       HttpCalls.Response r = cluster.http().get(n, "/api/v1/cluster", cluster.serviceToken(), 3_000);
       if (!r.ok()) {
         return "/api/v1/cluster of " + n.nodeId() + " answered " + r.status();

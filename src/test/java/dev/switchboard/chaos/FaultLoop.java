@@ -74,8 +74,9 @@ final class FaultLoop implements Runnable {
   @Override
   public void run() {
     FaultContext ctx = new FaultContext(cluster, options, random, recorder);
+    int injected = 0;
     try {
-      while (true) {
+      while (options.maxFaults() == 0 || injected < options.maxFaults()) {
         long gap = Math.round((options.faultGapMinS() + random.nextDouble()
             * (options.faultGapMaxS() - options.faultGapMinS())) * 1000);
         if (stop.await(gap, TimeUnit.MILLISECONDS) || System.currentTimeMillis() > deadline - QUIET_END_MS) {
@@ -83,16 +84,22 @@ final class FaultLoop implements Runnable {
         }
         Fault f = faults.get(random.nextInt(faults.size()));
         int at = recorder.now();
+        injected++;
+        recorder.faultWindow(true); // from the fault's start to the cluster whole again
         try {
-          f.inject(ctx);
-        } catch (InterruptedException e) {
-          throw e;
-        } catch (Exception e) {
-          recorder.finding("harness", f.name() + " failed: " + e);
-        }
-        recorder.fault(f.name(), at);
-        if (!heal(f.name())) {
-          return;
+          try {
+            f.inject(ctx);
+          } catch (InterruptedException e) {
+            throw e;
+          } catch (Exception e) {
+            recorder.finding("harness", f.name() + " failed: " + e);
+          }
+          recorder.fault(f.name(), at);
+          if (!heal(f.name())) {
+            return;
+          }
+        } finally {
+          recorder.faultWindow(false);
         }
       }
     } catch (InterruptedException e) {
@@ -162,6 +169,12 @@ final class FaultLoop implements Runnable {
         .orElse(Set.of());
     List<NodeProcess> out = new ArrayList<>();
     for (NodeProcess n : cluster.nodes()) {
+      if (!n.servesClients()) {
+        if (!majority.contains(n.nodeId())) { // a data member has no view of its own to compare
+          out.add(n);
+        }
+        continue;
+      }
       Set<String> v = views.get(n.nodeId());
       if (v == null || !v.equals(majority) || !majority.contains(n.nodeId())) {
         out.add(n);

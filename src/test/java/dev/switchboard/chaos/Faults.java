@@ -9,7 +9,7 @@ import java.util.List;
  * chosen at random.
  */
 public final class Faults {
-  public static final List<String> NAMES = List.of("kill", "term", "stop", "partition");
+  public static final List<String> NAMES = List.of("kill", "term", "stop", "partition", "roll");
 
   private Faults() {
   }
@@ -20,6 +20,7 @@ public final class Faults {
       case "term" -> new Term();
       case "stop" -> new Stop();
       case "partition" -> new Partition();
+      case "roll" -> new Roll();
       default -> throw new IllegalArgumentException("unknown fault " + name);
     };
   }
@@ -120,6 +121,53 @@ public final class Faults {
         net.heal(n.slot - 1);
       }
       ctx.note("healed the network of " + n.nodeId());
+    }
+  }
+
+  /**
+   * A rolling restart (issue 14, item 5): every client-serving node in turn, in slot order, gets
+   * SIGTERM (it drains: reconnect frames and closes 1012 spread over {@code --drain-ms}, operations
+   * get the grace period), the roll waits for its exit, starts a new incarnation on the same slot and
+   * waits for its {@code /health/ready} before the next one, as a Kubernetes Deployment's rolling
+   * update does. Data members of the two-tier shape are not restarted. A node still running
+   * {@link #exitWaitMs} after its SIGTERM is SIGKILLed and that is a finding.
+   */
+  static final class Roll implements Fault {
+    @Override
+    public String name() {
+      return "roll";
+    }
+
+    /** Drain + the nodes' shutdown grace (6 s) + 15 s for leaving the cluster and exiting. */
+    static long exitWaitMs(ChaosOptions o) {
+      return o.drainMs() + 6_000L + 15_000L;
+    }
+
+    @Override
+    public void inject(FaultContext ctx) {
+      for (NodeProcess n : ctx.cluster().gateways()) {
+        String id = n.nodeId();
+        long t0 = System.currentTimeMillis();
+        boolean exited = n.term(exitWaitMs(ctx.options()));
+        long exitedMs = System.currentTimeMillis() - t0;
+        if (!exited) {
+          ctx.note("roll: SIGTERM " + id + ": still running " + exitWaitMs(ctx.options()) + " ms later, SIGKILL");
+          ctx.recorder().finding("term-no-exit", id + " did not exit within " + exitWaitMs(ctx.options())
+              + " ms of SIGTERM");
+          n.kill();
+        } else {
+          Integer code = n.exitCode();
+          ctx.note(String.format("roll: SIGTERM %s, exit %s after %.1f s", id, code, exitedMs / 1000.0));
+          if (code == null || code != 0) {
+            ctx.recorder().finding("term-exit-code", id + " exited with " + code + " after SIGTERM");
+          }
+        }
+        long t1 = System.currentTimeMillis();
+        ctx.cluster().restart(n);
+        boolean ready = ctx.cluster().live().contains(n);
+        ctx.note(String.format("roll: slot %d restarted as %s, %s after %.1f s", n.slot, n.nodeId(),
+            ready ? "ready" : "NOT ready", (System.currentTimeMillis() - t1) / 1000.0));
+      }
     }
   }
 }

@@ -25,6 +25,8 @@ public final class NodeProcess {
   public final String host;
   public final int httpPort;
   public final int clusterPort;
+  /** {@code SB_NODE_ROLE}: {@code all}, {@code gateway} (a lite member) or {@code data} (serves no client). */
+  public final String role;
   private final List<String> prefix;
   private final Path logDir;
   private Process process;
@@ -35,7 +37,12 @@ public final class NodeProcess {
   private final List<Path> logs = new ArrayList<>();
 
   NodeProcess(int slot, String host, int httpPort, int clusterPort, List<String> prefix, Path logDir) {
+    this(slot, host, httpPort, clusterPort, prefix, logDir, "all");
+  }
+
+  NodeProcess(int slot, String host, int httpPort, int clusterPort, List<String> prefix, Path logDir, String role) {
     this.slot = slot;
+    this.role = role;
     this.host = host;
     this.prefix = List.copyOf(prefix);
     this.httpPort = httpPort;
@@ -67,6 +74,7 @@ public final class NodeProcess {
     pb.environment().put("SB_CLUSTER_BUS_HOST", host);
     pb.environment().put("SB_CLUSTER_PORT", String.valueOf(clusterPort));
     pb.environment().put("SB_NODE_ID", nodeId);
+    pb.environment().put("SB_NODE_ROLE", role);
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     try {
       process = pb.start();
@@ -74,6 +82,11 @@ public final class NodeProcess {
       throw new IllegalStateException("could not start node " + nodeId, e);
     }
     frozen = false;
+  }
+
+  /** Takes WebSocket clients and the HTTP API (every role but {@code data}). */
+  public boolean servesClients() {
+    return !role.equals("data");
   }
 
   public synchronized String nodeId() {

@@ -88,6 +88,23 @@ public final class Recorder {
 
   private final java.util.function.IntSupplier clock;
 
+  /** Seconds of run the connect series covers (the longest run, --minutes 1440, and an hour of end checks). */
+  static final int MAX_SECONDS = 86_400 + 3_600;
+  /** Publish→receive latency buckets of 1 ms; the last one holds everything from its value up. */
+  static final int LATENCY_BUCKETS = 60_001;
+  /** Connections that reached {@code connected} (new or resumed), by second of the run. */
+  private final java.util.concurrent.atomic.AtomicIntegerArray connects = new java.util.concurrent.atomic.AtomicIntegerArray(MAX_SECONDS);
+  /**
+   * Events received: their node's accept time ({@code ts}) to the client's reading, by [outside 0 /
+   * during 1 faults][live 0 / catch-up 1]: live = published while the receiving connection was open,
+   * catch-up = published before it opened (a resume's replay, a subscribe's since).
+   */
+  private final java.util.concurrent.atomic.AtomicLongArray[][] latencies = {
+      {new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS), new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS)},
+      {new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS), new java.util.concurrent.atomic.AtomicLongArray(LATENCY_BUCKETS)}};
+  /** True from a fault's start until the cluster is whole again after it (set by the fault thread). */
+  private volatile boolean inFault;
+
   public Recorder(List<String> topics) {
     this.topics = List.copyOf(topics);
     this.clock = () -> (int) ((System.nanoTime() - startNanos) / 1_000_000);
@@ -220,6 +237,86 @@ public final class Recorder {
     synchronized (findings) {
       return List.copyOf(findings);
     }
+  }
+
+  /** A fault started (true) or the cluster is whole again after it (false). */
+  void faultWindow(boolean on) {
+    inFault = on;
+  }
+
+  boolean inFault() {
+    return inFault;
+  }
+
+  /** Connections made in each second of [fromMs, toMs) (for the report). */
+  public int[] connects(int fromMs, int toMs) {
+    int from = Math.max(0, fromMs / 1000);
+    int to = Math.min(MAX_SECONDS, (toMs + 999) / 1000);
+    int[] out = new int[Math.max(0, to - from)];
+    for (int s = from; s < to; s++) {
+      out[s - from] = connects.get(s);
+    }
+    return out;
+  }
+
+  /** A client's connection reached {@code connected} (a new session or a resumed one). */
+  void connected() {
+    int second = now() / 1000;
+    if (second >= 0 && second < MAX_SECONDS) {
+      connects.incrementAndGet(second);
+    }
+  }
+
+  /** The most connections made in one second of the run within [fromMs, toMs), and that second: {count, second}. */
+  public int[] peakConnects(int fromMs, int toMs) {
+    int best = 0;
+    int at = -1;
+    for (int s = Math.max(0, fromMs / 1000); s < Math.min(MAX_SECONDS, (toMs + 999) / 1000); s++) {
+      if (connects.get(s) > best) {
+        best = connects.get(s);
+        at = s;
+      }
+    }
+    return new int[] {best, at};
+  }
+
+  /** An event read {@code ms} after its publication was accepted (the event's {@code ts}, same machine's clock). */
+  void latency(long ms, boolean catchUp) {
+    int b = (int) Math.max(0, Math.min(LATENCY_BUCKETS - 1, ms));
+    latencies[inFault ? 1 : 0][catchUp ? 1 : 0].incrementAndGet(b);
+  }
+
+  /**
+   * Publish→receive latency of the events read during faults (or outside them): {count, p50, p99, p999,
+   * max} in ms (each quantile the upper bound of its 1 ms bucket; max 60000 means at least that).
+   */
+  public long[] latency(boolean duringFaults, boolean catchUp) {
+    java.util.concurrent.atomic.AtomicLongArray h = latencies[duringFaults ? 1 : 0][catchUp ? 1 : 0];
+    long n = 0;
+    long max = 0;
+    for (int i = 0; i < LATENCY_BUCKETS; i++) {
+      long c = h.get(i);
+      n += c;
+      if (c > 0) {
+        max = i;
+      }
+    }
+    return new long[] {n, quantile(h, n, 0.5), quantile(h, n, 0.99), quantile(h, n, 0.999), max};
+  }
+
+  private static long quantile(java.util.concurrent.atomic.AtomicLongArray h, long n, double q) {
+    if (n == 0) {
+      return 0;
+    }
+    long rank = (long) Math.ceil(q * n);
+    long seen = 0;
+    for (int i = 0; i < LATENCY_BUCKETS; i++) {
+      seen += h.get(i);
+      if (seen >= rank) {
+        return i;
+      }
+    }
+    return LATENCY_BUCKETS - 1;
   }
 
   void count(String name) {

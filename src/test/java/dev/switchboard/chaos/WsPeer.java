@@ -212,6 +212,7 @@ abstract class WsPeer {
       sessionId = sid;
       nodeId = f.getString("node_id");
       recorder.count(resumed ? "connect.resumed" : "connect.new");
+      recorder.connected();
       onConnected(f, resumed, c.node, c.incarnation);
       if (closeOnConnect) {
         closeForGood(c);
