@@ -182,7 +182,7 @@ public record ChaosOptions(
   long longestFaultMs() {
     long longest = Math.max(stopS, faults.contains("partition") ? cutS : 0) * 1000L;
     if (faults.contains("roll")) {
-      longest = Math.max(longest, nodes * (Faults.Roll.exitWaitMs(this) + ChaosCluster.READY_TIMEOUT_MS));
+      longest = Math.max(longest, nodes * (Faults.exitBoundMs(this) + ChaosCluster.READY_TIMEOUT_MS));
     }
     return longest;
   }
