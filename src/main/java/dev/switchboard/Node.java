@@ -224,6 +224,7 @@ public final class Node {
       }).completion();
       return kinds.compose(r -> local.ready()).compose(r -> departures).compose(r -> hub.ready())
           .compose(r -> dev.switchboard.api.AdminNode.register(ctx))
+          .compose(r -> dev.switchboard.api.SysFeed.start(ctx))
           .compose(r -> majority(vertx, cluster.getHazelcastInstance(), config.cluster().joinTimeoutMs()))
           .compose(r -> listen(ctx, gateways, loops))
           .map(port -> {

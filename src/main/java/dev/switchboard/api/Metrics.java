@@ -205,6 +205,21 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
     return Math.max(previousDelayMax, currentDelayMax.get()) / 1e6;
   }
 
+  private final Counter sysTicks = Counter.builder("sb_sys_feed_ticks")
+      .description("live-figure ticks of this node (see SysFeed); each looks whether anyone subscribes to $sys: topics")
+      .register(registry);
+  private final Counter sysPublications = Counter.builder("sb_sys_publications")
+      .description("publications of this node's figures on the $sys: topics (only while someone subscribes)")
+      .register(registry);
+
+  public void sysFeedTick() {
+    sysTicks.increment();
+  }
+
+  public void sysPublished() {
+    sysPublications.increment();
+  }
+
   /** An upgrade that asked to resume a session, and whether it did. */
   public void sessionResume(boolean ok) {
     (ok ? resumed : notResumed).increment();
