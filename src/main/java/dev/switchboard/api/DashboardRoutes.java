@@ -1,6 +1,7 @@
 package dev.switchboard.api;
 
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -33,7 +34,7 @@ final class DashboardRoutes {
     });
     StaticHandler files = StaticHandler.create("dashboard").setCachingEnabled(false).setDirectoryListing(false)
         .setIndexPage("index.html").setIncludeHidden(false);
-    router.get(PATH + "*").handler(DashboardRoutes::headers).handler(files);
+    router.route(PATH + "*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(DashboardRoutes::headers).handler(files);
   }
 
   private static void headers(RoutingContext ctx) {

@@ -50,6 +50,15 @@ class DashboardPageTest {
     assertEquals(200, script.statusCode());
     assertEquals("public, max-age=31536000, immutable", script.headers().firstValue("cache-control").orElse(""));
     assertTrue(script.headers().firstValue("content-type").orElse("").contains("javascript"));
+    try {
+      var head = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + node.port() + "/dashboard/main-TESTHASH.js"))
+          .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).timeout(java.time.Duration.ofSeconds(10)).build(),
+          java.net.http.HttpResponse.BodyHandlers.discarding());
+      assertEquals(200, head.statusCode(), "HEAD is answered like GET");
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   @Test
