@@ -134,6 +134,8 @@ public final class Main implements Callable<Integer> {
       fail("could not start: " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
       return;
     }
+    // a drain asked for by the admin API ends the process as a SIGTERM's does (exit 0)
+    node.afterDrain(() -> new Thread(() -> System.exit(0), "switchboard-exit").start());
     started.set(node);
     startDone.countDown();
     String transport = node.context().vertx().isNativeTransportEnabled() ? "epoll" : "nio";

@@ -227,10 +227,13 @@ public final class Node {
         }
       }).completion();
       return kinds.compose(r -> local.ready()).compose(r -> departures).compose(r -> hub.ready())
+          .compose(r -> dev.switchboard.api.AdminNode.register(ctx))
+          .compose(r -> dev.switchboard.api.SysFeed.start(ctx))
           .compose(r -> majority(vertx, cluster.getHazelcastInstance(), config.cluster().joinTimeoutMs()))
           .compose(r -> listen(ctx, gateways, loops))
           .map(port -> {
             Node n = new Node(ctx, gateways, port);
+            ctx.drainer(n::drainThenExit);
             Context on = vertx.getOrCreateContext();
             quorum.onMajorityChange(ok -> on.runOnContext(v -> n.majorityChanged(ok)));
             cluster.getHazelcastInstance().getLifecycleService().addLifecycleListener(e -> {
@@ -341,6 +344,25 @@ public final class Node {
         .onFailure(err -> LOG.atWarn().addKeyValue("step", "failed").addKeyValue("elapsed_ms", System.currentTimeMillis() - began)
             .log("node {} did not close cleanly: {}", nodeId(), String.valueOf(err.getMessage())));
     return stopping;
+  }
+
+  private volatile Runnable afterDrain = () -> { };
+
+  /**
+   * What runs once a drain asked for by the admin API is over: Main exits the process (as after a
+   * SIGTERM); a node embedded in another JVM (tests) only stops.
+   */
+  public void afterDrain(Runnable r) {
+    this.afterDrain = r;
+  }
+
+  private Future<Void> drainThenExit() {
+    boolean first = stopping == null;
+    Future<Void> f = shutdown();
+    if (first) {
+      f.onComplete(ar -> afterDrain.run());
+    }
+    return f;
   }
 
   /** Publishes this node in the cluster's node list, now and every few seconds (connection count). */

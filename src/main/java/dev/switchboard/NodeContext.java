@@ -139,6 +139,28 @@ public final class NodeContext {
     return draining.get();
   }
 
+  private final long startedAt = System.currentTimeMillis();
+  private volatile java.util.function.Supplier<io.vertx.core.Future<Void>> drainer =
+      () -> io.vertx.core.Future.failedFuture("not started");
+
+  /** When this node started, epoch milliseconds. */
+  public long startedAt() {
+    return startedAt;
+  }
+
+  /** Set once by Node: what {@link #drain()} runs. */
+  public void drainer(java.util.function.Supplier<io.vertx.core.Future<Void>> d) {
+    this.drainer = d;
+  }
+
+  /**
+   * The drain a SIGTERM runs (see Node#shutdown), started by the admin API; completes once the node
+   * has left the cluster. Run as a process, the node then exits (see Main); embedded, it only stops.
+   */
+  public io.vertx.core.Future<Void> drain() {
+    return drainer.get();
+  }
+
   public void startDraining() {
     draining.set(true);
   }

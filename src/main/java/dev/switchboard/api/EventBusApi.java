@@ -60,6 +60,7 @@ public final class EventBusApi {
     this.node = node;
     this.maxBytes = node.config().limits().maxMessageBytes();
     this.strict = Json.strictJson(node.config().limits().maxJsonDepth(), maxBytes);
+    this.adminActions = new AdminActions(node);
   }
 
   public static Future<Void> register(NodeContext node) {
@@ -69,7 +70,52 @@ public final class EventBusApi {
         bus.consumer(Addresses.API_PUBLISH, m -> api.serve(m, PUBLISH, api::publish)).completion(),
         bus.consumer(Addresses.API_SEND, m -> api.serve(m, SEND, api::send)).completion(),
         bus.consumer(Addresses.API_PRESENCE, m -> api.serve(m, PRESENCE, api::presence)).completion(),
-        bus.consumer(Addresses.API_CANCEL, m -> api.serve(m, CANCEL, api::cancel)).completion()).mapEmpty();
+        bus.consumer(Addresses.API_CANCEL, m -> api.serve(m, CANCEL, api::cancel)).completion(),
+        bus.<Object>consumer(Addresses.API_ADMIN, api::admin).completion()).mapEmpty();
+  }
+
+  private final AdminActions adminActions;
+
+  /**
+   * The admin API for JVM services: {@code {"action","params",["by"]}} → the HTTP admin API's answer
+   * for that action. {@code by} names the service in the action log (default "service"). A bad param
+   * fails 400 with the message {@code INVALID_PARAMS:<field>}.
+   */
+  private void admin(Message<Object> m) {
+    Future<JsonObject> answer;
+    try {
+      if (!(m.body() instanceof JsonObject request)) {
+        throw SwitchboardException.invalidParams("", "the request must be a JsonObject");
+      }
+      Buffer encoded = request.toBuffer();
+      if (encoded.length() > maxBytes) {
+        throw new SwitchboardException(ErrorCode.MESSAGE_TOO_LARGE, "request exceeds " + maxBytes + " bytes");
+      }
+      JsonNode tree = strict.readTree(encoded.getBytes());
+      JsonNode params = tree.get("params");
+      JsonNode by = tree.get("by");
+      if (params != null && !params.isObject()) {
+        throw SwitchboardException.invalidParams("params", "params must be an object");
+      }
+      answer = adminActions.run(tree.path("action").asText(""),
+          params == null ? Json.MAPPER.createObjectNode() : (ObjectNode) params,
+          by != null && by.isTextual() && !by.textValue().isEmpty() ? by.textValue() : "service");
+    } catch (SwitchboardException e) {
+      answer = Future.failedFuture(e);
+    } catch (java.io.IOException | RuntimeException e) {
+      answer = Future.failedFuture(SwitchboardException.invalidParams("", "the request is not acceptable JSON"));
+    }
+    answer.onComplete(ar -> {
+      if (ar.succeeded()) {
+        m.reply(ar.result());
+      } else if (ar.cause() instanceof SwitchboardException e) {
+        String field = e.details() != null && e.details().has("field") ? ":" + e.details().get("field").asText() : "";
+        m.fail(AdminRoutes.status(e.code()), e.code().name() + (e.code() == ErrorCode.INVALID_PARAMS ? field : ""));
+      } else {
+        LOG.error("admin request on the event bus failed", ar.cause());
+        m.fail(500, ErrorCode.INTERNAL.name());
+      }
+    });
   }
 
   /** Checks the request, runs the operation, and answers: a reply, or a failure with a stable code. */
@@ -115,6 +161,9 @@ public final class EventBusApi {
   }
 
   private Future<JsonObject> publish(Params p) {
+    if (TopicNames.reserved(p.string("topic"))) {
+      return Future.failedFuture(new SwitchboardException(ErrorCode.FORBIDDEN, "reserved topic"));
+    }
     return node.topics().publish(p.string("topic"), p.node("data"), from(p))
         .recover(EventBusApi::unavailable)
         .map(pos -> new JsonObject().put("offset", pos.offset()).put("epoch", pos.epoch()));
@@ -127,6 +176,9 @@ public final class EventBusApi {
   }
 
   private Future<JsonObject> presence(Params p) {
+    if (TopicNames.reserved(p.string("topic"))) {
+      return Future.failedFuture(new SwitchboardException(ErrorCode.FORBIDDEN, "reserved topic"));
+    }
     if (!node.topics().namespaces().of(p.string("topic")).presence()) { // as topic.presence
       return Future.failedFuture(SwitchboardException.invalidParams("topic", "presence is not enabled for this topic's namespace"));
     }

@@ -19,10 +19,11 @@ public final class HttpRoutes {
   private HttpRoutes() {
   }
 
-  /** A gateway's routes: the probes and metrics, and the HTTP API for services. */
+  /** A gateway's routes: the probes and metrics, the HTTP API for services and admins, the admin page. */
   public static void mount(Router router, NodeContext node) {
     mountProbes(router, node);
     ServiceApi.mount(router, node);
+    DashboardRoutes.mount(router);
   }
 
   /** What every node serves, a data node ({@code node.role=data}) only this: probes, metrics, JSON errors. */

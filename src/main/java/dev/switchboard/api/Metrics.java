@@ -197,7 +197,38 @@ public final class Metrics implements OpMeters, dev.switchboard.topics.TopicMete
 
   /** One tick's lateness on an event loop, in nanoseconds (negative: early, counted as 0). */
   public void loopDelay(long nanos) {
-    loopDelay.record(Math.max(0, nanos), java.util.concurrent.TimeUnit.NANOSECONDS);
+    long n = Math.max(0, nanos);
+    loopDelay.record(n, java.util.concurrent.TimeUnit.NANOSECONDS);
+    long second = System.nanoTime() / 1_000_000_000L;
+    if (delaySecond != second) { // a new second: its maximum starts again (a race here only blurs one second)
+      previousDelayMax = currentDelayMax.getAndSet(0);
+      delaySecond = second;
+    }
+    currentDelayMax.accumulateAndGet(n, Math::max);
+  }
+
+  private volatile long delaySecond;
+  private volatile long previousDelayMax;
+  private final java.util.concurrent.atomic.AtomicLong currentDelayMax = new java.util.concurrent.atomic.AtomicLong();
+
+  /** The largest event-loop delay over roughly the last one to two seconds, in milliseconds (admin figures). */
+  public double recentLoopDelayMs() {
+    return Math.max(previousDelayMax, currentDelayMax.get()) / 1e6;
+  }
+
+  private final Counter sysTicks = Counter.builder("sb_sys_feed_ticks")
+      .description("live-figure ticks of this node (see SysFeed); each looks whether anyone subscribes to $sys: topics")
+      .register(registry);
+  private final Counter sysPublications = Counter.builder("sb_sys_publications")
+      .description("publications of this node's figures on the $sys: topics (only while someone subscribes)")
+      .register(registry);
+
+  public void sysFeedTick() {
+    sysTicks.increment();
+  }
+
+  public void sysPublished() {
+    sysPublications.increment();
   }
 
   /** An upgrade that asked to resume a session, and whether it did. */

@@ -42,6 +42,9 @@ public final class ServiceApi {
     this.strict = Json.strictJson(maxDepth, node.config().limits().maxMessageBytes());
   }
 
+  /** Where the admin API lives (see AdminRoutes): the same token check, role admin. */
+  static final String ADMIN_PREFIX = "/api/v1/admin/";
+
   public static void mount(Router router, NodeContext node) {
     ServiceApi api = new ServiceApi(node);
     router.route("/api/v1/*").handler(api::authenticate);
@@ -52,6 +55,7 @@ public final class ServiceApi {
     router.get("/api/v1/topics/:topic/history").handler(api::history);
     router.get("/api/v1/cluster").handler(api::cluster);
     router.post("/api/v1/ops/:op/cancel").handler(api::cancel);
+    AdminRoutes.mount(router, node);
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -70,8 +74,11 @@ public final class ServiceApi {
         return;
       }
       Principal p = ar.result();
-      if (!p.hasRole(Principal.ROLE_SERVICE) && !p.isAdmin()) {
-        fail(ctx, 403, ErrorCode.FORBIDDEN, "role service required");
+      // the admin API (AdminRoutes) under the same prefix needs role admin; the rest role service
+      String role = ctx.normalizedPath().startsWith(ADMIN_PREFIX) ? Principal.ROLE_ADMIN : Principal.ROLE_SERVICE;
+      dev.switchboard.auth.Rejection denied = node.policy().admitApi(p, role);
+      if (denied != null) {
+        fail(ctx, denied.status(), denied.code(), denied.message());
         return;
       }
       ctx.put("principal", p);
@@ -110,6 +117,10 @@ public final class ServiceApi {
       return;
     }
     Principal p = ctx.get("principal");
+    if (TopicNames.reserved(b.string("topic"))) {
+      fail(ctx, 403, ErrorCode.FORBIDDEN, "reserved topic");
+      return;
+    }
     reply(ctx, node.topics().publish(b.string("topic"), b.node("data"), p.userId())
         .map(pos -> Json.MAPPER.createObjectNode().put("offset", pos.offset()).put("epoch", pos.epoch())));
   }
@@ -140,6 +151,10 @@ public final class ServiceApi {
     String topic = ctx.pathParam("topic");
     if (topic == null || !TopicNames.NAME.matcher(topic).matches()) {
       fail(ctx, 400, ErrorCode.INVALID_PARAMS, "topic is invalid");
+      return null;
+    }
+    if (TopicNames.reserved(topic)) {
+      fail(ctx, 403, ErrorCode.FORBIDDEN, "reserved topic");
       return null;
     }
     return topic;

@@ -110,6 +110,16 @@ public final class Policy {
     }
   }
 
+  /**
+   * The role gate of the HTTP and admin APIs: {@code admin} passes only with role admin; {@code service}
+   * with role service or admin (admin may do anything). Null when allowed, else the 403 to answer.
+   */
+  public Rejection admitApi(Principal principal, String role) {
+    boolean ok = principal != null && !principal.anonymous()
+        && (principal.isAdmin() || (!Principal.ROLE_ADMIN.equals(role) && principal.hasRole(role)));
+    return ok ? null : Rejection.of(403, ErrorCode.FORBIDDEN, "role " + role + " required");
+  }
+
   /** The method's access rule; FORBIDDEN unless it allows. */
   public void authorize(Method method, Principal principal, Params params) {
     Access access = method.access();

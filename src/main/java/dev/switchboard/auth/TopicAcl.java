@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * Topic rights from the token's claims (PROTOCOL.md section 10): {@code subs}/{@code pubs} globs;
  * {@code user:<sub>} belongs to its own user only, whatever
- * the globs say; role {@code admin} may do anything. A missing claim denies.
+ * the globs say; role {@code admin} may do anything but publish to a reserved {@code $sys:} topic,
+ * which only admin may subscribe to. A missing claim denies.
  */
 public final class TopicAcl {
   public static final String USER_NAMESPACE = "user";
@@ -13,11 +14,21 @@ public final class TopicAcl {
   private TopicAcl() {
   }
 
+  /** Reserved system topics ({@code $sys:…}): role admin only, whatever the globs say. */
+  public static final String RESERVED_PREFIX = "$sys:";
+
   public static boolean canSubscribe(Principal p, String topic) {
+    if (topic != null && topic.startsWith(RESERVED_PREFIX)) {
+      return p.isAdmin();
+    }
     return allowed(p, topic, p.subs());
   }
 
+  /** Nobody publishes to a reserved topic, admin included: only the nodes do, not through a client door. */
   public static boolean canPublish(Principal p, String topic) {
+    if (topic != null && topic.startsWith(RESERVED_PREFIX)) {
+      return false;
+    }
     return allowed(p, topic, p.pubs());
   }
 

@@ -75,6 +75,34 @@ public final class Addresses {
   }
 
   /**
+   * Admin queries and actions for one node (sent, never published; see api/AdminNode). Request
+   * {@code {"q":"figures"}} → the node's figures; {@code {"q":"topics","after","contains","limit"}} →
+   * {@code {"topics":[{topic,subscribers,offset,epoch,per_second}]}}; {@code {"q":"subscribers","topic",
+   * "limit"}} → {@code {"subscribers":[{conn,user,device}]}}; {@code {"q":"connections","user"}} →
+   * {@code {"connections":[{conn,device,session,connected_at,queue_bytes}]}}; {@code {"q":"ops"}} →
+   * {@code {"ops":[…]}} (its worker's runs, see OpWorker#snapshot); {@code {"q":"disconnect",("conn"|"user"),
+   * "code","reason"}} → {@code {"disconnected":n}}; {@code {"q":"drain"}} → {@code {"draining":true}}, then
+   * the node drains. Every answer carries {@code node_id}; failure 400 for an unknown query.
+   */
+  public static String admin(String nodeId) {
+    return "sb.node." + nodeId + ".admin";
+  }
+
+  /**
+   * A node with subscribers of a reserved {@code $sys:} topic says so about once a live interval
+   * (published, never sent): JsonArray of the topics it follows. Every node publishes its figures
+   * there only while such a word is recent (see api/SysFeed).
+   */
+  public static final String SYS_WATCH = "sb.sys.watch";
+
+  /**
+   * The admin API on the event bus (every gateway consumes it): request {@code {"action", "params":{…},
+   * ["by"]}} → the same JSON as the HTTP admin API's answer; failures as {@link #API_PUBLISH}'s, with
+   * 404 for unknown ids. Actions and params: docs/admin.md.
+   */
+  public static final String API_ADMIN = "sb.api.admin";
+
+  /**
    * A node's part in another node's start-up warm-up (sent, never published): JsonObject
    * {@code {"ms": budget}}; reply {@code {"received": n}} once its cross round is over, or a failure
    * (503) when it does not take part. See {@code WarmUp.serve}.

@@ -122,6 +122,22 @@ public final class LocalConnections {
     return out;
   }
 
+  /** The open connection with this id, or null. */
+  public Client get(String connectionId) {
+    return connectionId == null ? null : byId.get(connectionId);
+  }
+
+  /** This node's open connections of one user (a pass over the node's connections: for the admin API). */
+  public List<Client> ofUser(String user) {
+    List<Client> out = new java.util.ArrayList<>();
+    for (Client c : byId.values()) {
+      if (!c.isClosing() && c.principal().userId().equals(user)) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
   public Iterable<Client> all() {
     return byId.values();
   }

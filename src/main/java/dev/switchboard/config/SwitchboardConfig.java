@@ -13,6 +13,7 @@ public record SwitchboardConfig(
     LimitsOptions limits,
     LifecycleOptions lifecycle,
     LogOptions log,
+    AdminOptions admin,
     Settings settings) {
 
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.-]{0,64}");
@@ -92,7 +93,10 @@ public record SwitchboardConfig(
         s.integer("ops.max_per_user", 1, 1_000_000),
         s.number("ops.deadline_ms", 0, 30L * 86_400_000),
         s.number("node.warmup_ms", 0, 600_000));
-    return new SwitchboardConfig(node, http, cluster, auth, limits, lifecycle, LogOptions.from(s), s);
+    AdminOptions admin = new AdminOptions(
+        s.number("admin.gather_timeout_ms", 50, 60_000),
+        s.number("admin.live_interval_ms", 50, 60_000));
+    return new SwitchboardConfig(node, http, cluster, auth, limits, lifecycle, LogOptions.from(s), admin, s);
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -157,6 +161,14 @@ public record SwitchboardConfig(
   public record LifecycleOptions(long sessionTtlMs, long orphanTimeoutMs, long opRetentionMs, long drainMs,
                                  long shutdownGraceMs, int opWorkers, int opQueue, int opsPerUser,
                                  long opDeadlineMs, long warmupMs) {
+  }
+
+  /**
+   * {@code gatherTimeoutMs}: how long an admin request waits for each node's answer (a node that
+   * does not answer in time is listed as not answering); {@code liveIntervalMs}: how often each node
+   * publishes its figures on the {@code $sys:} topics while anyone subscribes.
+   */
+  public record AdminOptions(long gatherTimeoutMs, long liveIntervalMs) {
   }
 
   @Override

@@ -80,6 +80,37 @@ public final class OpRegistry {
     }, false);
   }
 
+  /**
+   * Operations matching every given filter (null: any), newest first, at most {@code limit}: for the
+   * admin API. Runs the query off the event loop (a full pass over the registry without a user filter).
+   */
+  public Future<List<JsonObject>> query(String state, String user, String method, String node, int limit) {
+    return vertx.executeBlocking(() -> {
+      List<com.hazelcast.query.Predicate<String, HazelcastJsonValue>> all = new ArrayList<>();
+      if (state != null) {
+        all.add(Predicates.equal("state", state));
+      }
+      if (user != null) {
+        all.add(Predicates.equal("user", user));
+      }
+      if (method != null) {
+        all.add(Predicates.equal("method", method));
+      }
+      if (node != null) {
+        all.add(Predicates.equal("node", node));
+      }
+      @SuppressWarnings("unchecked")
+      com.hazelcast.query.Predicate<String, HazelcastJsonValue> p = all.isEmpty() ? Predicates.alwaysTrue()
+          : Predicates.and(all.toArray(new com.hazelcast.query.Predicate[0]));
+      List<JsonObject> out = new ArrayList<>();
+      for (HazelcastJsonValue v : ops.values(p)) {
+        out.add(new JsonObject(v.getValue()));
+      }
+      out.sort((a, b) -> Long.compare(b.getLong("created_at", 0L), a.getLong("created_at", 0L)));
+      return out.size() > limit ? new ArrayList<>(out.subList(0, limit)) : out;
+    }, false);
+  }
+
   /** Claims a dedupe key for {@code opId}; the future holds the op id already holding it, or null. */
   public Future<String> claim(String key, String opId) {
     return vertx.executeBlocking(() -> dedupe.putIfAbsent(key, opId), false);
@@ -159,7 +190,7 @@ public final class OpRegistry {
         .put("dedupe", dedupeKey).put("created_at", System.currentTimeMillis());
   }
 
-  static boolean isFinal(String state) {
+  public static boolean isFinal(String state) {
     return "done".equals(state) || "error".equals(state) || "cancelled".equals(state);
   }
 }

@@ -60,6 +60,9 @@ final class OpRun implements OpContext {
   private final List<Promise<Void>> waiting = new ArrayList<>();
   long seq;
   String stage = "queued";
+  /** The figures of the last progress frame (-1: none), for the admin API. */
+  long done = -1;
+  long shownTotal = -1;
   JsonObject terminalFrame;
   long orphanTimer = -1;
   long deadline;
@@ -121,6 +124,8 @@ final class OpRun implements OpContext {
     worker.onContext(() -> {
       if (!finished()) {
         this.stage = stage;
+        this.done = done;
+        this.shownTotal = t;
         frame(OpFrames.progress(opId, ++seq, stage, done, t, u, etaMs, message), false);
       }
     });

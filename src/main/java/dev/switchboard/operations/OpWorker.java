@@ -380,6 +380,33 @@ public final class OpWorker {
     }
   }
 
+  /**
+   * The runs held here that have not ended, oldest first, as the admin API shows them: {@code {op_id,
+   * user, method, state, stage, seq, progress{done,total}, attached, created_at}} (attached: the
+   * client attachments on every node).
+   */
+  public Future<List<JsonObject>> snapshot() {
+    io.vertx.core.Promise<List<JsonObject>> out = io.vertx.core.Promise.promise();
+    onContext(() -> {
+      List<JsonObject> list = new ArrayList<>();
+      for (OpRun run : runs.values()) {
+        if (!run.finished()) {
+          int attached = 0;
+          for (OpRun.Link l : run.links.values()) {
+            attached += l.atts.size();
+          }
+          list.add(new JsonObject().put("op_id", run.opId).put("user", run.user).put("method", run.method)
+              .put("state", run.state()).put("stage", run.stage).put("seq", run.seq)
+              .put("progress", new JsonObject().put("done", run.done).put("total", run.shownTotal))
+              .put("attached", attached).put("created_at", run.createdAt).put("node", nodeId));
+        }
+      }
+      list.sort((a, b) -> Long.compare(a.getLong("created_at"), b.getLong("created_at")));
+      out.complete(list);
+    });
+    return out.future();
+  }
+
   public int live() {
     return live;
   }

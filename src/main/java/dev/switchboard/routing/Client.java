@@ -23,6 +23,24 @@ public interface Client {
   void close(CloseCode code);
 
   /**
+   * Closes with a code and reason chosen by an administrator (4000-4999, see api/AdminActions); the
+   * close is counted and logged as {@code kind}.
+   */
+  default void close(CloseCode kind, int code, String reason) {
+    close(kind);
+  }
+
+  /** When the connection opened, epoch milliseconds. */
+  default long connectedAt() {
+    return 0;
+  }
+
+  /** Bytes written to the socket and not yet taken by the kernel (may be read off its loop). */
+  default long queuedBytes() {
+    return 0;
+  }
+
+  /**
    * The set of subscriptions changed: write the session now (positions may lag by a few seconds
    * after a crash, but the subscriptions themselves must not).
    */

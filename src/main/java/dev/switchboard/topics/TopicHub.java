@@ -67,11 +67,18 @@ public final class TopicHub {
     this.log = new TopicLog(vertx, hz, hub, topics, quorum, new dev.switchboard.cluster.MajorityProbe(vertx, hz, quorum));
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
+    this.stats = new TopicStats(this);
     this.replaced = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(
         dev.switchboard.cluster.Addresses.EPOCHS_REPLACED, m -> hub.runOnContext(v -> epochsReplaced(m.body())));
   }
 
   private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> replaced;
+  private final TopicStats stats;
+
+  /** What this node holds open, for the admin API and the live figures. */
+  public TopicStats stats() {
+    return stats;
+  }
 
   /** Registered on the bus (start-up waits for it, so that no replacement is missed once serving). */
   /** Where publications, replays, gap fills and epoch changes are counted (the node's metrics). */
@@ -164,7 +171,16 @@ public final class TopicHub {
 
   /** Appends to the topic's history and publishes to every node with subscribers (see {@link TopicLog}). */
   public Future<Position> publish(String topic, JsonNode data, String from) {
+    if (TopicNames.reserved(topic)) { // whatever door it came by: only the node itself publishes there
+      return Future.failedFuture(new dev.switchboard.protocol.SwitchboardException(
+          dev.switchboard.protocol.ErrorCode.FORBIDDEN, "reserved topic"));
+    }
     meters.published(topic);
+    return log.publish(topic, data, from);
+  }
+
+  /** A node's own publication on a reserved system topic (see api/SysFeed). */
+  public Future<Position> publishSystem(String topic, JsonNode data, String from) {
     return log.publish(topic, data, from);
   }
 

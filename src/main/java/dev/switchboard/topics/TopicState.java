@@ -30,6 +30,9 @@ final class TopicState {
   long gapTimer = -1;
   boolean filling;
   int subscriberCount;
+  /** {@link #last} at the previous sample of {@link TopicStats}, and the publications per second it saw. */
+  long sampledLast = -1;
+  long perSecond;
   int binarySubscribers;
   /** Subscribers still being replayed to (not yet in {@link #byLoop}); the topic stays open for them. */
   final Map<Subscriber, Object> replaying = new java.util.HashMap<>();

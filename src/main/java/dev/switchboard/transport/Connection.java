@@ -44,12 +44,15 @@ final class Connection implements Client, Subscriber {
   private final Clocks clocks;
   /** The close code of the close frame this node sent (null: none sent). */
   private CloseCode closeSent;
+  /** The code that close frame carried: the catalog's, or an administrator's choice (see close(kind, code, reason)). */
+  private short closeSentCode;
   private volatile boolean closing;
   private final SessionKeeper session;
 
   private final Reassembly reassembly;
   private final Requests requests;
   private final long openedNanos = System.nanoTime();
+  private final long openedAtMs = System.currentTimeMillis();
 
   Connection(NodeContext node, GatewayVerticle owner, ServerWebSocket ws, Principal principal, String connectionId,
              String sessionId, String deviceId, FrameCodec codec, Dispatcher dispatcher) {
@@ -336,14 +339,29 @@ final class Connection implements Client, Subscriber {
 
   @Override
   public void close(CloseCode code) {
+    close(code, code.code(), code.reason());
+  }
+
+  @Override
+  public void close(CloseCode kind, int code, String reason) {
     if (Io.onContext(context)) {
-      doClose(code);
+      doClose(kind, (short) code, reason);
     } else {
-      context.runOnContext(v -> doClose(code));
+      context.runOnContext(v -> doClose(kind, (short) code, reason));
     }
   }
 
-  private void doClose(CloseCode code) {
+  @Override
+  public long connectedAt() {
+    return openedAtMs;
+  }
+
+  @Override
+  public long queuedBytes() {
+    return outbound.queued();
+  }
+
+  private void doClose(CloseCode code, short wireCode, String reason) {
     if (closing) {
       return;
     }
@@ -352,9 +370,10 @@ final class Connection implements Client, Subscriber {
     }
     closing = true;
     closeSent = code;
+    closeSentCode = wireCode;
     node.metrics().close(code);
     try {
-      ws.close(code.code(), code.reason());
+      ws.close(wireCode, reason);
     } catch (IllegalStateException alreadyClosed) {
       return; // the socket went away meanwhile: nothing to send, cleanup runs from its close
     }
@@ -388,6 +407,11 @@ final class Connection implements Client, Subscriber {
   /** The close code this node sent, or null when it sent none. */
   CloseCode closeSent() {
     return closeSent;
+  }
+
+  /** The code on the close frame this node sent (meaningful when {@link #closeSent()} is not null). */
+  short closeSentCode() {
+    return closeSentCode;
   }
 
   long openMillis() {

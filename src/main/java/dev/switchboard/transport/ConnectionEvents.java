@@ -58,7 +58,7 @@ final class ConnectionEvents {
     String reason;
     String by;
     if (ours != null) {
-      code = ours.code();
+      code = c.closeSentCode();
       reason = ours.reason();
       by = "server";
     } else if (clientCode != null) {

@@ -114,6 +114,11 @@ final class Outbound {
     return pending == 0 ? Long.MAX_VALUE : Math.max(0, limit - pending);
   }
 
+  /** Bytes waiting in the channel (may be read off the loop: an estimate there). */
+  long queued() {
+    return pendingBytes();
+  }
+
   long framesWritten() {
     return framesWritten;
   }
