@@ -51,6 +51,14 @@ public final class ScaleModel {
     try {
       Snapshot base = Snapshot.take(nodes, cc);
       base.print("baseline", null, 1, "");
+      Thread.sleep(10_000);
+      Snapshot rest = Snapshot.take(nodes, cc);
+      double restS = (rest.nanos() - base.nanos()) / 1e9;
+      Snapshot.quietOps = (rest.hzOps() - base.hzOps()) / restS;
+      Snapshot.quietEvents = (rest.hzEvents() - base.hzEvents()) / restS;
+      System.out.printf("RESULT quiet seconds=%.1f hz_operations_per_s=%.1f hz_events_per_s=%.1f bus_messages_in=%d (the cluster at rest, subtracted as net_of_quiet below)%n",
+          restS, Snapshot.quietOps, Snapshot.quietEvents, rest.inAll() - base.inAll());
+      base = rest;
 
       // connections: one user each
       for (int n = 0; n < nodesN; n++) {
@@ -125,8 +133,11 @@ public final class ScaleModel {
       settle();
       Snapshot joined = Snapshot.take(withExtra, cc);
       long migJoin = cc.migrations.get() - mig0;
-      System.out.printf("RESULT join ready_and_safe_s=%.1f replica_migrations=%d hz_operations=%d hz_events=%d subs_entries_delta=%d bus_messages=%d%n",
-          joinS, migJoin, joined.hzOps - beforeJoin.hzOps, joined.hzEvents - beforeJoin.hzEvents,
+      double joinWin = (joined.nanos() - beforeJoin.nanos()) / 1e9;
+      System.out.printf("RESULT join ready_and_safe_s=%.1f window_s=%.1f replica_migrations=%d hz_operations=%d net_of_quiet=%d hz_events=%d net_of_quiet=%d subs_entries_delta=%d bus_messages=%d%n",
+          joinS, joinWin, migJoin, joined.hzOps - beforeJoin.hzOps,
+          Math.round(joined.hzOps - beforeJoin.hzOps - Snapshot.quietOps * joinWin), joined.hzEvents - beforeJoin.hzEvents,
+          Math.round(joined.hzEvents - beforeJoin.hzEvents - Snapshot.quietEvents * joinWin),
           joined.structures.get("__vertx.subs entries") - beforeJoin.structures.get("__vertx.subs entries"),
           joined.inAll - beforeJoin.inAll);
       long mig1 = cc.migrations.get();
@@ -140,8 +151,11 @@ public final class ScaleModel {
       double leaveS = (System.nanoTime() - tl) / 1e9;
       settle();
       Snapshot left = Snapshot.take(nodes, cc);
-      System.out.printf("RESULT leave gone_and_safe_s=%.1f replica_migrations=%d hz_operations_on_remaining=%d hz_events_on_remaining=%d subs_entries_delta=%d%n",
-          leaveS, cc.migrations.get() - mig1, left.hzOps - opsBeforeLeave, left.hzEvents - evBeforeLeave,
+      double leaveWin = (left.nanos() - tl) / 1e9;
+      System.out.printf("RESULT leave gone_and_safe_s=%.1f window_s=%.1f replica_migrations=%d hz_operations_on_remaining=%d net_of_quiet=%d hz_events_on_remaining=%d net_of_quiet=%d subs_entries_delta=%d%n",
+          leaveS, leaveWin, cc.migrations.get() - mig1, left.hzOps - opsBeforeLeave,
+          Math.round(left.hzOps - opsBeforeLeave - Snapshot.quietOps * leaveWin), left.hzEvents - evBeforeLeave,
+          Math.round(left.hzEvents - evBeforeLeave - Snapshot.quietEvents * leaveWin),
           left.structures.get("__vertx.subs entries") - subsBeforeLeave);
 
       // everyone leaves: what stays behind (histories and epochs stay by design, until their TTL)
@@ -208,7 +222,11 @@ public final class ScaleModel {
   }
 
   /** One reading of every counter. */
-  record Snapshot(Map<String, Long> structures, long hzOps, long hzEvents, long inTopic, long inTopicRemote, long inAll) {
+  record Snapshot(Map<String, Long> structures, long hzOps, long hzEvents, long inTopic, long inTopicRemote, long inAll, long nanos) {
+    /** Hazelcast operations and events per second of the cluster at rest (heartbeats, probes, sweeps), measured once. */
+    static double quietOps;
+    static double quietEvents;
+
     static Snapshot take(List<Node> nodes, ClusterCounts cc) {
       String first = nodes.get(0).nodeId();
       long remote = 0;
@@ -219,7 +237,7 @@ public final class ScaleModel {
         }
       }
       return new Snapshot(ClusterCounts.structures(nodes.get(0)), ClusterCounts.hzOperations(nodes),
-          ClusterCounts.hzEvents(nodes), ClusterCounts.sum(cc.inbound, "sb.t.*"), remote, ClusterCounts.sumAll(cc.inbound));
+          ClusterCounts.hzEvents(nodes), ClusterCounts.sum(cc.inbound, "sb.t.*"), remote, ClusterCounts.sumAll(cc.inbound), System.nanoTime());
     }
 
     void print(String phase, Snapshot before, long units, String unit) {
@@ -232,13 +250,18 @@ public final class ScaleModel {
         }
       }
       if (before != null) {
-        sb.append(String.format(" hz_operations=%d", hzOps - before.hzOps));
+        double secs = (nanos - before.nanos) / 1e9;
+        long ops = hzOps - before.hzOps;
+        long netOps = Math.round(ops - quietOps * secs);
+        long evs = hzEvents - before.hzEvents;
+        long netEvs = Math.round(evs - quietEvents * secs);
+        sb.append(String.format(" seconds=%.1f hz_operations=%d net_of_quiet=%d", secs, ops, netOps));
         if (units > 1) {
-          sb.append(String.format("(%.2f)", (hzOps - before.hzOps) / (double) units));
+          sb.append(String.format("(%.2f)", netOps / (double) units));
         }
-        sb.append(String.format(" hz_events=%d", hzEvents - before.hzEvents));
+        sb.append(String.format(" hz_events=%d net_of_quiet=%d", evs, netEvs));
         if (units > 1) {
-          sb.append(String.format("(%.2f)", (hzEvents - before.hzEvents) / (double) units));
+          sb.append(String.format("(%.2f)", netEvs / (double) units));
         }
         sb.append(String.format(" bus_messages_in=%d", inAll - before.inAll));
         if (units > 1) {
