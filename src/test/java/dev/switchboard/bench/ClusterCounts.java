@@ -136,6 +136,25 @@ final class ClusterCounts {
    * backups not counted): Vert.x's registrations ({@code __vertx.subs}: values = (address, node)
    * pairs; keys = distinct addresses), the Switchboard maps, and the topic Ringbuffers that exist.
    */
+  /**
+   * Heap the maps' entries cost in all copies (owner + backup), in bytes, as Hazelcast itself
+   * accounts them (LocalMapStats owned + backup entry memory cost, summed over the members).
+   */
+  static Map<String, Long> memory(List<Node> nodes) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (String name : List.of("__vertx.subs", Addresses.DEVICES, Addresses.SESSIONS, Addresses.PRESENCE, Addresses.EPOCHS)) {
+      long bytes = 0;
+      for (Node n : nodes) {
+        HazelcastInstance hz = n.context().cluster().getHazelcastInstance();
+        com.hazelcast.map.LocalMapStats st = name.startsWith("__vertx")
+            ? hz.getMultiMap(name).getLocalMultiMapStats() : hz.getMap(name).getLocalMapStats();
+        bytes += st.getOwnedEntryMemoryCost() + st.getBackupEntryMemoryCost();
+      }
+      out.put("bytes:" + name, bytes);
+    }
+    return out;
+  }
+
   static Map<String, Long> structures(Node any) {
     HazelcastInstance hz = any.context().cluster().getHazelcastInstance();
     Map<String, Long> out = new LinkedHashMap<>();

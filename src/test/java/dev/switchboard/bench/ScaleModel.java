@@ -236,7 +236,9 @@ public final class ScaleModel {
           remote += a == null ? 0 : a.sum();
         }
       }
-      return new Snapshot(ClusterCounts.structures(nodes.get(0)), ClusterCounts.hzOperations(nodes),
+      Map<String, Long> st = ClusterCounts.structures(nodes.get(0));
+      st.putAll(ClusterCounts.memory(nodes));
+      return new Snapshot(st, ClusterCounts.hzOperations(nodes),
           ClusterCounts.hzEvents(nodes), ClusterCounts.sum(cc.inbound, "sb.t.*"), remote, ClusterCounts.sumAll(cc.inbound), System.nanoTime());
     }
 
