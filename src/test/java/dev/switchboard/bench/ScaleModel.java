@@ -130,7 +130,7 @@ public final class ScaleModel {
       withExtra.add(extra);
       awaitSafe(withExtra);
       double joinS = (System.nanoTime() - tj) / 1e9;
-      settle();
+      afterMembershipChange();
       Snapshot joined = Snapshot.take(withExtra, cc);
       long migJoin = cc.migrations.get() - mig0;
       double joinWin = (joined.nanos() - beforeJoin.nanos()) / 1e9;
@@ -149,7 +149,7 @@ public final class ScaleModel {
       TestNode.stop(extra);
       awaitSafe(nodes);
       double leaveS = (System.nanoTime() - tl) / 1e9;
-      settle();
+      afterMembershipChange();
       Snapshot left = Snapshot.take(nodes, cc);
       double leaveWin = (left.nanos() - tl) / 1e9;
       System.out.printf("RESULT leave gone_and_safe_s=%.1f window_s=%.1f replica_migrations=%d hz_operations_on_remaining=%d net_of_quiet=%d hz_events_on_remaining=%d net_of_quiet=%d subs_entries_delta=%d%n",
@@ -214,6 +214,15 @@ public final class ScaleModel {
         System.out.println("  errors on " + e.getKey().name + ": " + e.getKey().errors.get() + " " + e.getKey().lastError);
       }
     }
+  }
+
+  /**
+   * Waits out what every node does after a membership change: it writes back its devices and
+   * presence records 1, 3 and 10 s after the change (Directory.REASSERT_AFTER_MS), so the count
+   * covers all three rounds.
+   */
+  static void afterMembershipChange() throws InterruptedException {
+    Thread.sleep(12_000);
   }
 
   /** Lets asynchronous writes (presence, sessions saved every 2 s, registrations' events) land before counting. */
