@@ -23,7 +23,9 @@ import java.util.stream.Collectors;
  * events the members executed, and how many event-bus messages reached consumers, per unit
  * (connection, subscription, publication, membership change).
  *
- * <p>Usage: ScaleModel NODES TOPICS SUBS_PER_TOPIC CONNS_PER_NODE PUBLICATIONS [NAMESPACE=chat]
+ * <p>Usage: ScaleModel NODES TOPICS SUBS_PER_TOPIC CONNS_PER_NODE PUBLICATIONS [NAMESPACE=chat] [EXTRA_SUBS=0]
+ * (EXTRA_SUBS: topics the joining node subscribes to before it leaves, so that its departure removes
+ * registrations)
  */
 public final class ScaleModel {
   private static final Duration PHASE = Duration.ofSeconds(120);
@@ -35,6 +37,7 @@ public final class ScaleModel {
     int connsPerNode = Integer.parseInt(args[3]);
     int pubs = Integer.parseInt(args[4]);
     String ns = args.length > 5 ? args[5] : "chat";
+    int extraSubs = args.length > 6 ? Integer.parseInt(args[6]) : 0;
     if (perTopic > nodesN) {
       throw new IllegalArgumentException("subscribers of a topic sit on different nodes: SUBS_PER_TOPIC <= NODES");
     }
@@ -140,6 +143,21 @@ public final class ScaleModel {
           Math.round(joined.hzEvents - beforeJoin.hzEvents - Snapshot.quietEvents * joinWin),
           joined.structures.get("__vertx.subs entries") - beforeJoin.structures.get("__vertx.subs entries"),
           joined.inAll - beforeJoin.inAll);
+      Peer onExtra = null;
+      if (extraSubs > 0) {
+        onExtra = new Peer(vertx, extra.port(), "extra", Tokens.user("scale-extra", ns + ":*"));
+        for (int t = 0; t < extraSubs; t++) {
+          onExtra.subscribe(ns + ":m" + (t % topics));
+        }
+        awaitAll(Map.of(onExtra, extraSubs));
+        settle();
+        Snapshot extraSubscribed = Snapshot.take(withExtra, cc);
+        long regs = extraSubscribed.structures.get("__vertx.subs entries") - joined.structures.get("__vertx.subs entries");
+        System.out.printf("RESULT extra_subscribe subscriptions=%d registrations=%d hz_events=%d per_registration=%.2f (members: %d)%n",
+            extraSubs, regs, extraSubscribed.hzEvents - joined.hzEvents,
+            (extraSubscribed.hzEvents - joined.hzEvents) / (double) Math.max(1, regs), nodesN + 1);
+        joined = extraSubscribed;
+      }
       long mig1 = cc.migrations.get();
       long tl = System.nanoTime();
       // counted on the members that stay: what the departure costs them
@@ -152,6 +170,7 @@ public final class ScaleModel {
       afterMembershipChange();
       Snapshot left = Snapshot.take(nodes, cc);
       double leaveWin = (left.nanos() - tl) / 1e9;
+      System.out.printf("RESULT leave registrations_before=%d (each remaining member reads them all and re-puts its own)%n", subsBeforeLeave);
       System.out.printf("RESULT leave gone_and_safe_s=%.1f window_s=%.1f replica_migrations=%d hz_operations_on_remaining=%d net_of_quiet=%d hz_events_on_remaining=%d net_of_quiet=%d subs_entries_delta=%d%n",
           leaveS, leaveWin, cc.migrations.get() - mig1, left.hzOps - opsBeforeLeave,
           Math.round(left.hzOps - opsBeforeLeave - Snapshot.quietOps * leaveWin), left.hzEvents - evBeforeLeave,
