@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class RollingJoin {
   private static final long LATE_NS = 1_000_000_000L;
 
-  record Delivery(String topic, long offset, long sentNanos, long latencyNanos, int node) {
+  record Delivery(String topic, long offset, long sentNanos, long latencyNanos, int node, int from) {
   }
 
   public static void main(String[] args) throws Exception {
@@ -161,7 +161,7 @@ public final class RollingJoin {
     Peer p = new Peer(vertx, node.port(), name, Tokens.user("roll-" + name, "bench:*"));
     p.hook = (topic, offset, data, now) -> {
       long sent = data.path("t").asLong();
-      out.add(new Delivery(topic, offset, sent, now - sent, nodeNo));
+      out.add(new Delivery(topic, offset, sent, now - sent, nodeNo, data.path("p").asInt()));
     };
     return p;
   }
@@ -178,7 +178,7 @@ public final class RollingJoin {
         synchronized (publishers) {
           p = publishers.get((int) (sent % publishers.size()));
         }
-        ObjectNode data = WsClient.params().put("t", System.nanoTime());
+        ObjectNode data = WsClient.params().put("t", System.nanoTime()).put("p", p.name.charAt(p.name.length() - 1) - '0');
         p.publish(topic(k++ % topics), data);
         sent++;
       }
@@ -232,6 +232,8 @@ public final class RollingJoin {
     }
     long[][] lat = new long[3][];
     long[] late = new long[3];
+    Map<String, Long> lateBy = new java.util.TreeMap<>();
+    long[] firstLate = {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE};
     List<List<Long>> byPhase = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
     for (Delivery d : deliveries) {
       if (d.sentNanos() < t0 || d.sentNanos() >= tEnd) {
@@ -241,6 +243,8 @@ public final class RollingJoin {
       byPhase.get(ph).add(d.latencyNanos());
       if (d.latencyNanos() > LATE_NS) {
         late[ph]++;
+        lateBy.merge(phases[ph] + " from node " + d.from() + " to node " + d.node(), 1L, Long::sum);
+        firstLate[ph] = Math.min(firstLate[ph], d.sentNanos());
         if (ph == 1) {
           lastBadJoin = Math.max(lastBadJoin, d.sentNanos());
         } else if (ph == 2) {
@@ -254,6 +258,10 @@ public final class RollingJoin {
       System.out.printf("RESULT rolling phase=%s seconds=%.1f publications_acked=%d deliveries_expected=%d received=%d lost=%d late_over_1s=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f%n",
           phases[i], (bounds[i + 1] - bounds[i]) / 1e9, acked[i], expected[i], a.length, lost[i], late[i],
           pct(a, 0.50), pct(a, 0.99), a.length == 0 ? 0 : a[a.length - 1] / 1e6);
+    }
+    lateBy.forEach((k, v) -> System.out.printf("RESULT rolling late_over_1s %s: %d%n", k, v));
+    if (firstLate[1] != Long.MAX_VALUE) {
+      System.out.printf("RESULT rolling first_late_after_join_s=%.2f%n", (firstLate[1] - joinStart) / 1e9);
     }
     System.out.printf("RESULT rolling converged_after_join_s=%s converged_after_leave_s=%s publish_errors=%d (converged: the last publication lost or later than 1 s, from the start of the join / leave; 0 when none)%n",
         lastBadJoin < 0 ? "0" : String.format("%.2f", (lastBadJoin - joinStart) / 1e9),
