@@ -47,7 +47,7 @@ final class ClusterCounts {
     });
   }
 
-  /** Counts replica migrations on the given member (any member sees every migration as the master runs it? no: register on all, sum). */
+  /** Counts the replica migrations the given member is told of (ScaleModel registers it on one member only, so each is counted once). */
   void watchMigrations(Node n) {
     n.context().cluster().getHazelcastInstance().getPartitionService().addMigrationListener(new MigrationListener() {
       @Override
