@@ -46,8 +46,8 @@ class ChaosOptionsTest {
         "--max-faults", "1", "--drain-ms", "10000"});
     assertEquals(5, o.slots());
     assertEquals(1, o.maxFaults());
-    // each of the 3 gateways: drain 10 s + grace 6 s + 15 s to exit, then up to the ready timeout
-    assertEquals(3 * (31_000 + ChaosCluster.READY_TIMEOUT_MS), o.longestFaultMs());
+    // each of the 3 gateways: drain 10 s + grace 6 s + 12 s to exit (Faults.exitBoundMs), then up to the ready timeout
+    assertEquals(3 * (28_000 + ChaosCluster.READY_TIMEOUT_MS), o.longestFaultMs());
     assertTrue(o.toString().contains("data=2 (the 3 nodes are gateways) drain=10000ms max-faults=1"), o.toString());
     ChaosOptions d = ChaosOptions.parse(new String[] {"--seed", "1"});
     assertEquals(3, d.slots());
