@@ -1,13 +1,9 @@
 package dev.switchboard.api;
 
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Http;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -19,30 +15,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** GET /metrics: Prometheus text with the node's own series, moving with activity. */
+@Cluster
 class MetricsTest {
   static final Duration WAIT = Duration.ofSeconds(10);
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   private static double now(String name, String... labels) {
-    return Scrape.now(node.port(), name, labels);
+    return Scrape.now(nodes.port(0), name, labels);
   }
 
   @Test
   void metricsIsPrometheusTextWithTheNodeSeries() {
-    HttpResponse<String> r = Http.get(node.port(), "/metrics");
+    HttpResponse<String> r = Http.get(nodes.port(0), "/metrics");
     assertEquals(200, r.statusCode());
     assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain"),
         r.headers().toString());
@@ -70,7 +54,7 @@ class MetricsTest {
     double framesOut = now("sb_frames_out_total");
     double unknown = now("sb_errors_total", "code=\"UNKNOWN_METHOD\"");
     double invalid = now("sb_errors_total", "code=\"INVALID_REQUEST\"");
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("alice"))) {
+    try (WsClient c = nodes.client(0, "alice")) {
       Scrape.until(() -> now("sb_connections") >= 1, WAIT, "sb_connections counts the open socket");
       assertEquals("result", c.call("system.ping", null).get("type").asText());
       assertEquals("UNKNOWN_METHOD", c.call("no.such", null).at("/error/code").asText());
@@ -90,11 +74,11 @@ class MetricsTest {
   void refusedUpgradeCountsAnAuthFailureAndARejection() {
     double failures = now("sb_auth_failures_total");
     double rejected401 = now("sb_upgrade_rejections_total", "status=\"401\"");
-    WsClient.Upgrade bad = WsClient.open(vertx, node.port(), "/ws?token=not-a-jwt", Map.of(), null);
+    WsClient.Upgrade bad = nodes.open(0, "/ws?token=not-a-jwt", Map.of(), null);
     assertEquals(401, bad.status());
-    WsClient.Upgrade none = WsClient.open(vertx, node.port(), "/ws", Map.of(), null);
+    WsClient.Upgrade none = nodes.open(0, "/ws", Map.of(), null);
     assertEquals(401, none.status());
-    String text = Scrape.metrics(node.port());
+    String text = Scrape.metrics(nodes.port(0));
     assertTrue(text.contains("sb_auth_failures_total{"), "sb_auth_failures_total is exposed");
     assertEquals(failures + 2, Scrape.value(text, "sb_auth_failures_total"));
     assertEquals(rejected401 + 2, Scrape.value(text, "sb_upgrade_rejections_total", "status=\"401\""));
