@@ -1,7 +1,6 @@
 package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
 import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
