@@ -25,6 +25,12 @@ public @interface Cluster {
   /** Settings over the test defaults, each {@code "SB_NAME=value"}, for every node. */
   String[] env() default {};
 
+  /**
+   * How many of the nodes start before the tests (all when negative): the others are planned (their
+   * ports in every member list) and start with {@link Nodes#startNext()}.
+   */
+  int started() default -1;
+
   /** Fresh nodes for each test instead of one set for the class. */
   boolean perTest() default false;
 }

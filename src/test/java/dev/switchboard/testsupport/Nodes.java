@@ -18,9 +18,14 @@ public final class Nodes implements AutoCloseable {
   private final List<Node> nodes;
   private final Vertx vertx;
   private final List<AutoCloseable> opened = new ArrayList<>();
+  /** With {@link #plan}: every member's Hazelcast port, fixed before the first starts, and their env. */
+  private final List<Integer> plannedPorts;
+  private final Map<String, String> env;
 
-  private Nodes(List<Node> nodes) {
-    this.nodes = List.copyOf(nodes);
+  private Nodes(List<Node> nodes, List<Integer> plannedPorts, Map<String, String> env) {
+    this.nodes = new java.util.concurrent.CopyOnWriteArrayList<>(nodes);
+    this.plannedPorts = plannedPorts;
+    this.env = env;
     this.vertx = Vertx.vertx();
   }
 
@@ -29,7 +34,45 @@ public final class Nodes implements AutoCloseable {
     if (n < 1) {
       throw new IllegalArgumentException("nodes: " + n);
     }
-    return new Nodes(n == 1 ? List.of(TestNode.start(env)) : TestNode.cluster(n, env));
+    return new Nodes(n == 1 ? List.of(TestNode.start(env)) : TestNode.cluster(n, env), null, env);
+  }
+
+  /**
+   * A cluster of {@code planned} members whose ports and member list are fixed now, of which the
+   * first {@code started} start now (one {@link TestNode#start} each) and the others with
+   * {@link #startNext}: for tests about a member joining.
+   */
+  public static Nodes plan(int planned, int started, Map<String, String> env) {
+    if (started < 1 || started > planned) {
+      throw new IllegalArgumentException("started " + started + " of " + planned);
+    }
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < planned; i++) {
+      ports.add(TestNode.freePort());
+    }
+    Nodes nodes = new Nodes(List.of(), List.copyOf(ports), Map.copyOf(env));
+    try {
+      for (int i = 0; i < started; i++) {
+        nodes.startNext();
+      }
+    } catch (RuntimeException | Error e) {
+      nodes.close();
+      throw e;
+    }
+    return nodes;
+  }
+
+  /** Starts the next planned member (see {@link #plan}); it is stopped with the others. */
+  public Node startNext() {
+    if (plannedPorts == null || nodes.size() >= plannedPorts.size()) {
+      throw new IllegalStateException("no planned member left to start");
+    }
+    Map<String, String> e = new java.util.HashMap<>(env);
+    e.put("SB_CLUSTER_PORT", String.valueOf(plannedPorts.get(nodes.size())));
+    e.put("SB_CLUSTER_MEMBERS", plannedPorts.stream().map(p -> "127.0.0.1:" + p).collect(Collectors.joining(",")));
+    Node n = TestNode.start(e);
+    nodes.add(n);
+    return n;
   }
 
   /** Node {@code i}, counted from 0. */
@@ -42,8 +85,9 @@ public final class Nodes implements AutoCloseable {
     return nodes.get(0);
   }
 
+  /** The nodes started so far, in order. */
   public List<Node> all() {
-    return nodes;
+    return List.copyOf(nodes);
   }
 
   /** HTTP/WebSocket port of node {@code i}. */

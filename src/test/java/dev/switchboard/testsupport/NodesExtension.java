@@ -29,7 +29,7 @@ final class NodesExtension implements BeforeAllCallback, AfterAllCallback, Befor
   public void beforeAll(ExtensionContext ctx) throws Exception {
     Cluster c = cluster(ctx);
     if (!c.perTest()) {
-      Nodes nodes = Nodes.start(c.nodes(), env(c));
+      Nodes nodes = start(c);
       ctx.getStore(NS).put(NODES, nodes);
       inject(ctx.getRequiredTestClass(), null, nodes);
     }
@@ -40,7 +40,7 @@ final class NodesExtension implements BeforeAllCallback, AfterAllCallback, Befor
     Cluster c = cluster(ctx);
     Nodes nodes;
     if (c.perTest()) {
-      nodes = Nodes.start(c.nodes(), env(c));
+      nodes = start(c);
       ctx.getStore(NS).put(NODES, nodes);
       inject(ctx.getRequiredTestClass(), null, nodes);
     } else {
@@ -81,6 +81,10 @@ final class NodesExtension implements BeforeAllCallback, AfterAllCallback, Befor
       throw new ParameterResolutionException("no nodes here: with @Cluster(perTest = true) they exist only in tests");
     }
     return nodes;
+  }
+
+  private static Nodes start(Cluster c) {
+    return c.started() < 0 ? Nodes.start(c.nodes(), env(c)) : Nodes.plan(c.nodes(), c.started(), env(c));
   }
 
   private static Cluster cluster(ExtensionContext ctx) {
