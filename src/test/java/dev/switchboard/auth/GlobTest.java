@@ -2,53 +2,45 @@ package dev.switchboard.auth;
 
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Glob, case by case (AclProperties checks it against a regex on generated patterns). */
 class GlobTest {
+  /** Asserts that {@code pattern} matches each of {@code inputs} exactly when {@code expected}. */
+  static void matches(String pattern, boolean expected, String... inputs) {
+    Glob g = new Glob(pattern);
+    for (String s : inputs) {
+      assertEquals(expected, g.matches(s), pattern + " on \"" + s + "\"");
+    }
+  }
+
   @Test
   void withoutAStarOnlyTheSameStringMatches() {
-    Glob g = new Glob("chat:lobby");
-    assertTrue(g.matches("chat:lobby"));
-    assertFalse(g.matches("chat:lobby2"));
-    assertFalse(g.matches("chat:lobb"));
-    assertFalse(g.matches(""));
+    matches("chat:lobby", true, "chat:lobby");
+    matches("chat:lobby", false, "chat:lobby2", "chat:lobb", "");
   }
 
   @Test
   void aStarMatchesAnyRunIncludingNoneAndAcrossSeparators() {
-    Glob g = new Glob("chat:*");
-    assertTrue(g.matches("chat:"));
-    assertTrue(g.matches("chat:a"));
-    assertTrue(g.matches("chat:a:b/c"));
-    assertFalse(g.matches("chat"));
-    assertFalse(g.matches("xchat:a"));
-    assertTrue(new Glob("*").matches(""));
-    assertTrue(new Glob("*").matches("anything"));
+    matches("chat:*", true, "chat:", "chat:a", "chat:a:b/c");
+    matches("chat:*", false, "chat", "xchat:a");
+    matches("*", true, "", "anything");
   }
 
   @Test
   void starsInsideMatchInOrderAndPrefixAndSuffixMayNotOverlap() {
-    Glob g = new Glob("a*b*c");
-    assertTrue(g.matches("abc"));
-    assertTrue(g.matches("a-b-c"));
-    assertTrue(g.matches("abbcc"));
-    assertFalse(g.matches("acb"));
-    assertFalse(g.matches("ab"));
-    Glob overlap = new Glob("ab*ba");
-    assertFalse(overlap.matches("aba"), "prefix and suffix share a character");
-    assertTrue(overlap.matches("abba"));
+    matches("a*b*c", true, "abc", "a-b-c", "abbcc");
+    matches("a*b*c", false, "acb", "ab");
+    matches("ab*ba", true, "abba");
+    matches("ab*ba", false, "aba"); // prefix and suffix would share a character
   }
 
   @Test
   void onlyTheStarIsSpecial() {
-    Glob g = new Glob("a.b?[c]");
-    assertTrue(g.matches("a.b?[c]"));
-    assertFalse(g.matches("axb?[c]"));
-    assertFalse(g.matches("a.bx[c]"));
-    assertFalse(g.matches("a.b?c"));
+    matches("a.b?[c]", true, "a.b?[c]");
+    matches("a.b?[c]", false, "axb?[c]", "a.bx[c]", "a.b?c");
   }
 
   @Test

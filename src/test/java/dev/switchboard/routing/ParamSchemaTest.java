@@ -53,19 +53,23 @@ class ParamSchemaTest {
 
   @Test
   void eachViolationNamesItsField() {
-    assertEquals("topic: topic is required", refused(SCHEMA, "{}"));
-    assertEquals("topic: topic is required", refused(SCHEMA, "{\"topic\":null}"));
-    assertEquals("topic: topic must be a string", refused(SCHEMA, "{\"topic\":1}"));
-    assertEquals("topic: topic must be at most 8 characters", refused(SCHEMA, "{\"topic\":\"chat:abcd\"}"));
-    assertEquals("topic: topic has an invalid format", refused(SCHEMA, "{\"topic\":\"Chat\"}"));
-    assertEquals("limit: limit must be an integer", refused(SCHEMA, "{\"topic\":\"a\",\"limit\":1.5}"));
-    assertEquals("limit: limit must be an integer", refused(SCHEMA, "{\"topic\":\"a\",\"limit\":99999999999999999999}"));
-    assertEquals("limit: limit must be between 1 and 100", refused(SCHEMA, "{\"topic\":\"a\",\"limit\":0}"));
-    assertEquals("flag: flag must be true or false", refused(SCHEMA, "{\"topic\":\"a\",\"flag\":\"true\"}"));
-    assertEquals("meta: meta must be an object", refused(SCHEMA, "{\"topic\":\"a\",\"meta\":[]}"));
-    assertEquals("meta.n: meta.n is required", refused(SCHEMA, "{\"topic\":\"a\",\"meta\":{}}"));
-    assertEquals("meta.x: unknown param meta.x", refused(SCHEMA, "{\"topic\":\"a\",\"meta\":{\"n\":1,\"x\":2}}"));
-    assertEquals("bogus: unknown param bogus", refused(SCHEMA, "{\"topic\":\"a\",\"bogus\":1}"));
+    String[][] cases = { // params, then "field: message" of the refusal
+        {"{}", "topic: topic is required"},
+        {"{\"topic\":null}", "topic: topic is required"},
+        {"{\"topic\":1}", "topic: topic must be a string"},
+        {"{\"topic\":\"chat:abcd\"}", "topic: topic must be at most 8 characters"},
+        {"{\"topic\":\"Chat\"}", "topic: topic has an invalid format"},
+        {"{\"topic\":\"a\",\"limit\":1.5}", "limit: limit must be an integer"},
+        {"{\"topic\":\"a\",\"limit\":99999999999999999999}", "limit: limit must be an integer"},
+        {"{\"topic\":\"a\",\"limit\":0}", "limit: limit must be between 1 and 100"},
+        {"{\"topic\":\"a\",\"flag\":\"true\"}", "flag: flag must be true or false"},
+        {"{\"topic\":\"a\",\"meta\":[]}", "meta: meta must be an object"},
+        {"{\"topic\":\"a\",\"meta\":{}}", "meta.n: meta.n is required"},
+        {"{\"topic\":\"a\",\"meta\":{\"n\":1,\"x\":2}}", "meta.x: unknown param meta.x"},
+        {"{\"topic\":\"a\",\"bogus\":1}", "bogus: unknown param bogus"}};
+    for (String[] c : cases) {
+      assertEquals(c[1], refused(SCHEMA, c[0]));
+    }
   }
 
   @Test
