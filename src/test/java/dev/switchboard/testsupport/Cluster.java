@@ -12,8 +12,8 @@ import java.lang.annotation.Target;
  * lists all, as {@link TestNode#cluster}; one node is {@link TestNode#start}), started with
  * {@code env} over {@link TestNode#env}, a client Vert.x beside them, all reached through a
  * {@link Nodes} (a static or instance field of that type, or a parameter). Started before the
- * class's {@code @BeforeAll} and stopped after its {@code @AfterAll}, or around each test with
- * {@code perTest}; clients opened through {@link Nodes} during a test are closed after it.
+ * class's {@code @BeforeAll} and stopped after its {@code @AfterAll}; clients opened through
+ * {@link Nodes} during a test are closed after it.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.TYPE)
@@ -30,7 +30,4 @@ public @interface Cluster {
    * ports in every member list) and start with {@link Nodes#startNext()}.
    */
   int started() default -1;
-
-  /** Fresh nodes for each test instead of one set for the class. */
-  boolean perTest() default false;
 }

@@ -17,7 +17,7 @@ import java.util.Map;
 /**
  * Starts and stops the {@link Nodes} of a {@link Cluster} class: injects them into fields of type
  * {@link Nodes} and resolves them as parameters; closes the clients each test opened through them
- * after it. JUnit runs the classes of this suite one at a time, the tests of a class in one thread.
+ * after it. One set of nodes per class: a class whose tests each need fresh nodes starts them itself. JUnit runs the classes of this suite one at a time, the tests of a class in one thread.
  */
 final class NodesExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
     ParameterResolver {
@@ -27,36 +27,22 @@ final class NodesExtension implements BeforeAllCallback, AfterAllCallback, Befor
 
   @Override
   public void beforeAll(ExtensionContext ctx) throws Exception {
-    Cluster c = cluster(ctx);
-    if (!c.perTest()) {
-      Nodes nodes = start(c);
-      ctx.getStore(NS).put(NODES, nodes);
-      inject(ctx.getRequiredTestClass(), null, nodes);
-    }
+    Nodes nodes = start(cluster(ctx));
+    ctx.getStore(NS).put(NODES, nodes);
+    inject(ctx.getRequiredTestClass(), null, nodes);
   }
 
   @Override
   public void beforeEach(ExtensionContext ctx) throws Exception {
-    Cluster c = cluster(ctx);
-    Nodes nodes;
-    if (c.perTest()) {
-      nodes = start(c);
-      ctx.getStore(NS).put(NODES, nodes);
-      inject(ctx.getRequiredTestClass(), null, nodes);
-    } else {
-      nodes = ctx.getStore(NS).get(NODES, Nodes.class); // the class's, through the parent store
-      ctx.getStore(NS).put(MARK, nodes.mark());
-    }
+    Nodes nodes = ctx.getStore(NS).get(NODES, Nodes.class); // the class's, through the parent store
+    ctx.getStore(NS).put(MARK, nodes.mark());
     inject(ctx.getRequiredTestClass(), ctx.getRequiredTestInstance(), nodes);
   }
 
   @Override
   public void afterEach(ExtensionContext ctx) {
     Nodes nodes = ctx.getStore(NS).get(NODES, Nodes.class);
-    if (cluster(ctx).perTest()) {
-      ctx.getStore(NS).remove(NODES);
-      nodes.close();
-    } else if (nodes != null) {
+    if (nodes != null) {
       nodes.closeSince(ctx.getStore(NS).getOrDefault(MARK, Integer.class, 0));
     }
   }
@@ -78,7 +64,7 @@ final class NodesExtension implements BeforeAllCallback, AfterAllCallback, Befor
   public Object resolveParameter(ParameterContext p, ExtensionContext ctx) {
     Nodes nodes = ctx.getStore(NS).get(NODES, Nodes.class);
     if (nodes == null) {
-      throw new ParameterResolutionException("no nodes here: with @Cluster(perTest = true) they exist only in tests");
+      throw new ParameterResolutionException("no nodes: they did not start");
     }
     return nodes;
   }
