@@ -9,6 +9,7 @@ import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 
@@ -23,6 +24,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SlowSubscriberTest {
   static Nodes nodes;
 
+  /** Reads the raw client's frames up to its subscribe result for {@code topic} (10 s for each frame at most). */
+  static void awaitSubscribed(RawWs slow, String topic) throws IOException {
+    while (true) {
+      RawWs.Frame f = slow.read(Duration.ofSeconds(10));
+      if (f == null) {
+        throw new AssertionError("no subscribe result for the slow client");
+      }
+      if (f.text().contains("\"result\"") && f.text().contains(topic)) {
+        return;
+      }
+    }
+  }
+
   @Test
   void aNonReadingSubscriberIsClosedWith4008AndTheOthersMissNothing() throws Exception {
     String topic = "chat:slow-" + System.nanoTime();
@@ -35,15 +49,7 @@ class SlowSubscriberTest {
       slow.sendText("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic + "\"}}");
       good.call("topic.subscribe", WsClient.params().put("topic", topic));
       // make sure the slow one is subscribed before it stops reading: read up to its subscribe result
-      while (true) {
-        RawWs.Frame f = slow.read(Duration.ofSeconds(10));
-        if (f == null) {
-          throw new AssertionError("no subscribe result for the slow client");
-        }
-        if (f.text().contains("\"result\"") && f.text().contains(topic)) {
-          break;
-        }
-      }
+      awaitSubscribed(slow, topic);
       int n = 3000; // ~6 MB: more than loopback's socket buffers hold, so the node's queue must grow
       for (int k = 1; k <= n; k++) {
         pub.request("topic.publish", WsClient.params().put("topic", topic)
@@ -81,15 +87,7 @@ class SlowSubscriberTest {
       RawWs.Frame hello = slow.read(Duration.ofSeconds(10));
       session = dev.switchboard.protocol.Json.MAPPER.readTree(hello.text()).get("session_id").asText();
       slow.sendText("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic + "\"}}");
-      while (true) {
-        RawWs.Frame f = slow.read(Duration.ofSeconds(10));
-        if (f == null) {
-          throw new AssertionError("no subscribe result for the slow client");
-        }
-        if (f.text().contains("\"result\"") && f.text().contains(topic)) {
-          break;
-        }
-      }
+      awaitSubscribed(slow, topic);
       for (int k = 1; k <= n; k++) {
         pub.request("topic.publish", WsClient.params().put("topic", topic)
             .set("data", WsClient.params().put("k", k).put("pad", pad)));
