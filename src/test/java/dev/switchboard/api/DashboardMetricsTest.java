@@ -3,7 +3,8 @@ package dev.switchboard.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
 import io.vertx.core.Vertx;
@@ -29,11 +30,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * token is refused),
  * then every metric name in the board's PromQL must be a sample name in its /metrics.
  */
+@Cluster
 class DashboardMetricsTest {
   static final Path BOARD = Path.of("deploy/grafana/switchboard.json");
   private static final Set<String> KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left", "group_right",
       "offset", "bool", "and", "or", "unless", "inf", "nan");
   private static final Pattern IDENT = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+  static Nodes nodes;
 
   @Test
   void everyMetricOnTheBoardIsExported() throws Exception {
@@ -45,9 +48,9 @@ class DashboardMetricsTest {
       assertTrue(!names.isEmpty(), "no metric in " + e);
       used.addAll(names);
     }
-    Node node = TestNode.start(Map.of());
-    Vertx vertx = Vertx.vertx();
-    try (WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub", "chat:*"))) {
+    Node node = nodes.node();
+    Vertx vertx = nodes.vertx();
+    try (WsClient pub = nodes.client(0, "pub", "chat:*")) {
       WsClient c = connect(vertx, node, null);
       String session = c.connected().get("session_id").asText();
       double handlers = Scrape.now(node.port(), "vertx_eventbus_handlers");
@@ -104,9 +107,6 @@ class DashboardMetricsTest {
       Set<String> missing = new TreeSet<>(used);
       missing.removeAll(exported);
       assertTrue(missing.isEmpty(), "the board uses metrics the node does not export: " + missing);
-    } finally {
-      TestNode.stop(node);
-      vertx.close();
     }
   }
 

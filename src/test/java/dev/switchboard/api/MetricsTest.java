@@ -1,14 +1,10 @@
 package dev.switchboard.api;
 
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Http;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -20,30 +16,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** GET /metrics: Prometheus text with the node's own series, moving with activity. */
+@Cluster
 class MetricsTest {
   static final Duration WAIT = Duration.ofSeconds(10);
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   private static double now(String name, String... labels) {
-    return Scrape.now(node.port(), name, labels);
+    return Scrape.now(nodes.port(0), name, labels);
   }
 
   @Test
   void metricsIsPrometheusTextWithTheNodeSeries() {
-    HttpResponse<String> r = Http.get(node.port(), "/metrics");
+    HttpResponse<String> r = Http.get(nodes.port(0), "/metrics");
     assertEquals(200, r.statusCode());
     assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain"),
         r.headers().toString());
@@ -71,7 +55,7 @@ class MetricsTest {
     double framesOut = now("sb_frames_out_total");
     double unknown = now("sb_errors_total", "code=\"UNKNOWN_METHOD\"");
     double invalid = now("sb_errors_total", "code=\"INVALID_REQUEST\"");
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("alice"))) {
+    try (WsClient c = nodes.client(0, "alice")) {
       Scrape.until(() -> now("sb_connections") >= 1, WAIT, "sb_connections counts the open socket");
       assertEquals("result", c.call("system.ping", null).get("type").asText());
       assertEquals("UNKNOWN_METHOD", c.call("no.such", null).at("/error/code").asText());
@@ -97,9 +81,8 @@ class MetricsTest {
     int n = 25;
     double count = now("sb_publish_deliver_seconds_count");
     double sum = now("sb_publish_deliver_seconds_sum");
-    String token = Tokens.user("alice", "chat:*");
-    try (WsClient sub = WsClient.connect(vertx, node.port(), token);
-         WsClient pub = WsClient.connect(vertx, node.port(), token)) {
+    try (WsClient sub = nodes.client(0, "alice", "chat:*");
+         WsClient pub = nodes.client(0, "alice", "chat:*")) {
       assertEquals("result", sub.call("topic.subscribe", WsClient.params().put("topic", "chat:latency"))
           .path("type").asText());
       long start = System.nanoTime();
@@ -112,7 +95,7 @@ class MetricsTest {
       }
       double elapsedS = (System.nanoTime() - start) / 1e9;
       // the loop records right after writing the frames, before this client can read them
-      String text = Scrape.metrics(node.port());
+      String text = Scrape.metrics(nodes.port(0));
       assertEquals(count + n, Scrape.value(text, "sb_publish_deliver_seconds_count"), "one sample per publication");
       assertEquals(count + n, Scrape.value(text, "sb_publish_deliver_seconds_bucket", "le=\"+Inf\""));
       double added = Scrape.value(text, "sb_publish_deliver_seconds_sum") - sum;
@@ -125,11 +108,11 @@ class MetricsTest {
   void refusedUpgradeCountsAnAuthFailureAndARejection() {
     double failures = now("sb_auth_failures_total");
     double rejected401 = now("sb_upgrade_rejections_total", "status=\"401\"");
-    WsClient.Upgrade bad = WsClient.open(vertx, node.port(), "/ws?token=not-a-jwt", Map.of(), null);
+    WsClient.Upgrade bad = nodes.open(0, "/ws?token=not-a-jwt", Map.of(), null);
     assertEquals(401, bad.status());
-    WsClient.Upgrade none = WsClient.open(vertx, node.port(), "/ws", Map.of(), null);
+    WsClient.Upgrade none = nodes.open(0, "/ws", Map.of(), null);
     assertEquals(401, none.status());
-    String text = Scrape.metrics(node.port());
+    String text = Scrape.metrics(nodes.port(0));
     assertTrue(text.contains("sb_auth_failures_total{"), "sb_auth_failures_total is exposed");
     assertEquals(failures + 2, Scrape.value(text, "sb_auth_failures_total"));
     assertEquals(rejected401 + 2, Scrape.value(text, "sb_upgrade_rejections_total", "status=\"401\""));

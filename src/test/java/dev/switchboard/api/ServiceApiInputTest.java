@@ -1,15 +1,13 @@
 package dev.switchboard.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
 import dev.switchboard.protocol.Json;
+import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Http;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,26 +18,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The HTTP API reads bodies as strictly as WebSocket requests and bounds the ids it is given. */
+@Cluster
 class ServiceApiInputTest {
-  static Node node;
-  static Vertx vertx;
+  static Nodes nodes;
   static String token;
 
   @BeforeAll
   static void up() {
-    node = TestNode.start(Map.of());
-    vertx = Vertx.vertx();
     token = Tokens.hs256(Tokens.claims("svc", 600).put("roles", new JsonArray().add("service")));
   }
 
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
-
   static HttpResponse<String> post(String path, String body) {
-    return Http.post(node.port(), path, body, "Authorization", "Bearer " + token, "content-type", "application/json");
+    return Http.post(nodes.port(0), path, body, "Authorization", "Bearer " + token, "content-type", "application/json");
   }
 
   static JsonNode json(String s) {
@@ -72,9 +62,9 @@ class ServiceApiInputTest {
 
   @Test
   void unknownBodyFieldsAreRefusedNamingTheField() {
-    try (WsClient phone = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("yara") + "&device_id=phone",
+    try (WsClient phone = nodes.open(0, "/ws?token=" + Tokens.user("yara") + "&device_id=phone",
         Map.of(), null).ok();
-         WsClient web = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("yara") + "&device_id=web",
+         WsClient web = nodes.open(0, "/ws?token=" + Tokens.user("yara") + "&device_id=web",
              Map.of(), null).ok()) {
       // a misspelt device_id must not turn a send to one device into a send to all of them
       JsonNode err = assertInvalid(post("/api/v1/users/yara/send", "{\"data\":1,\"device\":\"phone\"}"));

@@ -14,12 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -34,11 +29,6 @@ abstract class AuthNodes {
   static final String ISSUER = "https://issuer.test";
   static final String AUDIENCE = "switchboard-test";
   static final ObjectMapper JSON = new ObjectMapper();
-  static final ExecutorService STARTER = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "auth-test-node-start");
-    t.setDaemon(true);
-    return t;
-  });
 
   /** HS256 with issuer and audience enforced. */
   static Node hs;
@@ -57,28 +47,21 @@ abstract class AuthNodes {
     rsaKeys = Tokens.rsa();
     ecKeys = Tokens.ec();
     // Each node is its own one-member cluster; started in parallel to keep the class fast.
-    CompletableFuture<Node> fHs = startAsync(Map.of("SB_JWT_ISSUER", ISSUER, "SB_JWT_AUDIENCE", AUDIENCE), "hs");
-    CompletableFuture<Node> fRs = startAsync(Map.of("SB_JWT_SECRET", "", "SB_JWT_PUBLIC_KEY", Tokens.publicPem(rsaKeys)),
-        "rs");
-    CompletableFuture<Node> fEs = startAsync(Map.of("SB_JWT_SECRET", "", "SB_JWT_PUBLIC_KEY", Tokens.publicPem(ecKeys)),
-        "es");
-    CompletableFuture<Node> fAnon = startAsync(Map.of("SB_AUTH_REQUIRED", "false"), "anon");
     try {
-      hs = fHs.get(90, TimeUnit.SECONDS);
-      rs = fRs.get(90, TimeUnit.SECONDS);
-      es = fEs.get(90, TimeUnit.SECONDS);
-      anon = fAnon.get(90, TimeUnit.SECONDS);
+      Map<String, Node> started = TestNode.startApart("auth", Map.of(
+          "hs", Map.of("SB_JWT_ISSUER", ISSUER, "SB_JWT_AUDIENCE", AUDIENCE, "SB_CONNECT_RATE_PER_IP", "100000"),
+          "rs", Map.of("SB_JWT_SECRET", "", "SB_JWT_PUBLIC_KEY", Tokens.publicPem(rsaKeys),
+              "SB_CONNECT_RATE_PER_IP", "100000"),
+          "es", Map.of("SB_JWT_SECRET", "", "SB_JWT_PUBLIC_KEY", Tokens.publicPem(ecKeys),
+              "SB_CONNECT_RATE_PER_IP", "100000"),
+          "anon", Map.of("SB_AUTH_REQUIRED", "false", "SB_CONNECT_RATE_PER_IP", "100000")));
+      hs = started.get("hs");
+      rs = started.get("rs");
+      es = started.get("es");
+      anon = started.get("anon");
     } finally {
       vertx = Vertx.vertx();
     }
-  }
-
-  private static CompletableFuture<Node> startAsync(Map<String, String> overrides, String name) {
-    Map<String, String> o = new HashMap<>(overrides);
-    o.put("SB_CLUSTER_NAME", TestNode.CLUSTER + "-auth-" + name);
-    o.put("SB_CONNECT_RATE_PER_IP", "100000");
-    // not the common pool: Hazelcast completes its own futures there, and blocking it can stall the start
-    return CompletableFuture.supplyAsync(() -> TestNode.start(o), STARTER);
   }
 
   @AfterAll

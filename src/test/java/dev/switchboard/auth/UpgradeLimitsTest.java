@@ -14,13 +14,8 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,11 +32,6 @@ class UpgradeLimitsTest {
   static final String ALLOWED_A = "https://app.example.com";
   static final String ALLOWED_B = "https://admin.example.com";
   static final ObjectMapper JSON = new ObjectMapper();
-  static final ExecutorService STARTER = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "limits-test-node-start");
-    t.setDaemon(true);
-    return t;
-  });
 
   /** Origins listed, two connections per user, a generous per-IP rate. */
   static Node gates;
@@ -53,28 +43,22 @@ class UpgradeLimitsTest {
 
   @BeforeAll
   static void up() throws Exception {
-    CompletableFuture<Node> fGates = startAsync("gates", Map.of(
-        "SB_ALLOWED_ORIGINS", ALLOWED_A + ", " + ALLOWED_B,
-        "SB_MAX_CONNECTIONS_PER_USER", "2",
-        "SB_CONNECT_RATE_PER_IP", "100000"));
-    CompletableFuture<Node> fRate = startAsync("rate", Map.of("SB_CONNECT_RATE_PER_IP", "2"));
-    CompletableFuture<Node> fCapped = startAsync("capped", Map.of(
-        "SB_MAX_CONNECTIONS", "2",
-        "SB_CONNECT_RATE_PER_IP", "100000"));
     try {
-      gates = fGates.get(90, TimeUnit.SECONDS);
-      rate = fRate.get(90, TimeUnit.SECONDS);
-      capped = fCapped.get(90, TimeUnit.SECONDS);
+      Map<String, Node> started = TestNode.startApart("limits", Map.of(
+          "gates", Map.of(
+              "SB_ALLOWED_ORIGINS", ALLOWED_A + ", " + ALLOWED_B,
+              "SB_MAX_CONNECTIONS_PER_USER", "2",
+              "SB_CONNECT_RATE_PER_IP", "100000"),
+          "rate", Map.of("SB_CONNECT_RATE_PER_IP", "2"),
+          "capped", Map.of(
+              "SB_MAX_CONNECTIONS", "2",
+              "SB_CONNECT_RATE_PER_IP", "100000")));
+      gates = started.get("gates");
+      rate = started.get("rate");
+      capped = started.get("capped");
     } finally {
       vertx = Vertx.vertx();
     }
-  }
-
-  private static CompletableFuture<Node> startAsync(String name, Map<String, String> overrides) {
-    Map<String, String> o = new HashMap<>(overrides);
-    o.put("SB_CLUSTER_NAME", TestNode.CLUSTER + "-limits-" + name);
-    // not the common pool: Hazelcast completes its own futures there, and blocking it can stall the start
-    return CompletableFuture.supplyAsync(() -> TestNode.start(o), STARTER);
   }
 
   @AfterAll

@@ -47,21 +47,12 @@ class CutOffOpStartTest {
 
   @Test
   void aNodeCutOffFromTheMajorityRefusesToStartOperations() {
-    List<Integer> clusterPorts = List.of(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
-    String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
-    List<java.util.function.Supplier<ChildNode>> starts = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      int n = i;
-      starts.add(() -> ChildNode.start("co" + n, members, Map.of(
-          "SB_CLUSTER_PORT", clusterPorts.get(n).toString(),
-          "SB_CLUSTER_MEMBERS", members,
-          "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
-          "SB_CLUSTER_MERGE_DELAY_S", "60",
-          "SB_CLUSTER_HANDOVER_MS", "20000",
-          // the shipped heartbeat: how a freeze is detected is what this test is about
-          "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
-    }
-    nodes.addAll(ChildNode.startAll(starts));
+    nodes.addAll(ChildNode.cluster("co", 3, Map.of(
+        "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
+        "SB_CLUSTER_MERGE_DELAY_S", "60",
+        "SB_CLUSTER_HANDOVER_MS", "20000",
+        // the shipped heartbeat: how a freeze is detected is what this test is about
+        "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     InetSocketAddress first = Follower.local(nodes.get(0).port);
     awaitTrue(() -> MergedNodeTest.listed(first).size() == 3, 20_000, "the cluster forms");
     ChildNode cut = nodes.get(2);

@@ -1,6 +1,8 @@
 package dev.switchboard.cluster;
 
 import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
@@ -18,15 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * then discarded: chaos seed 14) is written back by the node holding the connection after the next
  * membership change.
  */
+@Cluster(nodes = 2, started = 1)
 class DeviceReassertTest {
+  static Nodes nodes;
+
   @Test
   void aLostRegistrationOfALiveConnectionIsWrittenBackAfterAMembershipChange() {
-    int portA = TestNode.freePort();
-    int portB = TestNode.freePort();
-    String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
-    Node a = TestNode.start(Map.of("SB_CLUSTER_PORT", String.valueOf(portA), "SB_CLUSTER_MEMBERS", members));
-    Vertx vertx = Vertx.vertx();
-    Node b = null;
+    Node a = nodes.node(0);
+    Vertx vertx = nodes.vertx();
     try (WsClient live = WsClient.open(vertx, a.port(), "/ws?token=" + Tokens.user("dora") + "&device_id=tablet",
         Map.of(), null).ok()) {
       Directory directory = a.context().directory();
@@ -35,16 +36,13 @@ class DeviceReassertTest {
       map.remove("dora"); // what the merge discarded
       assertEquals(List.of(), devices(directory, "dora"));
       // a member joins: the membership change
-      b = TestNode.start(Map.of("SB_CLUSTER_PORT", String.valueOf(portB), "SB_CLUSTER_MEMBERS", members));
+      nodes.startNext();
       long deadline = System.currentTimeMillis() + 20_000;
       while (devices(directory, "dora").isEmpty()) {
         assertTrue(System.currentTimeMillis() < deadline, "the device is written back within 20 s");
         TestNode.await(io.vertx.core.Future.future(p -> vertx.setTimer(100, t -> p.complete())));
       }
       assertEquals(List.of("tablet"), devices(directory, "dora"));
-    } finally {
-      TestNode.stop(b == null ? new Node[] {a} : new Node[] {a, b});
-      vertx.close();
     }
   }
 

@@ -2,14 +2,13 @@ package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -17,17 +16,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A rolling restart: the drained node's clients resume on another node exactly where they were. */
+@Cluster(nodes = 2, env = "SB_DRAIN_MS=200")
 class DrainResumeTest {
+  static Nodes nodes;
 
   @Test
   void aClientOfADrainedNodeResumesElsewhereWithNothingRepeatedOrMissed() throws Exception {
-    List<Node> nodes = TestNode.cluster(2, Map.of("SB_DRAIN_MS", "200"));
-    Vertx vertx = Vertx.vertx();
-    Node leaving = nodes.get(0);
-    Node staying = nodes.get(1);
-    try (WsClient pub = WsClient.open(vertx, staying.port(), "/ws?token=" + Tokens.user("pub", "chat:*"), Map.of(), null).ok()) {
+    Node leaving = nodes.node(0);
+    Node staying = nodes.node(1);
+    try (WsClient pub = nodes.open(1, "/ws?token=" + Tokens.user("pub", "chat:*"), Map.of(), null).ok()) {
       String topic = "chat:drain-" + System.nanoTime();
-      WsClient c = WsClient.open(vertx, leaving.port(), "/ws?token=" + Tokens.user("rolly", "chat:*"), Map.of(), null).ok();
+      WsClient c = nodes.open(0, "/ws?token=" + Tokens.user("rolly", "chat:*"), Map.of(), null).ok();
       String session = c.connected().get("session_id").asText();
       c.call("topic.subscribe", WsClient.params().put("topic", topic));
       for (int k = 1; k <= 5; k++) {
@@ -40,16 +39,13 @@ class DrainResumeTest {
       for (int k = 6; k <= 8; k++) {
         pub.call("topic.publish", WsClient.params().put("topic", topic).put("data", k));
       }
-      try (WsClient again = WsClient.open(vertx, staying.port(), "/ws?token=" + Tokens.user("rolly", "chat:*")
+      try (WsClient again = nodes.open(1, "/ws?token=" + Tokens.user("rolly", "chat:*")
           + "&session_id=" + session, Map.of(), null).ok()) {
         assertTrue(again.connected().get("resumed").asBoolean(), again.connected().toString());
         for (int k = 6; k <= 8; k++) {
           assertEquals(k, event(again, topic).get("offset").asLong(), "resumes exactly after the last event it read");
         }
       }
-    } finally {
-      TestNode.stop(nodes.toArray(new Node[0]));
-      vertx.close();
     }
   }
 

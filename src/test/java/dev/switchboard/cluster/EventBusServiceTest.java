@@ -5,6 +5,8 @@ import dev.switchboard.HazelcastSetup;
 import dev.switchboard.Node;
 import dev.switchboard.config.SwitchboardConfig.ClusterOptions;
 import dev.switchboard.sdk.SwitchboardService;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
@@ -30,37 +32,32 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A JVM service that joins the cluster (not a gateway node) publishes and sends over the event bus. */
+@Cluster(nodes = 2)
 class EventBusServiceTest {
-  static List<Node> nodes;
+  static Nodes nodes;
   static Vertx service;
-  static Vertx clients;
 
   static HazelcastClusterManager serviceCluster;
 
   @BeforeAll
   static void up() {
-    nodes = TestNode.cluster(2, Map.of());
     int port = TestNode.freePort();
-    String members = nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
-        .reduce((a, b) -> a + "," + b).orElseThrow() + ",127.0.0.1:" + port;
+    String members = nodes.members() + ",127.0.0.1:" + port;
     var hz = HazelcastSetup.serviceConfig(new ClusterOptions("cluster.xml", TestNode.CLUSTER, "127.0.0.1", port,
         List.of(members.split(",")), "127.0.0.1", 0, 30_000));
     serviceCluster = new HazelcastClusterManager(hz);
     service = TestNode.await(Vertx.builder().withClusterManager(serviceCluster).buildClustered());
-    clients = Vertx.vertx();
   }
 
   @AfterAll
   static void down() {
     TestNode.await(service.close());
-    TestNode.stop(nodes.toArray(new Node[0]));
-    clients.close();
   }
 
   @Test
   void aServiceJoinsAsALiteMemberThatTheQuorumDoesNotCount() {
     assertTrue(serviceCluster.getHazelcastInstance().getCluster().getLocalMember().isLiteMember());
-    for (Node n : nodes) {
+    for (Node n : nodes.all()) {
       assertEquals(2, Quorum.of(n.context().cluster().getHazelcastInstance()).expected(), "data members expected");
     }
   }
@@ -69,7 +66,7 @@ class EventBusServiceTest {
   void aServicePublishesToATopicAndAddressesAUser() {
     String topic = "chat:svc-" + System.nanoTime();
     SwitchboardService sb = new SwitchboardService(service, "billing", 10_000);
-    try (WsClient sub = WsClient.open(clients, nodes.get(1).port(), "/ws?token=" + Tokens.user("nia", "chat:*")
+    try (WsClient sub = nodes.open(1, "/ws?token=" + Tokens.user("nia", "chat:*")
         + "&device_id=web", Map.of(), null).ok()) {
       sub.call("topic.subscribe", WsClient.params().put("topic", topic));
       JsonObject pos = TestNode.await(sb.publish(topic, new JsonObject().put("amount", 5)));
@@ -133,7 +130,7 @@ class EventBusServiceTest {
 
   @Test
   void dataOverMaxMessageBytesIsRefusedWith413() {
-    int max = nodes.get(0).context().config().limits().maxMessageBytes();
+    int max = nodes.node(0).context().config().limits().maxMessageBytes();
     ReplyException e = refused(Addresses.API_PUBLISH, new JsonObject().put("topic", "chat:big-" + System.nanoTime())
         .put("data", "x".repeat(max + 1)));
     assertEquals(413, e.failureCode());
@@ -147,14 +144,14 @@ class EventBusServiceTest {
     String topic = "chat:nested-" + System.nanoTime();
     // requests go round-robin over both gateways: from node 1's own Vert.x some are delivered
     // locally, where the body is a copy holding JsonObject/JsonArray values, not maps and lists
-    SwitchboardService sb = new SwitchboardService(nodes.get(0).context().vertx(), "billing", 10_000);
+    SwitchboardService sb = new SwitchboardService(nodes.node(0).context().vertx(), "billing", 10_000);
     JsonObject data = new JsonObject().put("order", new JsonObject().put("id", 7).put("tags", new JsonArray().add("a")))
         .put("lines", new JsonArray().add(new JsonObject().put("sku", "k1")).add(new JsonArray().add(1)));
     for (int i = 0; i < 4; i++) {
       TestNode.await(sb.publish(topic, data));
     }
     String token = Tokens.hs256(Tokens.claims("svc", 600).put("roles", new JsonArray().add("service")));
-    HttpResponse<String> h = Http.get(nodes.get(1).port(), "/api/v1/topics/" + topic + "/history?limit=10",
+    HttpResponse<String> h = Http.get(nodes.node(1).port(), "/api/v1/topics/" + topic + "/history?limit=10",
         "Authorization", "Bearer " + token);
     assertEquals(200, h.statusCode(), h.body());
     JsonNode events = tree(h.body()).get("events");
@@ -166,7 +163,7 @@ class EventBusServiceTest {
 
   @Test
   void aServiceCancelsARunningOperationOverTheBus() {
-    try (WsClient c = WsClient.connect(clients, nodes.get(0).port(), Tokens.user("olga"))) {
+    try (WsClient c = nodes.client(0, "olga")) {
       int id = c.request("demo.count", WsClient.params().put("to", 1000).put("interval_ms", 50));
       String opId = c.await(x -> x.path("id").asInt(-1) == id, WsClient.WAIT).get("op_id").asText();
       c.await(x -> x.path("id").asInt(-1) == id && "stream".equals(x.path("type").asText()), WsClient.WAIT);

@@ -48,21 +48,12 @@ class MergedNodeTest {
 
   @Test
   void aNodeMergedBackAfterASplitIsListedEverywhereAndItsOperationsEndWithTheirResults() {
-    List<Integer> clusterPorts = List.of(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
-    String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
-    List<java.util.function.Supplier<ChildNode>> starts = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      int n = i;
-      starts.add(() -> ChildNode.start("mg" + n, members, Map.of(
-          "SB_CLUSTER_PORT", clusterPorts.get(n).toString(),
-          "SB_CLUSTER_MEMBERS", members,
-          "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
-          "SB_CLUSTER_MERGE_DELAY_S", "2",
-          "SB_CLUSTER_HANDOVER_MS", "300",
-          // the shipped heartbeat: how a freeze is detected is what this test is about
-          "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
-    }
-    nodes.addAll(ChildNode.startAll(starts));
+    nodes.addAll(ChildNode.cluster("mg", 3, Map.of(
+        "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
+        "SB_CLUSTER_MERGE_DELAY_S", "2",
+        "SB_CLUSTER_HANDOVER_MS", "300",
+        // the shipped heartbeat: how a freeze is detected is what this test is about
+        "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     List<InetSocketAddress> addresses = nodes.stream().map(n -> Follower.local(n.port)).toList();
     Set<String> all = new TreeSet<>(List.of("mg0", "mg1", "mg2"));
     awaitTrue(() -> addresses.stream().allMatch(a -> all.equals(listed(a))), 20_000, "every node lists all three");

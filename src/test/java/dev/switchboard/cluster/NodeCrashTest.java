@@ -1,18 +1,14 @@
 package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
 import dev.switchboard.testsupport.ChildNode;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,35 +18,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A node in its own JVM is killed with SIGKILL: its client reconnects through another node with its
  * session_id and misses nothing; its presence is cleaned up from the membership event.
  */
+@Cluster(nodes = 2)
 class NodeCrashTest {
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(2, Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
-
-  static String members() {
-    return nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
-        .reduce((a, b) -> a + "," + b).orElseThrow();
-  }
+  static Nodes nodes;
 
   @Test
   void clientsOfAKilledNodeResumeElsewhereWithoutLossAndItsPresenceIsCleanedUp() {
     String topic = "chat:crash-" + System.nanoTime();
-    try (ChildNode child = ChildNode.start("child", members(), Map.of());
-         WsClient pub = WsClient.connect(vertx, nodes.get(0).port(), Tokens.user("pub", "chat:*"));
-         WsClient watcher = WsClient.connect(vertx, nodes.get(1).port(), Tokens.user("watcher", "chat:*"))) {
+    try (ChildNode child = ChildNode.start("child", nodes.members(), Map.of());
+         WsClient pub = nodes.client(0, "pub", "chat:*");
+         WsClient watcher = nodes.client(1, "watcher", "chat:*")) {
       watcher.call("topic.subscribe", WsClient.params().put("topic", topic));
-      WsClient victim = WsClient.open(vertx, child.port, "/ws?token=" + Tokens.user("vic", "chat:*") + "&device_id=v1",
+      WsClient victim = WsClient.open(nodes.vertx(), child.port, "/ws?token=" + Tokens.user("vic", "chat:*") + "&device_id=v1",
           Map.of(), null).ok();
       String session = victim.connected().get("session_id").asText();
       assertEquals("result", victim.call("topic.subscribe", WsClient.params().put("topic", topic)).get("type").asText());
@@ -75,7 +54,7 @@ class NodeCrashTest {
       for (int k = 21; k <= 30; k++) {
         pub.call("topic.publish", WsClient.params().put("topic", topic).put("data", k));
       }
-      try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), "/ws?token=" + Tokens.user("vic", "chat:*")
+      try (WsClient again = nodes.open(1, "/ws?token=" + Tokens.user("vic", "chat:*")
           + "&device_id=v1&session_id=" + session, Map.of(), null).ok()) {
         assertTrue(again.connected().get("resumed").asBoolean(), "session survives its node's crash");
         // after a crash the replay may repeat what the client had (positions are saved every 2 s):

@@ -44,25 +44,16 @@ class PresenceDuringFreezeTest {
 
   @Test
   void aSubscribeAnsweredWhileANodeIsFrozenIsInPresence() throws Exception {
-    List<Integer> clusterPorts = List.of(TestNode.freePort(), TestNode.freePort(), TestNode.freePort());
-    String members = String.join(",", clusterPorts.stream().map(p -> "127.0.0.1:" + p).toList());
-    List<java.util.function.Supplier<ChildNode>> starts = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      int n = i;
-      starts.add(() -> ChildNode.start("pf" + n, members, Map.of(
-          "SB_CLUSTER_PORT", clusterPorts.get(n).toString(),
-          "SB_CLUSTER_MEMBERS", members,
-          "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
-          // no merge search while node 2 is frozen: a search against a member that is frozen (its kernel
-          // accepts the connection, the process never answers) can stall the master's Hazelcast output
-          // to the other healthy member for seconds (hazelcast/hazelcast#26473, also in 5.7.0), so the
-          // healthy pair splits: a different defect, described in docs/protocol.md
-          "SB_CLUSTER_MERGE_DELAY_S", "60",
-          "SB_CLUSTER_HANDOVER_MS", "300",
-          // the shipped heartbeat: how a freeze is detected is what this test is about
-          "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
-    }
-    nodes.addAll(ChildNode.startAll(starts));
+    nodes.addAll(ChildNode.cluster("pf", 3, Map.of(
+        "SB_CLUSTER_MEMBER_TIMEOUT_S", "6",
+        // no merge search while node 2 is frozen: a search against a member that is frozen (its kernel
+        // accepts the connection, the process never answers) can stall the master's Hazelcast output
+        // to the other healthy member for seconds (hazelcast/hazelcast#26473, also in 5.7.0), so the
+        // healthy pair splits: a different defect, described in docs/protocol.md
+        "SB_CLUSTER_MERGE_DELAY_S", "60",
+        "SB_CLUSTER_HANDOVER_MS", "300",
+        // the shipped heartbeat: how a freeze is detected is what this test is about
+        "SB_CLUSTER_CONFIG", TestNode.SHIPPED_CLUSTER_CONFIG)));
     int port = nodes.get(0).port;
     String prefix = "chat:pf-" + System.nanoTime() + "-";
     try (WsClient keeper = WsClient.open(vertx, port, "/ws?token=" + Tokens.user("keeper", "chat:*"), Map.of(), null).ok();

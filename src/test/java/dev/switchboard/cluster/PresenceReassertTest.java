@@ -2,6 +2,8 @@ package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
@@ -21,15 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * next membership change, with a join frame for the members who saw it leave; a record that is there
  * is left alone.
  */
+@Cluster(nodes = 2, started = 1)
 class PresenceReassertTest {
+  static Nodes nodes;
+
   @Test
   void aLostPresenceRecordOfALiveSubscriptionIsWrittenBackWithAJoinAfterAMembershipChange() {
-    int portA = TestNode.freePort();
-    int portB = TestNode.freePort();
-    String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
-    Node a = TestNode.start(Map.of("SB_CLUSTER_PORT", String.valueOf(portA), "SB_CLUSTER_MEMBERS", members));
-    Vertx vertx = Vertx.vertx();
-    Node b = null;
+    Node a = nodes.node(0);
+    Vertx vertx = nodes.vertx();
     String topic = "chat:reassert-" + System.nanoTime();
     try (WsClient ann = client(vertx, a, "ann", "phone"); WsClient bob = client(vertx, a, "bob", "laptop")) {
       ann.call("topic.subscribe", WsClient.params().put("topic", topic));
@@ -44,7 +45,7 @@ class PresenceReassertTest {
       map.remove(bobsKey); // what the clean-up of a departed member id removed
       assertEquals(Map.of("ann", List.of("phone")), TestNode.await(directory.members(topic)));
       // a member joins: the membership change
-      b = TestNode.start(Map.of("SB_CLUSTER_PORT", String.valueOf(portB), "SB_CLUSTER_MEMBERS", members));
+      nodes.startNext();
       JsonNode join = ann.await(f -> isPresence(f, "join", "bob"), Duration.ofSeconds(20));
       assertEquals("laptop", join.path("device_id").asText());
       assertEquals(Map.of("ann", List.of("phone"), "bob", List.of("laptop")), TestNode.await(directory.members(topic)));
@@ -53,9 +54,6 @@ class PresenceReassertTest {
       assertTrue(!annConn.isEmpty(), "the connected frame names the connection");
       assertEquals(List.of(), TestNode.await(directory.reassertPresence(vertx.getOrCreateContext(),
           List.of(new Directory.Present(topic, "ann", "phone", annConn)), p -> true)));
-    } finally {
-      TestNode.stop(b == null ? new Node[] {a} : new Node[] {a, b});
-      vertx.close();
     }
   }
 

@@ -1,13 +1,11 @@
 package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -23,24 +21,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loser of two resumes) cannot overwrite or revive it, an end leaves a tombstone, and every write
  * sets the session's time-to-live again.
  */
+@Cluster(nodes = 2)
 class SessionOwnershipTest {
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(2, Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
+  static Nodes nodes;
 
   static WsClient connect(int node, String user, String session) {
-    return WsClient.open(vertx, nodes.get(node).port(), "/ws?token=" + Tokens.user(user, "chat:*")
+    return nodes.open(node, "/ws?token=" + Tokens.user(user, "chat:*")
         + (session == null ? "" : "&session_id=" + session), Map.of(), null).ok();
   }
 
@@ -49,13 +35,13 @@ class SessionOwnershipTest {
   }
 
   static WsClient connect(int node, String user, String session, String device) {
-    return WsClient.open(vertx, nodes.get(node).port(), "/ws?token=" + Tokens.user(user, "chat:*")
+    return nodes.open(node, "/ws?token=" + Tokens.user(user, "chat:*")
         + "&device_id=" + device + (session == null ? "" : "&session_id=" + session), Map.of(), null).ok();
   }
 
   /** The stored session now (null: none), read through node 0. */
   static Sessions.Stored stored(String session) {
-    return TestNode.await(nodes.get(0).context().sessions().load(nodes.get(0).context().vertx().getOrCreateContext(), session));
+    return TestNode.await(nodes.node(0).context().sessions().load(nodes.node(0).context().vertx().getOrCreateContext(), session));
   }
 
   /** Waits (bounded) until the stored session satisfies p. */
@@ -78,12 +64,12 @@ class SessionOwnershipTest {
     c.awaitClose(Duration.ofSeconds(10));
     c.close();
     long deadline = System.currentTimeMillis() + 10_000;
-    while (java.util.stream.StreamSupport.stream(nodes.get(node).context().local().all().spliterator(), false)
+    while (java.util.stream.StreamSupport.stream(nodes.node(node).context().local().all().spliterator(), false)
         .anyMatch(x -> x.connectionId().equals(conn))) {
       assertTrue(System.currentTimeMillis() < deadline, "the node never handled the close");
       java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
-    TestNode.await(nodes.get(node).sessionWritesLanded(10_000));
+    TestNode.await(nodes.node(node).sessionWritesLanded(10_000));
   }
 
   /**
@@ -151,7 +137,7 @@ class SessionOwnershipTest {
 
   @Test
   void anOwnerWhoseEntryWasLostWritesItAgainInsteadOfBeingFenced() {
-    var map = nodes.get(1).context().cluster().getHazelcastInstance()
+    var map = nodes.node(1).context().cluster().getHazelcastInstance()
         .<String, com.hazelcast.core.HazelcastJsonValue>getMap(Addresses.SESSIONS);
     WsClient a = connect(0, "lost", null, "phone");
     String session = a.connected().get("session_id").asText();
@@ -168,9 +154,9 @@ class SessionOwnershipTest {
 
   @Test
   void everySessionWriteSetsTheSessionTtlAgainAndAnEndLeavesATombstone() {
-    var map = nodes.get(1).context().cluster().getHazelcastInstance()
+    var map = nodes.node(1).context().cluster().getHazelcastInstance()
         .<String, com.hazelcast.core.HazelcastJsonValue>getMap(Addresses.SESSIONS);
-    long ttl = nodes.get(0).context().sessions().ttlMs();
+    long ttl = nodes.node(0).context().sessions().ttlMs();
     WsClient a = connect(0, "tilda", null, "phone");
     String session = a.connected().get("session_id").asText();
     a.call("topic.subscribe", WsClient.params().put("topic", "chat:ttl-1"));
@@ -199,11 +185,11 @@ class SessionOwnershipTest {
   @Test
   void aBatchAppliesEachWriteOnlyForItsOwnerAlsoWhenItsSessionsShareAPartition() {
     // called on node 0 for keys of one partition that node 1 owns: the processor crosses the wire
-    var hz = nodes.get(0).context().cluster().getHazelcastInstance();
+    var hz = nodes.node(0).context().cluster().getHazelcastInstance();
     var partitions = hz.getPartitionService();
     var here = hz.getCluster().getLocalMember();
-    Sessions sessions = nodes.get(0).context().sessions();
-    var ctx = nodes.get(0).context().vertx().getOrCreateContext();
+    Sessions sessions = nodes.node(0).context().sessions();
+    var ctx = nodes.node(0).context().vertx().getOrCreateContext();
     long safe = System.currentTimeMillis() + 30_000; // partitions spread over both members (migrations done)
     while (!partitions.isClusterSafe() && System.currentTimeMillis() < safe) {
       java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);

@@ -1,14 +1,12 @@
 package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.RawWs;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -21,25 +19,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Sessions resumed on another node replay what was missed, in order; a 1000 close ends the session. */
+@Cluster(nodes = 2)
 class SessionResumeTest {
   static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(2, Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
+  static Nodes nodes;
 
   static WsClient connect(int node, String user, String session) {
-    return WsClient.open(vertx, nodes.get(node).port(), "/ws?token=" + Tokens.user(user, "chat:*")
+    return nodes.open(node, "/ws?token=" + Tokens.user(user, "chat:*")
         + (session == null ? "" : "&session_id=" + session), Map.of(), null).ok();
   }
 
@@ -91,7 +77,7 @@ class SessionResumeTest {
     try (WsClient pub = connect(1, "pub", null); WsClient watcher = connect(0, "watcher", null)) {
       watcher.call("topic.subscribe", WsClient.params().put("topic", topic));
       String session;
-      try (RawWs raw = new RawWs(nodes.get(0).port(), "/ws?token=" + token)) {
+      try (RawWs raw = new RawWs(nodes.port(0), "/ws?token=" + token)) {
         session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
         raw.sendText("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic + "\"}}");
         JsonNode subscribed = JSON.readTree(raw.read(WsClient.WAIT).text());
@@ -269,8 +255,8 @@ class SessionResumeTest {
     }
     c.close(); // 1000: the node ends the session as it handles the close (an async removal)
     long deadline = System.currentTimeMillis() + 5000;
-    var sessions = nodes.get(1).context().sessions();
-    var ctx = nodes.get(1).context().vertx().getOrCreateContext();
+    var sessions = nodes.node(1).context().sessions();
+    var ctx = nodes.node(1).context().vertx().getOrCreateContext();
     while (TestNode.await(sessions.load(ctx, session)) != null && System.currentTimeMillis() < deadline) {
       Thread.onSpinWait();
     }

@@ -2,14 +2,11 @@ package dev.switchboard.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -25,26 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Users, devices, presence and the HTTP API across three real nodes. */
+@Cluster(nodes = 3)
 class UsersAndPresenceTest {
-  static List<Node> nodes;
-  static Vertx vertx;
+  static Nodes nodes;
   static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   static final ObjectMapper JSON = new ObjectMapper();
 
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(3, Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
-
   static WsClient connect(int node, String user, String device) {
-    return WsClient.open(vertx, nodes.get(node).port(), "/ws?token=" + Tokens.user(user, "chat:*")
+    return nodes.open(node, "/ws?token=" + Tokens.user(user, "chat:*")
         + (device == null ? "" : "&device_id=" + device), Map.of(), null).ok();
   }
 
@@ -69,7 +54,7 @@ class UsersAndPresenceTest {
   }
 
   static HttpResponse<String> http(int node, String method, String path, String body, String token) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes.get(node).port() + path))
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes.port(node) + path))
         .timeout(Duration.ofSeconds(10)).method(method,
             body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
@@ -100,7 +85,7 @@ class UsersAndPresenceTest {
       eventually("one device listed", () -> fresh.call("user.devices", null).at("/result/devices").size() == 1);
       JsonNode d = fresh.call("user.devices", null).at("/result/devices/0");
       assertEquals("phone", d.get("device_id").asText());
-      assertEquals(nodes.get(2).nodeId(), d.get("node_id").asText());
+      assertEquals(nodes.node(2).nodeId(), d.get("node_id").asText());
     } finally {
       old.close();
       fresh.close();

@@ -3,18 +3,15 @@ package dev.switchboard.methods;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.switchboard.Node;
 import dev.switchboard.api.Scrape;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.FrameCodec;
+import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Gen;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.SevereLog;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigInteger;
@@ -36,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its field; operations that start are cancelled at once. Seed printed ({@code -Dfuzz.seed}),
  * {@code -Dfuzz.requests} sizes the run; up to {@link #WINDOW} requests are in flight per connection.
  */
+@Cluster(env = {"SB_RATE_PER_SEC=1000000", "SB_RATE_BURST=1000000"})
 class MethodFuzzTest {
   static final long SEED = Long.getLong("fuzz.seed", System.nanoTime());
   static final int REQUESTS = Integer.getInteger("fuzz.requests", 2000);
@@ -49,31 +47,18 @@ class MethodFuzzTest {
   static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   static final Set<String> CODES = java.util.Arrays.stream(ErrorCode.values()).map(Enum::name)
       .collect(java.util.stream.Collectors.toSet());
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_RATE_PER_SEC", "1000000", "SB_RATE_BURST", "1000000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   @Test
   void everyMethodWithGeneratedParamsGetsOneTerminalAndNeverInternal() {
     System.out.printf("MethodFuzzTest: seed %d, %d requests (replay: -Dfuzz.seed=%d)%n", SEED, REQUESTS, SEED);
     Random r = new Random(SEED);
-    double internalBefore = Scrape.now(node.port(), "sb_errors_total", "code=\"INTERNAL\"");
+    double internalBefore = Scrape.now(nodes.port(0), "sb_errors_total", "code=\"INTERNAL\"");
     String token = Tokens.user("mf", "chat:*", "user:*");
     Map<String, Integer> outcomes = new TreeMap<>();
     try (SevereLog severe = SevereLog.install();
-         WsClient json = WsClient.connect(vertx, node.port(), token);
-         WsClient cbor = WsClient.open(vertx, node.port(), "/ws?token=" + token, Map.of(), FrameCodec.CBOR_SUBPROTOCOL).ok()) {
+         WsClient json = nodes.connect(0, token);
+         WsClient cbor = nodes.open(0, "/ws?token=" + token, Map.of(), FrameCodec.CBOR_SUBPROTOCOL).ok()) {
       JsonNode methods = json.call("system.methods", null).at("/result/methods");
       assertTrue(methods.size() > 10, methods.toString());
       Map<WsClient, InFlight> inFlight = new java.util.IdentityHashMap<>();
@@ -103,7 +88,7 @@ class MethodFuzzTest {
       assertEquals(List.of(), severe.records(), "SEVERE log lines on the node (seed " + SEED + ")");
     }
     System.out.println("MethodFuzzTest: outcomes " + outcomes);
-    assertEquals(internalBefore, Scrape.now(node.port(), "sb_errors_total", "code=\"INTERNAL\""), 0.0, "INTERNAL errors");
+    assertEquals(internalBefore, Scrape.now(nodes.port(0), "sb_errors_total", "code=\"INTERNAL\""), 0.0, "INTERNAL errors");
   }
 
   /** A request sent and not yet answered: what to report, the method, when its terminal is due. */

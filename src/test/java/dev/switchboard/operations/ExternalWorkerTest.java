@@ -1,13 +1,12 @@
 package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
 import dev.switchboard.examples.ReportWorker;
 import dev.switchboard.testsupport.ChildNode;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The example external worker (its own JVM) runs report.build for clients of two gateway nodes:
  * cancelled from a client on the other node and over HTTP, and NODE_LOST when it is SIGKILLed.
  */
+@Cluster(nodes = 2, env = {
+    "SB_OPS_EXTERNAL=" + ReportWorker.KIND, "SB_CLUSTER_QUORUM=" + ExternalWorkerTest.QUORUM})
 class ExternalWorkerTest {
   /**
    * The tests kill members one after another (a gateway, then the worker service, a data member too):
@@ -35,21 +36,16 @@ class ExternalWorkerTest {
    * "Partitions"). These tests are about operations across node deaths, so the rule is off.
    */
   static final String QUORUM = "1";
-  static List<Node> nodes;
-  static Vertx vertx;
+  static Nodes nodes;
   static ChildNode worker;
 
   @BeforeAll
   static void up() {
-    nodes = TestNode.cluster(2, Map.of("SB_OPS_EXTERNAL", ReportWorker.KIND, "SB_CLUSTER_QUORUM", QUORUM));
-    vertx = Vertx.vertx();
     worker = startWorker();
   }
 
   static ChildNode startWorker() {
-    String members = nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
-        .reduce((a, b) -> a + "," + b).orElseThrow();
-    return ChildNode.start(ReportWorker.class.getName(), "report-1", members, Map.of("SB_CLUSTER_QUORUM", QUORUM),
+    return ChildNode.start(ReportWorker.class.getName(), "report-1", nodes.members(), Map.of("SB_CLUSTER_QUORUM", QUORUM),
         "serving " + ReportWorker.KIND);
   }
 
@@ -58,12 +54,10 @@ class ExternalWorkerTest {
     if (worker != null) {
       worker.close();
     }
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
   }
 
   static WsClient connect(int node, String user) {
-    return WsClient.connect(vertx, nodes.get(node).port(), Tokens.user(user));
+    return nodes.client(node, user);
   }
 
   @Test
@@ -93,7 +87,7 @@ class ExternalWorkerTest {
       String opId = a.await(x -> x.path("id").asInt(-1) == id, Duration.ofSeconds(15)).get("op_id").asText();
       String token = Tokens.hs256(Tokens.claims("svc", 600).put("roles", new JsonArray().add("service")));
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + nodes.get(0).port() + "/api/v1/ops/" + opId + "/cancel"))
+              URI.create("http://127.0.0.1:" + nodes.node(0).port() + "/api/v1/ops/" + opId + "/cancel"))
           .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody())
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       assertEquals(200, r.statusCode(), r.body());
@@ -104,14 +98,13 @@ class ExternalWorkerTest {
 
   @Test
   void whenTheClientsNodeIsKilledTheOperationGoesOnAndTheClientReattachesElsewhere() {
-    String members = nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
-        .reduce((a, b) -> a + "," + b).orElseThrow();
+    String members = nodes.members();
     String opId;
     long lastSeq;
     int lastRow;
     try (ChildNode gateway = ChildNode.start("gw-child", members,
         Map.of("SB_OPS_EXTERNAL", ReportWorker.KIND, "SB_CLUSTER_QUORUM", QUORUM))) {
-      WsClient c = WsClient.connect(vertx, gateway.port, Tokens.user("ops4"));
+      WsClient c = WsClient.connect(nodes.vertx(), gateway.port, Tokens.user("ops4"));
       int id = c.request(ReportWorker.KIND, WsClient.params().put("rows", 3000).put("delay_ms", 20));
       JsonNode f = c.await(x -> x.path("id").asInt(-1) == id && "stream".equals(x.path("type").asText()),
           Duration.ofSeconds(15));

@@ -3,13 +3,11 @@ package dev.switchboard.operations;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.switchboard.Node;
 import dev.switchboard.testsupport.ChildNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.StoredSessions;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -28,33 +26,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * whatever node goes, the client that saw the op_id ends with exactly one terminal, and frames it
  * acknowledged do not come again.
  */
+@Cluster(nodes = 2, env = {"SB_RATE_PER_SEC=100000", "SB_RATE_BURST=100000"})
 class OpFaultTest {
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(2, Map.of("SB_RATE_PER_SEC", "100000", "SB_RATE_BURST", "100000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
-
-  static String members() {
-    return nodes.stream().map(n -> "127.0.0.1:" + n.context().config().cluster().port())
-        .reduce((a, b) -> a + "," + b).orElseThrow();
-  }
+  static Nodes nodes;
 
   static String uri(String user, String session) {
     return "/ws?token=" + Tokens.user(user) + (session == null ? "" : "&session_id=" + session);
   }
 
   static WsClient open(int port, String user, String session) {
-    return WsClient.open(vertx, port, uri(user, session), Map.of(), null).ok();
+    return WsClient.open(nodes.vertx(), port, uri(user, session), Map.of(), null).ok();
   }
 
   /** A started operation: its request id and op_id. */
@@ -91,7 +72,7 @@ class OpFaultTest {
   /** Waits until every in-JVM node sees a cluster of {@code size} members. */
   static void awaitClusterSize(int size) {
     long deadline = System.currentTimeMillis() + 15_000;
-    for (Node n : nodes) {
+    for (Node n : nodes.all()) {
       while (n.context().cluster().getHazelcastInstance().getCluster().getMembers().size() != size) {
         assertTrue(System.currentTimeMillis() < deadline, "cluster never back to " + size);
         java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
@@ -149,9 +130,9 @@ class OpFaultTest {
 
   @Test
   void theWorkersNodeKilledWhileItsClientIsAwayEndsTheResumedOperationWithNodeLostOnce() {
-    try (ChildNode child = ChildNode.start("kw", members(), Map.of());
-         WsClient watch = open(nodes.get(1).port(), "kwu", null)) {
-      WsClient c = open(nodes.get(0).port(), "kwu", null);
+    try (ChildNode child = ChildNode.start("kw", nodes.members(), Map.of());
+         WsClient watch = open(nodes.port(1), "kwu", null)) {
+      WsClient c = open(nodes.port(0), "kwu", null);
       String session = c.connected().get("session_id").asText();
       Started op = startOn(c, watch, "kw"::equals, 1000, 100);
       c.await(x -> x.path("id").asInt(-1) == op.id() && "stream".equals(x.path("type").asText()), WsClient.WAIT);
@@ -161,7 +142,7 @@ class OpFaultTest {
       c.close();
       child.kill();
       awaitClusterSize(2);
-      try (WsClient again = open(nodes.get(1).port(), "kwu", session)) {
+      try (WsClient again = open(nodes.port(1), "kwu", session)) {
         assertTrue(again.connected().get("resumed").asBoolean());
         List<JsonNode> fs = untilTerminal(again, op.id());
         JsonNode end = fs.get(fs.size() - 1);
@@ -177,21 +158,21 @@ class OpFaultTest {
 
   @Test
   void aFinishedOperationWhoseNodeWasKilledIsResumedWithItsOwnResult() throws Exception {
-    try (ChildNode child = ChildNode.start("kf", members(), Map.of());
-         WsClient watch = open(nodes.get(1).port(), "kfu", null)) {
+    try (ChildNode child = ChildNode.start("kf", nodes.members(), Map.of());
+         WsClient watch = open(nodes.port(1), "kfu", null)) {
       String session;
       Started op;
       // a client that reads and acknowledges every frame but the terminal, which comes 4 s after the last
-      try (RawClient raw = new RawClient(nodes.get(0).port(), uri("kfu", null))) {
+      try (RawClient raw = new RawClient(nodes.port(0), uri("kfu", null))) {
         session = raw.connected.get("session_id").asText();
         op = raw.startOn(watch, "kf"::equals, 2, 4000);
-        raw.answerUntil(() -> StoredSessions.opSeq(nodes.get(1), session, op.opId()) == 4, Duration.ofSeconds(15));
+        raw.answerUntil(() -> StoredSessions.opSeq(nodes.node(1), session, op.opId()) == 4, Duration.ofSeconds(15));
         awaitState(watch, op.opId(), "done"); // the terminal waits unread
         raw.abort();
       }
       child.kill();
       awaitClusterSize(2);
-      try (WsClient again = open(nodes.get(1).port(), "kfu", session)) {
+      try (WsClient again = open(nodes.port(1), "kfu", session)) {
         assertTrue(again.connected().get("resumed").asBoolean());
         List<JsonNode> fs = untilTerminal(again, op.id());
         assertEquals(1, fs.size(), "only the terminal was missing: " + fs);
@@ -204,13 +185,13 @@ class OpFaultTest {
 
   @Test
   void aTerminalStandingInForOneTheClientReadTakesItsSeq() throws Exception {
-    try (ChildNode child = ChildNode.start("ks", members(), Map.of());
-         WsClient watch = open(nodes.get(1).port(), "ksu", null)) {
+    try (ChildNode child = ChildNode.start("ks", nodes.members(), Map.of());
+         WsClient watch = open(nodes.port(1), "ksu", null)) {
       String session;
       Started op;
       JsonNode result;
       // it reads every frame, the result included, and acknowledges none (no pong)
-      try (RawClient raw = new RawClient(nodes.get(0).port(), uri("ksu", null), false)) {
+      try (RawClient raw = new RawClient(nodes.port(0), uri("ksu", null), false)) {
         session = raw.connected.get("session_id").asText();
         op = raw.startOn(watch, "ks"::equals, 3, 200);
         result = raw.await(f -> f.path("id").asInt(-1) == op.id() && WsClient.isTerminal(f), Duration.ofSeconds(15));
@@ -218,7 +199,7 @@ class OpFaultTest {
       }
       child.kill();
       awaitClusterSize(2);
-      try (WsClient again = open(nodes.get(1).port(), "ksu", session)) {
+      try (WsClient again = open(nodes.port(1), "ksu", session)) {
         assertTrue(again.connected().get("resumed").asBoolean());
         List<JsonNode> fs = untilTerminal(again, op.id());
         // its frames died with the node: one NODE_LOST, in the seq of the result it read, which a
@@ -232,8 +213,8 @@ class OpFaultTest {
 
   @Test
   void aClientWhoseNodeIsKilledResumesElsewhereAndGetsTheRestAndOneResult() {
-    try (ChildNode child = ChildNode.start("kc", members(), Map.of());
-         WsClient watch = open(nodes.get(1).port(), "kcu", null)) {
+    try (ChildNode child = ChildNode.start("kc", nodes.members(), Map.of());
+         WsClient watch = open(nodes.port(1), "kcu", null)) {
       WsClient c = open(child.port, "kcu", null);
       String session = c.connected().get("session_id").asText();
       Started op = startOn(c, watch, n -> !"kc".equals(n), 40, 100);
@@ -242,7 +223,7 @@ class OpFaultTest {
       c.awaitClose(Duration.ofSeconds(15));
       long seen = lastSeq(c, op.id(), 7);
       c.close();
-      try (WsClient again = open(nodes.get(1).port(), "kcu", session)) {
+      try (WsClient again = open(nodes.port(1), "kcu", session)) {
         assertTrue(again.connected().get("resumed").asBoolean());
         assertRestOfCount(untilTerminal(again, op.id()), op.opId(), seen, 40);
       }
@@ -251,8 +232,8 @@ class OpFaultTest {
 
   @Test
   void aClientWhoseNodeIsDrainedResumesExactlyWhereItWas() throws Exception {
-    try (ChildNode child = ChildNode.start("dc", members(), Map.of());
-         WsClient watch = open(nodes.get(1).port(), "dcu", null)) {
+    try (ChildNode child = ChildNode.start("dc", nodes.members(), Map.of());
+         WsClient watch = open(nodes.port(1), "dcu", null)) {
       WsClient c = open(child.port, "dcu", null);
       String session = c.connected().get("session_id").asText();
       Started op = startOn(c, watch, n -> !"dc".equals(n), 40, 100);
@@ -262,7 +243,7 @@ class OpFaultTest {
       long seen = lastSeq(c, op.id(), 7);
       c.close();
       assertTrue(child.process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the drained node exits");
-      try (WsClient again = open(nodes.get(1).port(), "dcu", session)) {
+      try (WsClient again = open(nodes.port(1), "dcu", session)) {
         assertTrue(again.connected().get("resumed").asBoolean());
         List<JsonNode> fs = untilTerminal(again, op.id());
         assertEquals(seen + 1, fs.get(0).get("seq").asLong(), "a drain hands over exactly: " + fs);
@@ -280,8 +261,8 @@ class OpFaultTest {
    */
   @Test
   void aDrainedNodeWaitsForItsClientToReattachToAnOperationThatEndedWhileItWasAway() throws Exception {
-    try (ChildNode child = ChildNode.start("dra", members(), Map.of("SB_SHUTDOWN_GRACE_MS", "20000"));
-         WsClient watch = open(nodes.get(1).port(), "drau", null)) {
+    try (ChildNode child = ChildNode.start("dra", nodes.members(), Map.of("SB_SHUTDOWN_GRACE_MS", "20000"));
+         WsClient watch = open(nodes.port(1), "drau", null)) {
       WsClient c = open(child.port, "drau", null);
       String session = c.connected().get("session_id").asText();
       Started op = startOn(c, watch, "dra"::equals, 12, 100);
@@ -291,7 +272,7 @@ class OpFaultTest {
       long seen = lastSeq(c, op.id(), 4);
       c.close();
       awaitState(watch, op.opId(), "done"); // it ended while nothing was attached
-      try (WsClient again = open(nodes.get(1).port(), "drau", session)) {
+      try (WsClient again = open(nodes.port(1), "drau", session)) {
         assertTrue(again.connected().get("resumed").asBoolean());
         List<JsonNode> fs = untilTerminal(again, op.id());
         assertEquals("result", fs.get(fs.size() - 1).get("type").asText(), "its own result, not NODE_LOST: " + fs);
@@ -304,9 +285,9 @@ class OpFaultTest {
 
   @Test
   void aDrainedWorkersNodeLetsItsOperationsFinishBeforeItLeaves() throws Exception {
-    try (ChildNode child = ChildNode.start("dw", members(), Map.of("SB_SHUTDOWN_GRACE_MS", "20000"));
-         WsClient watch = open(nodes.get(1).port(), "dwu", null);
-         WsClient c = open(nodes.get(0).port(), "dwu", null)) {
+    try (ChildNode child = ChildNode.start("dw", nodes.members(), Map.of("SB_SHUTDOWN_GRACE_MS", "20000"));
+         WsClient watch = open(nodes.port(1), "dwu", null);
+         WsClient c = open(nodes.port(0), "dwu", null)) {
       Started op = startOn(c, watch, "dw"::equals, 30, 100);
       c.await(x -> x.path("id").asInt(-1) == op.id() && x.path("data").path(0).asInt() == 3, WsClient.WAIT);
       child.process.destroy(); // SIGTERM: a drain

@@ -1,21 +1,18 @@
 package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
 import dev.switchboard.routing.ParamSchema;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,16 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Progress frames carry the figures an operation knows and leave out the ones it does not: a known
  * total in every progress frame (the generic queued and running ones included), never a made-up 0.
  */
+@Cluster(env = "SB_OPS_EXTERNAL=" + OpProgressTest.OPEN_ENDED)
 class OpProgressTest {
   /** A kind with no total known in advance, served by the node's own worker (listed as external). */
   static final String OPEN_ENDED = "test.open";
-  static Node node;
-  static Vertx vertx;
+  static Nodes nodes;
 
   @BeforeAll
   static void up() {
-    node = TestNode.start(Map.of("SB_OPS_EXTERNAL", OPEN_ENDED));
-    TestNode.await(node.context().ops().hub().worker().register(new OperationKind() {
+    TestNode.await(nodes.node().context().ops().hub().worker().register(new OperationKind() {
       @Override
       public String name() {
         return OPEN_ENDED;
@@ -51,13 +47,6 @@ class OpProgressTest {
         ctx.complete(new JsonObject().put("done", 5));
       }
     }));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
   }
 
   static List<JsonNode> progressFrames(WsClient c, String method, com.fasterxml.jackson.databind.node.ObjectNode params) {
@@ -77,7 +66,7 @@ class OpProgressTest {
 
   @Test
   void everyProgressFrameOfPrimesCarriesItsTotal() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("prog"))) {
+    try (WsClient c = nodes.client(0, "prog")) {
       List<JsonNode> ps = progressFrames(c, "demo.primes", WsClient.params().put("limit", 2_000_000).put("batch", 10_000));
       assertEquals("queued", ps.get(0).get("stage").asText());
       assertEquals("running", ps.get(1).get("stage").asText());
@@ -94,7 +83,7 @@ class OpProgressTest {
 
   @Test
   void countsQueuedAndRunningFramesCarryTheirTotal() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("prog"))) {
+    try (WsClient c = nodes.client(0, "prog")) {
       List<JsonNode> ps = progressFrames(c, "demo.count", WsClient.params().put("to", 3).put("interval_ms", 0));
       assertEquals(2, ps.size(), ps.toString());
       for (JsonNode p : ps) {
@@ -106,7 +95,7 @@ class OpProgressTest {
 
   @Test
   void aKindWithoutAKnownTotalSendsNoZeros() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("prog"))) {
+    try (WsClient c = nodes.client(0, "prog")) {
       List<JsonNode> ps = progressFrames(c, OPEN_ENDED, WsClient.params());
       assertEquals(List.of("queued", "running", "processing"), ps.stream().map(p -> p.get("stage").asText()).toList());
       for (JsonNode p : ps.subList(0, 2)) {

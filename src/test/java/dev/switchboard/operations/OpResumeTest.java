@@ -2,16 +2,14 @@ package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.RawWs;
 import dev.switchboard.testsupport.StoredSessions;
 import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -28,22 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A resumed session gives every operation its client saw an op_id for exactly one terminal, with no
  * frame the client acknowledged sent again: two real nodes, no node fault.
  */
+@Cluster(nodes = 2, env = {"SB_RATE_PER_SEC=100000", "SB_RATE_BURST=100000"})
 class OpResumeTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(2, Map.of("SB_RATE_PER_SEC", "100000", "SB_RATE_BURST", "100000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
+  static Nodes nodes;
 
   static String uri(String user, String session) {
     return "/ws?token=" + Tokens.user(user, "chat:*") + (session == null ? "" : "&session_id=" + session);
@@ -93,7 +79,7 @@ class OpResumeTest {
   void aTerminalWrittenButNeverAcknowledgedComesAgainAfterAResumeElsewhere() throws Exception {
     String session;
     String opId;
-    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("stale", null))) {
+    try (RawWs raw = new RawWs(nodes.port(0), uri("stale", null))) {
       session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
       raw.sendText("{\"id\":7,\"method\":\"demo.count\",\"params\":{\"to\":10,\"interval_ms\":100}}");
       // The client never answers a ping: to the node, nothing it was sent is known to be read (what
@@ -108,7 +94,7 @@ class OpResumeTest {
       raw.abort();
     }
     awaitGone(0, session); // its close handled and the close-time session write landed
-    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("stale", session), Map.of(), null).ok()) {
+    try (WsClient again = nodes.open(1, uri("stale", session), Map.of(), null).ok()) {
       assertTrue(again.connected().get("resumed").asBoolean());
       // nothing was acknowledged: everything comes again, from seq 1, and the one terminal
       List<JsonNode> fs = untilTerminal(again, x -> x.path("id").asInt(-1) == 7);
@@ -130,8 +116,8 @@ class OpResumeTest {
     long lastRead = 0;
     long exp = Tokens.now() + 3; // accepted now, expired (close 4001) in 2-3 s
     String shortLived = Tokens.hs256(Tokens.claims("closer", 3).put("exp", exp));
-    try (RawWs raw = new RawWs(nodes.get(0).port(), "/ws?token=" + shortLived);
-         WsClient watch = WsClient.open(vertx, nodes.get(1).port(), uri("closer", null), Map.of(), null).ok()) {
+    try (RawWs raw = new RawWs(nodes.port(0), "/ws?token=" + shortLived);
+         WsClient watch = nodes.open(1, uri("closer", null), Map.of(), null).ok()) {
       session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
       raw.sendText("{\"id\":7,\"method\":\"demo.count\",\"params\":{\"to\":60,\"interval_ms\":100}}");
       // read everything, answering pings, until the node's close frame
@@ -164,7 +150,7 @@ class OpResumeTest {
       raw.flush();
     }
     awaitGone(0, session);
-    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("closer", session), Map.of(), null).ok()) {
+    try (WsClient again = nodes.open(1, uri("closer", session), Map.of(), null).ok()) {
       assertTrue(again.connected().get("resumed").asBoolean());
       List<JsonNode> fs = untilTerminal(again, x -> x.path("id").asInt(-1) == 7);
       assertEquals(lastRead + 1, fs.get(0).get("seq").asLong(), "from the first frame the client did not read: " + fs);
@@ -182,14 +168,14 @@ class OpResumeTest {
   @Test
   void aResumedStartNoWorkerTookEndsUnavailableWithOpStatusAgreeingAndItsDedupeKeyFree() throws Exception {
     String session;
-    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("orphanstart", null))) {
+    try (RawWs raw = new RawWs(nodes.port(0), uri("orphanstart", null))) {
       session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
       raw.sendText("{\"id\":100,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"chat:orphanstart\"}}");
-      StoredSessions.await(nodes.get(0), session, v -> v != null); // a session is stored once it holds something
+      StoredSessions.await(nodes.node(0), session, v -> v != null); // a session is stored once it holds something
       raw.abort();
     }
     awaitGone(0, session);
-    com.hazelcast.core.HazelcastInstance hz = nodes.get(0).context().cluster().getHazelcastInstance();
+    com.hazelcast.core.HazelcastInstance hz = nodes.node(0).context().cluster().getHazelcastInstance();
     String params = "{\"to\":3,\"interval_ms\":10}";
     String key = "u:orphanstart|demo.count|" + Operations.digest(Operations.canonical(JSON.readTree(params)));
     String opId = "op_neverstarted" + System.nanoTime();
@@ -201,7 +187,7 @@ class OpResumeTest {
         new JsonObject().put("seq", 0).put("id", 7).put("method", "demo.count").put("dedupe", key)));
     sessions.put(session, new com.hazelcast.core.HazelcastJsonValue(stored.encode()));
 
-    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("orphanstart", session), Map.of(), null).ok()) {
+    try (WsClient again = nodes.open(1, uri("orphanstart", session), Map.of(), null).ok()) {
       assertTrue(again.connected().get("resumed").asBoolean());
       JsonNode t = again.await(x -> x.path("id").asInt(-1) == 7, Duration.ofMillis(OpAttach.START_WAIT_MS + 10_000));
       assertEquals("UNAVAILABLE", t.at("/error/code").asText(), t.toString());
@@ -230,13 +216,13 @@ class OpResumeTest {
   void framesTheClientAcknowledgedAreNotSentAgainAndAnAcknowledgedTerminalEndsIt() throws Exception {
     String session;
     String opId;
-    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("acked", null))) {
+    try (RawWs raw = new RawWs(nodes.port(0), uri("acked", null))) {
       session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
       raw.sendText("{\"id\":\"r1\",\"method\":\"demo.count\",\"params\":{\"to\":20,\"interval_ms\":300}}");
       opId = null;
       // it reads and answers pings until its session records an acknowledged seq, then stops reading
       long deadline = System.currentTimeMillis() + 15_000;
-      while (opId == null || StoredSessions.opSeq(nodes.get(1), session, opId) == 0) {
+      while (opId == null || StoredSessions.opSeq(nodes.node(1), session, opId) == 0) {
         assertTrue(System.currentTimeMillis() < deadline, "no acknowledgement recorded");
         RawWs.Frame frame = raw.read(Duration.ofMillis(50));
         if (frame == null) {
@@ -259,15 +245,15 @@ class OpResumeTest {
     }
     awaitGone(0, session);
     String op = opId;
-    long acked = StoredSessions.opSeq(nodes.get(1), session, op);
+    long acked = StoredSessions.opSeq(nodes.node(1), session, op);
     assertTrue(acked > 0 && acked < 23, "acknowledged part of it, not the terminal: " + acked);
-    try (WsClient again = WsClient.open(vertx, nodes.get(1).port(), uri("acked", session), Map.of(), null).ok()) {
+    try (WsClient again = nodes.open(1, uri("acked", session), Map.of(), null).ok()) {
       assertTrue(again.connected().get("resumed").asBoolean());
       List<JsonNode> fs = untilTerminal(again, f -> "r1".equals(f.path("id").asText()));
       assertEquals(acked + 1, fs.get(0).get("seq").asLong(), "from the first frame not acknowledged: " + fs);
       assertCountFrom(fs, acked, 20, op);
       // the resumed connection acknowledges the terminal: the session forgets the operation
-      StoredSessions.await(nodes.get(1), session, v -> v != null && !v.getJsonObject("ops", new JsonObject()).containsKey(op));
+      StoredSessions.await(nodes.node(1), session, v -> v != null && !v.getJsonObject("ops", new JsonObject()).containsKey(op));
     }
   }
 
@@ -275,7 +261,7 @@ class OpResumeTest {
   void aResumedConnectionDroppedBeforeItsOperationsWereReattachedKeepsThemInTheSession() throws Exception {
     String session;
     List<Integer> ids = new ArrayList<>();
-    try (RawWs raw = new RawWs(nodes.get(0).port(), uri("twice", null))) {
+    try (RawWs raw = new RawWs(nodes.port(0), uri("twice", null))) {
       session = JSON.readTree(raw.read(WsClient.WAIT).text()).get("session_id").asText();
       // a topic too: a resumed connection then has something to write at its close
       raw.sendText("{\"id\":100,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"chat:twice\"}}");
@@ -283,28 +269,28 @@ class OpResumeTest {
         raw.sendText("{\"id\":" + i + ",\"method\":\"demo.count\",\"params\":{\"to\":30,\"interval_ms\":" + (100 + i) + "}}");
         ids.add(i);
       }
-      StoredSessions.await(nodes.get(1), session, v -> v != null && v.getJsonObject("ops", new JsonObject()).size() == 4
+      StoredSessions.await(nodes.node(1), session, v -> v != null && v.getJsonObject("ops", new JsonObject()).size() == 4
           && v.getJsonObject("topics", new JsonObject()).containsKey("chat:twice"));
       raw.abort();
     }
     awaitGone(0, session);
     // resumed, and gone again at once: its close-time write keeps them
-    try (RawWs raw = new RawWs(nodes.get(1).port(), uri("twice", session))) {
+    try (RawWs raw = new RawWs(nodes.port(1), uri("twice", session))) {
       assertTrue(JSON.readTree(raw.read(WsClient.WAIT).text()).get("resumed").asBoolean());
       // from its first frame on, whatever the registry has answered yet, the connection's session
       // state holds the four operations
       // state holds the four operations (read on the connection's loop, after its start)
-      var conn = java.util.stream.StreamSupport.stream(nodes.get(1).context().local().all().spliterator(), false)
+      var conn = java.util.stream.StreamSupport.stream(nodes.node(1).context().local().all().spliterator(), false)
           .filter(x -> x.sessionId().equals(session)).findFirst().orElseThrow();
       java.util.concurrent.CompletableFuture<JsonObject> ops = new java.util.concurrent.CompletableFuture<>();
-      conn.execute(() -> ops.complete(nodes.get(1).context().ops().hub().clients().sessionOps(conn)));
+      conn.execute(() -> ops.complete(nodes.node(1).context().ops().hub().clients().sessionOps(conn)));
       assertEquals(4, ops.get(10, java.util.concurrent.TimeUnit.SECONDS).size(), () -> ops.join().toString());
       raw.abort();
     }
     awaitGone(1, session);
-    assertEquals(4, StoredSessions.get(nodes.get(1), session).getJsonObject("ops").size(),
-        "the operations are still in the session: " + StoredSessions.get(nodes.get(1), session));
-    try (WsClient again = WsClient.open(vertx, nodes.get(0).port(), uri("twice", session), Map.of(), null).ok()) {
+    assertEquals(4, StoredSessions.get(nodes.node(1), session).getJsonObject("ops").size(),
+        "the operations are still in the session: " + StoredSessions.get(nodes.node(1), session));
+    try (WsClient again = nodes.open(0, uri("twice", session), Map.of(), null).ok()) {
       assertTrue(again.connected().get("resumed").asBoolean());
       java.util.Map<Integer, Integer> terminals = new java.util.HashMap<>();
       while (terminals.size() < 4) {
@@ -325,11 +311,11 @@ class OpResumeTest {
   /** Waits until node {@code node} has no connection of the session left and its session writes landed. */
   static void awaitGone(int node, String session) {
     long deadline = System.currentTimeMillis() + 10_000;
-    while (java.util.stream.StreamSupport.stream(nodes.get(node).context().local().all().spliterator(), false)
+    while (java.util.stream.StreamSupport.stream(nodes.node(node).context().local().all().spliterator(), false)
         .anyMatch(x -> x.sessionId().equals(session))) {
       assertTrue(System.currentTimeMillis() < deadline, "the node never handled the close");
       java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
-    TestNode.await(nodes.get(node).sessionWritesLanded(10_000));
+    TestNode.await(nodes.node(node).sessionWritesLanded(10_000));
   }
 }

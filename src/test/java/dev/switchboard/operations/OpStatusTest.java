@@ -1,45 +1,28 @@
 package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** op.status and op.list report a running operation as it is now, from any node. */
+@Cluster(nodes = 2)
 class OpStatusTest {
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(2, Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
+  static Nodes nodes;
 
   @Test
   void statusAndListFollowEveryFrameOfARunningOperationFromEitherNode() {
     // c only follows the operation (a call on it would skip its frames); near and other ask
-    try (WsClient c = WsClient.connect(vertx, nodes.get(0).port(), Tokens.user("stat"));
-         WsClient near = WsClient.connect(vertx, nodes.get(0).port(), Tokens.user("stat"));
-         WsClient other = WsClient.connect(vertx, nodes.get(1).port(), Tokens.user("stat"))) {
+    try (WsClient c = nodes.client(0, "stat");
+         WsClient near = nodes.client(0, "stat");
+         WsClient other = nodes.client(1, "stat")) {
       // two operations, so that whichever node each runs on, both nodes ask locally and remotely;
       // long ones (cancelled after the checks), so that a slow machine never sees one end meanwhile
       for (int round = 0; round < 2; round++) {

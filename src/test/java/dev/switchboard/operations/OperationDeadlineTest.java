@@ -1,41 +1,24 @@
 package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** An operation past the node's deadline ends with one TIMEOUT terminal (retryable), and its producer stops. */
+@Cluster(env = "SB_OPS_DEADLINE_MS=400")
 class OperationDeadlineTest {
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_OPS_DEADLINE_MS", "400"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   @Test
   void aSlowOperationEndsWithTimeoutAtTheDeadline() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("tim"))) {
+    try (WsClient c = nodes.client(0, "tim")) {
       long t0 = System.nanoTime();
       int id = c.request("demo.count", WsClient.params().put("to", 1000).put("interval_ms", 50));
       JsonNode end = c.await(f -> f.path("id").asInt(-1) == id && WsClient.isTerminal(f), Duration.ofSeconds(10));

@@ -1,13 +1,9 @@
 package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -17,25 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Races, orphans and backpressure of operations, on two real nodes. */
+@Cluster(nodes = 2, env = {"SB_ORPHAN_TIMEOUT_MS=500", "SB_RATE_PER_SEC=100000", "SB_RATE_BURST=100000",
+    "SB_MAX_CONCURRENT_OPS=100", "SB_OPS_MAX_PER_USER=1000"})
 class OperationLifecycleTest {
-  static java.util.List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(2, Map.of("SB_ORPHAN_TIMEOUT_MS", "500", "SB_RATE_PER_SEC", "100000",
-        "SB_RATE_BURST", "100000", "SB_MAX_CONCURRENT_OPS", "100", "SB_OPS_MAX_PER_USER", "1000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
+  static Nodes nodes;
 
   static WsClient connect(int node, String user) {
-    return WsClient.connect(vertx, nodes.get(node).port(), Tokens.user(user));
+    return nodes.client(node, user);
   }
 
   @Test

@@ -1,43 +1,26 @@
 package dev.switchboard.operations;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Operations across three real nodes: frames and seq, cancel and attach from other nodes, dedupe, status, limits. */
+@Cluster(nodes = 3, env = "SB_MAX_CONCURRENT_OPS=3")
 class OperationsTest {
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(3, Map.of("SB_MAX_CONCURRENT_OPS", "3"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
+  static Nodes nodes;
 
   static WsClient connect(int node, String user) {
-    return WsClient.connect(vertx, nodes.get(node).port(), Tokens.user(user));
+    return nodes.client(node, user);
   }
 
   /** All frames of one request until its terminal, asserting seq 1, 2, 3… with one terminal. */

@@ -4,20 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -31,27 +27,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A client of its own here, because the shared one decodes text and binary alike and this test must
  * see which kind of frame the server sent.
  */
+@Cluster
 class CborTest {
   static final ObjectMapper CBOR = new ObjectMapper(new CBORFactory());
   static final ObjectMapper JSON = new ObjectMapper();
-  static Node node;
-  static Vertx vertx;
+  static Nodes nodes;
   WebSocketClient client;
 
   /** A received frame: its kind and its decoded envelope. */
   record Received(boolean binary, JsonNode doc) {
-  }
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
   }
 
   @AfterEach
@@ -62,8 +46,8 @@ class CborTest {
   }
 
   private WebSocket connect(String subprotocol, LinkedBlockingQueue<Received> frames) throws Exception {
-    client = vertx.createWebSocketClient();
-    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(node.port())
+    client = nodes.vertx().createWebSocketClient();
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(nodes.port(0))
         .setURI("/ws?token=" + Tokens.user("alice")).setTimeout(10_000);
     if (subprotocol != null) {
       o.addSubProtocol(subprotocol);

@@ -1,14 +1,11 @@
 package dev.switchboard.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Http;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -27,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Random garbage (random UTF-8 text, random binary, JSON-ish fragments, random CBOR-ish bytes) on a
  * few connections: every message gets one error, never INTERNAL, and the node stays up.
  */
+@Cluster(env = {"SB_RATE_PER_SEC=100000", "SB_RATE_BURST=100000"})
 class GarbageTest {
   static final int FRAMES = 200;
   static final Set<String> EXPECTED_CODES = Set.of("INVALID_REQUEST", "UNKNOWN_METHOD", "INVALID_PARAMS");
@@ -34,20 +32,7 @@ class GarbageTest {
       "{", "}", "[", "]", "\"", ":", ",", "{\"id\":", "\"method\":", "\"system.ping\"", "\"params\":", "null",
       "true", "1e999999", "-0", "NaN", "\\u0000", "\\ud800", "{\"id\":1,\"id\":2", "9999999999999999999999",
       "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "\"\\", "/*", "//", "\u00e9", "\ud83d\ude00", " ", "\t"};
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_RATE_PER_SEC", "100000", "SB_RATE_BURST", "100000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   private static String randomUtf8(Random r) {
     StringBuilder b = new StringBuilder();
@@ -91,9 +76,9 @@ class GarbageTest {
     Random r = new Random(seed);
     List<WsClient> clients = new ArrayList<>();
     try {
-      clients.add(WsClient.connect(vertx, node.port(), Tokens.user("g1")));
-      clients.add(WsClient.connect(vertx, node.port(), Tokens.user("g2")));
-      clients.add(WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("g3"), Map.of(),
+      clients.add(nodes.client(0, "g1"));
+      clients.add(nodes.client(0, "g2"));
+      clients.add(nodes.open(0, "/ws?token=" + Tokens.user("g3"), Map.of(),
           FrameCodec.CBOR_SUBPROTOCOL).ok());
       int[] sent = new int[clients.size()];
       for (int i = 0; i < FRAMES; i++) {
@@ -134,9 +119,9 @@ class GarbageTest {
     } finally {
       clients.forEach(WsClient::close);
     }
-    try (WsClient fresh = WsClient.connect(vertx, node.port(), Tokens.user("after"))) {
+    try (WsClient fresh = nodes.client(0, "after")) {
       assertEquals("result", fresh.call("system.ping", null).get("type").asText());
     }
-    assertEquals(200, Http.get(node.port(), "/health/live").statusCode());
+    assertEquals(200, Http.get(nodes.port(0), "/health/live").statusCode());
   }
 }

@@ -1,15 +1,12 @@
 package dev.switchboard.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Http;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -26,21 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * CBOR clients. Such a string is INVALID_REQUEST at every door; the connection stays and other
  * clients keep getting their events.
  */
+@Cluster
 class UnpairedSurrogateTest {
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of());
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   /** CBOR {@code {"id": "x\uDC6A", "method": "system.ping"}} with the surrogate encoded as three bytes (CESU-8). */
   static byte[] cborEnvelopeWithEncodedSurrogate() {
@@ -60,7 +45,7 @@ class UnpairedSurrogateTest {
 
   @Test
   void aCborIdWithAnEncodedSurrogateIsInvalidRequestAndTheConnectionStays() {
-    try (WsClient c = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("u1"), Map.of(),
+    try (WsClient c = nodes.open(0, "/ws?token=" + Tokens.user("u1"), Map.of(),
         FrameCodec.CBOR_SUBPROTOCOL).ok()) {
       c.sendBinary(cborEnvelopeWithEncodedSurrogate());
       JsonNode r = c.await(WsClient::isTerminal, WsClient.WAIT);
@@ -72,7 +57,7 @@ class UnpairedSurrogateTest {
 
   @Test
   void aJsonEscapedLoneSurrogateIsInvalidRequestWhereverItIs() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("u2", "chat:*"))) {
+    try (WsClient c = nodes.client(0, "u2", "chat:*")) {
       for (String raw : new String[] {
           "{\"id\":\"a\\ud800\",\"method\":\"system.ping\"}",
           "{\"id\":7,\"method\":\"topic.publish\",\"params\":{\"topic\":\"chat:s\",\"data\":{\"k\":\"\\udc00\"}}}",
@@ -91,9 +76,9 @@ class UnpairedSurrogateTest {
 
   @Test
   void aCborSubscriberKeepsGettingEventsAfterAPublisherTriedALoneSurrogate() {
-    try (WsClient sub = WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user("u3", "chat:*"), Map.of(),
+    try (WsClient sub = nodes.open(0, "/ws?token=" + Tokens.user("u3", "chat:*"), Map.of(),
         FrameCodec.CBOR_SUBPROTOCOL).ok();
-         WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("u4", "chat:*"))) {
+         WsClient pub = nodes.client(0, "u4", "chat:*")) {
       assertEquals("result", sub.call("topic.subscribe", WsClient.params().put("topic", "chat:cbor")).get("type").asText());
       pub.send("{\"id\":1,\"method\":\"topic.publish\",\"params\":{\"topic\":\"chat:cbor\",\"data\":\"\\ud800\"}}");
       JsonNode refused = pub.await(WsClient::isTerminal, WsClient.WAIT);
@@ -108,7 +93,7 @@ class UnpairedSurrogateTest {
   @Test
   void theHttpApiRefusesALoneSurrogateWith400() {
     String token = Tokens.hs256(Tokens.claims("svc", 600).put("roles", new JsonArray().add("service")));
-    var r = Http.post(node.port(), "/api/v1/publish", "{\"topic\":\"chat:http\",\"data\":\"\\udfff\"}",
+    var r = Http.post(nodes.port(0), "/api/v1/publish", "{\"topic\":\"chat:http\",\"data\":\"\\udfff\"}",
         "Authorization", "Bearer " + token, "Content-Type", "application/json");
     assertEquals(400, r.statusCode(), r.body());
   }

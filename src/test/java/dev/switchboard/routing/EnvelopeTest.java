@@ -1,14 +1,10 @@
 package dev.switchboard.routing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -17,26 +13,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Envelope rules of PROTOCOL.md section 2: ids echoed exactly, generated when absent, bad ones not echoed. */
+@Cluster
 class EnvelopeTest {
-  static Node node;
-  static Vertx vertx;
+  static Nodes nodes;
   WsClient c;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start();
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
 
   @BeforeEach
   void connect() {
-    c = WsClient.connect(vertx, node.port(), Tokens.user("alice", "chat:*"));
+    c = nodes.client(0, "alice", "chat:*");
   }
 
   @AfterEach

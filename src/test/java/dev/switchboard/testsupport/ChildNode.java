@@ -47,6 +47,27 @@ public final class ChildNode implements AutoCloseable {
   }
 
   /**
+   * Child nodes {@code <prefix>0} … {@code <prefix>n-1} that form one cluster: free Hazelcast ports,
+   * each node listing all of them, started as {@link #startAll} starts them, each with {@code env}.
+   */
+  public static List<ChildNode> cluster(String prefix, int n, Map<String, String> env) {
+    List<Integer> ports = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ports.add(TestNode.freePort());
+    }
+    String members = String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
+    List<java.util.function.Supplier<ChildNode>> starts = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Map<String, String> e = new java.util.HashMap<>(env);
+      e.put("SB_CLUSTER_PORT", ports.get(i).toString());
+      e.put("SB_CLUSTER_MEMBERS", members);
+      String id = prefix + i;
+      starts.add(() -> start(id, members, e));
+    }
+    return startAll(starts);
+  }
+
+  /**
    * Starts the nodes {@code starters} start (each a {@code start} call), the first alone, then the
    * others at once, each joining the first, which is running by then (nodes started at the same
    * moment could each found a cluster of its own, and then wait for a merge). Returns them in order,

@@ -66,6 +66,37 @@ public final class TestNode {
     return start(Map.of());
   }
 
+  /** Starts one-member clusters, one per name, in parallel; see {@link #startApart(String, Map)}. */
+  private static final java.util.concurrent.ExecutorService APART = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "test-node-start");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
+   * Nodes that each form a one-member cluster of their own ({@code SB_CLUSTER_NAME} this JVM's name
+   * + {@code -group-name}), started in parallel with their own overrides; in the order given, each
+   * waited for 90 s at most. For classes that test one setting against differently configured nodes.
+   */
+  public static Map<String, Node> startApart(String group, Map<String, Map<String, String>> overridesByName) {
+    Map<String, java.util.concurrent.CompletableFuture<Node>> starting = new java.util.LinkedHashMap<>();
+    overridesByName.forEach((name, overrides) -> {
+      Map<String, String> o = new HashMap<>(overrides);
+      o.put("SB_CLUSTER_NAME", CLUSTER + "-" + group + "-" + name);
+      // not the common pool: Hazelcast completes its own futures there, and blocking it can stall the start
+      starting.put(name, java.util.concurrent.CompletableFuture.supplyAsync(() -> start(o), APART));
+    });
+    Map<String, Node> started = new java.util.LinkedHashMap<>();
+    for (var e : starting.entrySet()) {
+      try {
+        started.put(e.getKey(), e.getValue().get(90, TimeUnit.SECONDS));
+      } catch (Exception ex) {
+        throw new AssertionError("node " + e.getKey() + " did not start: " + ex, ex);
+      }
+    }
+    return started;
+  }
+
   /** Starts n nodes that form one cluster (each lists all members), one after another. */
   public static List<Node> cluster(int n, Map<String, String> overrides) {
     List<Integer> ports = new ArrayList<>();

@@ -2,14 +2,11 @@ package dev.switchboard.topics;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.RawWs;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -24,27 +21,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Subscribes racing publications, presence records and closes (found by review). */
+@Cluster(env = {
+    // a small outbound limit: a replay to a client that reads nothing waits early and stays in progress
+    "SB_OUTBOUND_QUEUE_BYTES=" + (256 * 1024), "SB_RATE_PER_SEC=100000", "SB_RATE_BURST=100000"})
 class SubscribeRaceTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    // a small outbound limit: a replay to a client that reads nothing waits early and stays in progress
-    node = TestNode.start(Map.of("SB_OUTBOUND_QUEUE_BYTES", String.valueOf(256 * 1024),
-        "SB_RATE_PER_SEC", "100000", "SB_RATE_BURST", "100000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   static WsClient connect(String user, String extra) {
-    return WsClient.open(vertx, node.port(), "/ws?token=" + Tokens.user(user, "chat:*") + extra, Map.of(), null).ok();
+    return nodes.open(0, "/ws?token=" + Tokens.user(user, "chat:*") + extra, Map.of(), null).ok();
   }
 
   @Test
@@ -100,7 +85,7 @@ class SubscribeRaceTest {
         epoch = r.at("/result/epoch").asText();
       }
       obs.call("topic.subscribe", WsClient.params().put("topic", topic));
-      try (RawWs amy = new RawWs(node.port(), "/ws?token=" + token + "&device_id=d1", 4096)) {
+      try (RawWs amy = new RawWs(nodes.port(0), "/ws?token=" + token + "&device_id=d1", 4096)) {
         amy.read(WsClient.WAIT); // connected
         amy.sendText("{\"id\":1,\"method\":\"topic.subscribe\",\"params\":{\"topic\":\"" + topic
             + "\",\"since\":{\"offset\":0,\"epoch\":\"" + epoch + "\"}}}");
@@ -143,7 +128,7 @@ class SubscribeRaceTest {
   void aSubscribeAndAnUnsubscribeInOneSegmentLeaveNoTopicOpen() throws Exception {
     for (int i = 0; i < 10; i++) {
       String topic = "chat:open-race-" + System.nanoTime();
-      try (RawWs raw = new RawWs(node.port(), "/ws?token=" + Tokens.user("racer" + i, "chat:*"))) {
+      try (RawWs raw = new RawWs(nodes.port(0), "/ws?token=" + Tokens.user("racer" + i, "chat:*"))) {
         raw.read(WsClient.WAIT); // connected
         // both land in one read while the topic is still opening on this node
         raw.sendBatch(RawWs.TEXT, List.of(
@@ -163,7 +148,7 @@ class SubscribeRaceTest {
         }
       }
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (node.context().topics().isOpen(topic).toCompletionStage().toCompletableFuture()
+      while (nodes.node().context().topics().isOpen(topic).toCompletionStage().toCompletableFuture()
           .get(5, java.util.concurrent.TimeUnit.SECONDS)) {
         if (System.nanoTime() > deadline) {
           fail("topic " + topic + " stays open with nobody subscribed");

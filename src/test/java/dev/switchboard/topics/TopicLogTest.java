@@ -1,10 +1,8 @@
 package dev.switchboard.topics;
 
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import io.vertx.core.Context;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
@@ -14,29 +12,20 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Reads of a topic's history on a real member. */
+@Cluster
 class TopicLogTest {
-  static Node node;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-  }
+  static Nodes nodes;
 
   @Test
   void aReadForMoreThanTheNamespaceKeepsReturnsWhatHistoryHolds() throws Exception {
     // `room:` falls in the default namespace, which keeps 100 events; a gap fill asks for 1,000. Hazelcast
     // refuses such a read outright, and the fill that asked used to stay "filling" for good: that
     // topic's node never filled a gap again.
-    Context hub = ((io.vertx.core.internal.VertxInternal) node.context().vertx()).createWorkerContext();
-    dev.switchboard.cluster.Quorum quorum = dev.switchboard.HazelcastSetup.quorum(node.context().cluster().getHazelcastInstance().getConfig());
-    TopicLog log = new TopicLog(node.context().vertx(), node.context().cluster().getHazelcastInstance(), hub,
-        new HashMap<>(), quorum, new dev.switchboard.cluster.MajorityProbe(node.context().vertx(),
-        node.context().cluster().getHazelcastInstance(), quorum));
+    Context hub = ((io.vertx.core.internal.VertxInternal) nodes.node().context().vertx()).createWorkerContext();
+    dev.switchboard.cluster.Quorum quorum = dev.switchboard.HazelcastSetup.quorum(nodes.node().context().cluster().getHazelcastInstance().getConfig());
+    TopicLog log = new TopicLog(nodes.node().context().vertx(), nodes.node().context().cluster().getHazelcastInstance(), hub,
+        new HashMap<>(), quorum, new dev.switchboard.cluster.MajorityProbe(nodes.node().context().vertx(),
+        nodes.node().context().cluster().getHazelcastInstance(), quorum));
     String topic = "room:read-" + System.nanoTime();
     TopicHub.Position last = null;
     for (int k = 1; k <= 5; k++) {

@@ -1,20 +1,15 @@
 package dev.switchboard.topics;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,24 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Three real nodes: publishers on every node, subscribers on every node; every subscriber sees the
  * topic's events in offset order 1..N with no gap and no duplicate, and recovery with since.
  */
+@Cluster(nodes = 3, env = {"SB_RATE_PER_SEC=100000", "SB_RATE_BURST=100000"})
 class TopicOrderTest {
-  static List<Node> nodes;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    nodes = TestNode.cluster(3, Map.of("SB_RATE_PER_SEC", "100000", "SB_RATE_BURST", "100000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
-    vertx.close();
-  }
+  static Nodes nodes;
 
   private static WsClient client(int node, String user) {
-    return WsClient.connect(vertx, nodes.get(node).port(), Tokens.user(user, "chat:*"));
+    return nodes.client(node, user, "chat:*");
   }
 
   private static JsonNode subscribe(WsClient c, String topic) {

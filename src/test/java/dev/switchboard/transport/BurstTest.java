@@ -1,13 +1,9 @@
 package dev.switchboard.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -21,28 +17,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * 500 mixed requests sent without waiting: exactly one terminal per request, ids echoed exactly,
  * and the requests whose id cannot be read answered without one (PROTOCOL.md section 2).
  */
+@Cluster(env = {"SB_RATE_PER_SEC=100000", "SB_RATE_BURST=100000"})
 class BurstTest {
   static final int N = 500;
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_RATE_PER_SEC", "100000", "SB_RATE_BURST", "100000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   @Test
   void fiveHundredMixedRequestsGetExactlyOneTerminalEach() {
     Map<String, String> expected = new HashMap<>(); // id as text -> "result" or the error code
     int withoutId = 0;
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("alice"))) {
+    try (WsClient c = nodes.client(0, "alice")) {
       for (int i = 0; i < N; i++) {
         switch (i % 5) {
           case 0 -> {

@@ -1,17 +1,14 @@
 package dev.switchboard.transport;
 
-import dev.switchboard.Node;
 import dev.switchboard.api.Scrape;
 import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.testsupport.Cluster;
 import dev.switchboard.testsupport.Http;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.SevereLog;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.transport.FuzzCases.Case;
 import dev.switchboard.transport.FuzzCases.End;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -43,29 +40,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * SEVERE log line. The seed is printed: {@code -Dfuzz.seed=N} replays a run (each worker's cases are
  * the same; their interleaving differs), {@code -Dfuzz.cases=N} sizes it.
  */
+@Cluster(env = {
+    // Small limits, so that cases reach them; rates out of the way, so that every answer is known.
+    "SB_MAX_MESSAGE_BYTES=" + FuzzCases.SOFT, "SB_LIMITS_MAX_FRAME_BYTES=" + FuzzCases.HARD,
+    "SB_RATE_PER_SEC=1000000", "SB_RATE_BURST=1000000", "SB_CONNECT_RATE_PER_IP=1000000"})
 class FrameFuzzTest {
   static final long SEED = Long.getLong("fuzz.seed", System.nanoTime());
   static final int CASES = Integer.getInteger("fuzz.cases", 12_000);
   static final int WORKERS = 3;
   static final Set<Integer> MALFORMED_CODES = Set.of(1007, 1008, 1009);
   static final Set<String> CODES = Arrays.stream(ErrorCode.values()).map(Enum::name).collect(java.util.stream.Collectors.toSet());
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    // Small limits, so that cases reach them; rates out of the way, so that every answer is known.
-    node = TestNode.start(Map.of("SB_MAX_MESSAGE_BYTES", String.valueOf(FuzzCases.SOFT),
-        "SB_LIMITS_MAX_FRAME_BYTES", String.valueOf(FuzzCases.HARD), "SB_RATE_PER_SEC", "1000000",
-        "SB_RATE_BURST", "1000000", "SB_CONNECT_RATE_PER_IP", "1000000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   /** Counts over the run, for the summary and the metrics check. */
   static final class Tally {
@@ -82,15 +67,15 @@ class FrameFuzzTest {
   void hostileFramesGetOnlyContractAnswersAndOtherClientsAreServedThroughout() throws Exception {
     System.out.printf("FrameFuzzTest: seed %d, %d cases on %d workers (replay: -Dfuzz.seed=%d -Dfuzz.cases=%d)%n",
         SEED, CASES, WORKERS, SEED, CASES);
-    double internalBefore = Scrape.now(node.port(), "sb_errors_total", "code=\"INTERNAL\"");
-    double closes1011Before = Scrape.now(node.port(), "sb_closes_total", "code=\"1011\"");
+    double internalBefore = Scrape.now(nodes.port(0), "sb_errors_total", "code=\"INTERNAL\"");
+    double closes1011Before = Scrape.now(nodes.port(0), "sb_closes_total", "code=\"1011\"");
     Map<Integer, Double> malformedBefore = new TreeMap<>();
     for (int code : MALFORMED_CODES) {
-      malformedBefore.put(code, Scrape.now(node.port(), "sb_closes_total", "code=\"" + code + "\""));
+      malformedBefore.put(code, Scrape.now(nodes.port(0), "sb_closes_total", "code=\"" + code + "\""));
     }
     Tally tally = new Tally();
     long t0 = System.nanoTime();
-    try (SevereLog severe = SevereLog.install(); FuzzWatchdog watchdog = new FuzzWatchdog(vertx, node.port())) {
+    try (SevereLog severe = SevereLog.install(); FuzzWatchdog watchdog = new FuzzWatchdog(nodes.vertx(), nodes.port(0))) {
       ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
       List<Future<?>> workers = new ArrayList<>();
       for (int w = 0; w < WORKERS; w++) {
@@ -120,14 +105,14 @@ class FrameFuzzTest {
       assertEquals(List.of(), severe.records(), "SEVERE log lines on the node (seed " + SEED + ")");
     }
     assertEquals(CASES, tally.done.get());
-    assertEquals(internalBefore, Scrape.now(node.port(), "sb_errors_total", "code=\"INTERNAL\""), 0.0, "INTERNAL errors");
-    assertEquals(closes1011Before, Scrape.now(node.port(), "sb_closes_total", "code=\"1011\""), 0.0, "1011 closes");
+    assertEquals(internalBefore, Scrape.now(nodes.port(0), "sb_errors_total", "code=\"INTERNAL\""), 0.0, "INTERNAL errors");
+    assertEquals(closes1011Before, Scrape.now(nodes.port(0), "sb_closes_total", "code=\"1011\""), 0.0, "1011 closes");
     for (int code : MALFORMED_CODES) {
       long seen = tally.closes.getOrDefault(code, new LongAdder()).sum();
-      assertEquals(malformedBefore.get(code) + seen, Scrape.now(node.port(), "sb_closes_total", "code=\"" + code + "\""), 0.0,
+      assertEquals(malformedBefore.get(code) + seen, Scrape.now(nodes.port(0), "sb_closes_total", "code=\"" + code + "\""), 0.0,
           "closes with " + code + " counted as seen");
     }
-    assertEquals(200, Http.get(node.port(), "/health/live").statusCode());
+    assertEquals(200, Http.get(nodes.port(0), "/health/live").statusCode());
   }
 
   private static void work(int worker, int share, Tally tally, FuzzWatchdog watchdog) throws IOException {
@@ -142,7 +127,7 @@ class FrameFuzzTest {
       boolean cbor = r.nextBoolean();
       connection++;
       tally.connections.increment();
-      try (FuzzConnection c = FuzzConnection.open(node.port(), token, cbor, r)) {
+      try (FuzzConnection c = FuzzConnection.open(nodes.port(0), token, cbor, r)) {
         FuzzCases gen = new FuzzCases(r, cbor);
         while (cases < share) {
           Case k = gen.next();

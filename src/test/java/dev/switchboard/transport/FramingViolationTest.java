@@ -1,12 +1,10 @@
 package dev.switchboard.transport;
 
-import dev.switchboard.Node;
 import dev.switchboard.api.Scrape;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.RawWs;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -28,20 +26,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (the decoder said 1002 for the first kind, a code outside the contract's catalog); a client's own
  * valid close code is echoed. Found probing hostile frames for FrameFuzzTest; one connection per case.
  */
+@Cluster(env = {
+    "SB_CONNECT_RATE_PER_IP=100000", "SB_MAX_MESSAGE_BYTES=1024", "SB_LIMITS_MAX_FRAME_BYTES=4096"})
 class FramingViolationTest {
-  static Node node;
+  static Nodes nodes;
   static final byte[] PING_REQUEST = "{\"id\":1,\"method\":\"system.ping\"}".getBytes(StandardCharsets.UTF_8);
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_CONNECT_RATE_PER_IP", "100000", "SB_MAX_MESSAGE_BYTES", "1024",
-        "SB_LIMITS_MAX_FRAME_BYTES", "4096"));
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-  }
 
   static ClientFrame text(boolean fin, byte[] b) {
     return ClientFrame.of(RawWs.TEXT, fin, b);
@@ -92,7 +81,7 @@ class FramingViolationTest {
 
   @Test
   void eachMalformedFrameGetsItsCloseCodeAndTheNodeCountsIt() throws IOException {
-    double before = Scrape.now(node.port(), "sb_closes_total", "code=\"1008\"");
+    double before = Scrape.now(nodes.port(0), "sb_closes_total", "code=\"1008\"");
     Random r = new Random(11);
     List<String> wrong = new ArrayList<>();
     int policyCloses = 0;
@@ -103,7 +92,7 @@ class FramingViolationTest {
       for (int i = 1; i < e.getValue().length; i++) {
         bytes.writeBytes(((ClientFrame) e.getValue()[i]).bytes(r));
       }
-      try (RawWs ws = RawFrames.open(node.port(), Tokens.user("framer"))) {
+      try (RawWs ws = RawFrames.open(nodes.port(0), Tokens.user("framer"))) {
         ws.writeRaw(bytes.toByteArray());
         int got = ws.awaitClose(Duration.ofSeconds(10)).closeCode();
         if (got != expected) {
@@ -113,8 +102,8 @@ class FramingViolationTest {
     }
     assertTrue(wrong.isEmpty(), String.join("\n", wrong));
     int expectedCount = policyCloses;
-    Scrape.until(() -> Scrape.now(node.port(), "sb_closes_total", "code=\"1008\"") - before == expectedCount,
+    Scrape.until(() -> Scrape.now(nodes.port(0), "sb_closes_total", "code=\"1008\"") - before == expectedCount,
         Duration.ofSeconds(10), expectedCount + " closes with 1008 counted");
-    assertEquals(expectedCount, Scrape.now(node.port(), "sb_closes_total", "code=\"1008\"") - before, 0.0);
+    assertEquals(expectedCount, Scrape.now(nodes.port(0), "sb_closes_total", "code=\"1008\"") - before, 0.0);
   }
 }

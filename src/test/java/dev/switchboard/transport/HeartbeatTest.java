@@ -1,16 +1,13 @@
 package dev.switchboard.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.RawWs;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,25 +17,15 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Liveness (PROTOCOL.md section 9): the node pings every SB_HEARTBEAT_MS and closes 4000 a client
  * from which nothing, not even a pong, arrived for SB_IDLE_TIMEOUT_MS.
  */
+@Cluster(env = {"SB_HEARTBEAT_MS=" + HeartbeatTest.HEARTBEAT_MS, "SB_IDLE_TIMEOUT_MS=" + HeartbeatTest.IDLE_MS})
 class HeartbeatTest {
   static final long HEARTBEAT_MS = 200;
   static final long IDLE_MS = 1000;
-  static Node node;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_HEARTBEAT_MS", String.valueOf(HEARTBEAT_MS),
-        "SB_IDLE_TIMEOUT_MS", String.valueOf(IDLE_MS)));
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-  }
+  static Nodes nodes;
 
   @Test
   void connectedFrameAnnouncesTheHeartbeatAndPingFramesArrive() throws Exception {
-    try (RawWs ws = new RawWs(node.port(), "/ws?token=" + Tokens.user("alice"))) {
+    try (RawWs ws = new RawWs(nodes.port(0), "/ws?token=" + Tokens.user("alice"))) {
       assertEquals(101, ws.status);
       int pings = 0;
       boolean connected = false;
@@ -73,7 +60,7 @@ class HeartbeatTest {
 
   @Test
   void silentClientIsClosedWith4000() throws Exception {
-    try (RawWs ws = new RawWs(node.port(), "/ws?token=" + Tokens.user("bob"))) {
+    try (RawWs ws = new RawWs(nodes.port(0), "/ws?token=" + Tokens.user("bob"))) {
       assertEquals(101, ws.status);
       long start = System.nanoTime();
       // reads frames (the connected frame, pings) but never sends anything, pongs included
@@ -87,7 +74,7 @@ class HeartbeatTest {
 
   @Test
   void clientAnsweringPingsStaysOpenPastTheIdleTimeout() throws Exception {
-    try (RawWs ws = RawFrames.open(node.port(), Tokens.user("carol"))) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), Tokens.user("carol"))) {
       long until = System.nanoTime() + Duration.ofMillis(IDLE_MS * 4).toNanos();
       int pings = 0;
       while (System.nanoTime() < until) {

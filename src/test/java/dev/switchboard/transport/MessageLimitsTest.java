@@ -1,20 +1,16 @@
 package dev.switchboard.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.RawWs;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,25 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * and the connection stays; a frame or a reassembled message over the frame limit closes 1009;
  * invalid UTF-8 in a text message closes 1007.
  */
+@Cluster(env = {"SB_MAX_MESSAGE_BYTES=" + MessageLimitsTest.MAX_MESSAGE, "SB_LIMITS_MAX_FRAME_BYTES=" + MessageLimitsTest.MAX_FRAME})
 class MessageLimitsTest {
   static final int MAX_MESSAGE = 1024;
   static final int MAX_FRAME = 4096;
   static final Duration WAIT = Duration.ofSeconds(10);
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_MAX_MESSAGE_BYTES", String.valueOf(MAX_MESSAGE),
-        "SB_LIMITS_MAX_FRAME_BYTES", String.valueOf(MAX_FRAME)));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   private static String token() {
     return Tokens.user("alice");
@@ -63,7 +46,7 @@ class MessageLimitsTest {
 
   @Test
   void messageOverMaxMessageBytesGetsMessageTooLargeAndTheConnectionStays() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), token())) {
+    try (WsClient c = nodes.connect(0, token())) {
       // exactly at the limit: read and validated (the pad param is unknown, so INVALID_PARAMS)
       String atLimit = padded(1, MAX_MESSAGE);
       assertEquals(MAX_MESSAGE, atLimit.getBytes(StandardCharsets.UTF_8).length);
@@ -88,7 +71,7 @@ class MessageLimitsTest {
 
   @Test
   void singleFrameOverTheFrameLimitClosesWith1009() throws Exception {
-    try (RawWs ws = RawFrames.open(node.port(), token())) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), token())) {
       ws.sendHeader(RawWs.TEXT, true, MAX_FRAME + 1000);
       ws.flush();
       assertEquals(1009, ws.awaitClose(WAIT).closeCode());
@@ -97,7 +80,7 @@ class MessageLimitsTest {
 
   @Test
   void fragmentedMessagePastTheFrameLimitClosesWith1009() throws Exception {
-    try (RawWs ws = RawFrames.open(node.port(), token())) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), token())) {
       // every frame is under the frame limit; their sum is not
       ws.send(RawWs.TEXT, false, bytes(MAX_FRAME - 1000, 'a'));
       ws.send(RawWs.CONTINUATION, false, bytes(MAX_FRAME - 1000, 'b'));
@@ -107,7 +90,7 @@ class MessageLimitsTest {
 
   @Test
   void fragmentedMessageBetweenTheLimitsGetsMessageTooLargeAndTheConnectionStays() throws Exception {
-    try (RawWs ws = RawFrames.open(node.port(), token())) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), token())) {
       byte[] whole = padded(3, MAX_MESSAGE + 500).getBytes(StandardCharsets.UTF_8);
       int half = whole.length / 2;
       ws.send(RawWs.TEXT, false, Arrays.copyOfRange(whole, 0, half));
@@ -124,7 +107,7 @@ class MessageLimitsTest {
 
   @Test
   void fragmentedMessageUnderTheLimitIsReassembledEvenAcrossAMultiByteCharacter() throws Exception {
-    try (RawWs ws = RawFrames.open(node.port(), token())) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), token())) {
       byte[] whole = "{\"id\":\"é-1\",\"method\":\"system.ping\"}".getBytes(StandardCharsets.UTF_8);
       int split = 8; // inside the two bytes of é (bytes 7 and 8)
       assertEquals((byte) 0xC3, whole[7]);
@@ -139,7 +122,7 @@ class MessageLimitsTest {
 
   @Test
   void invalidUtf8InATextFrameClosesWith1007() throws Exception {
-    try (RawWs ws = RawFrames.open(node.port(), token())) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), token())) {
       byte[] prefix = "{\"id\":\"".getBytes(StandardCharsets.US_ASCII);
       byte[] suffix = "\",\"method\":\"system.ping\"}".getBytes(StandardCharsets.US_ASCII);
       byte[] bad = {(byte) 0xC3, (byte) 0x28}; // a lead byte followed by a non-continuation byte
@@ -155,7 +138,7 @@ class MessageLimitsTest {
 
   @Test
   void invalidUtf8SplitAcrossFragmentsClosesWith1007() throws Exception {
-    try (RawWs ws = RawFrames.open(node.port(), token())) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), token())) {
       ws.send(RawWs.TEXT, false, "{\"id\":\"a".getBytes(StandardCharsets.US_ASCII));
       // a truncated three-byte sequence at the end of the message
       ws.send(RawWs.CONTINUATION, true, new byte[] {'"', '}', (byte) 0xE2, (byte) 0x82});

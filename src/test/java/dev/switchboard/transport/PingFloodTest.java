@@ -1,17 +1,14 @@
 package dev.switchboard.transport;
 
-import dev.switchboard.Node;
 import dev.switchboard.api.Scrape;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.RawWs;
-import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.testsupport.Tokens;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -24,23 +21,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * queue of its own, unbounded and unseen by the limit: 52 MB of pings grew the heap by ~90 MB and
  * the connection stayed.
  */
+@Cluster(env = "SB_OUTBOUND_QUEUE_BYTES=" + PingFloodTest.OUTBOUND_LIMIT)
 class PingFloodTest {
   static final int OUTBOUND_LIMIT = 256 * 1024;
-  static Node node;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_OUTBOUND_QUEUE_BYTES", String.valueOf(OUTBOUND_LIMIT)));
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-  }
+  static Nodes nodes;
 
   @Test
   void aPingIsAnsweredWithItsPayload() throws IOException {
-    try (RawWs ws = RawFrames.open(node.port(), Tokens.user("pinger"))) {
+    try (RawWs ws = RawFrames.open(nodes.port(0), Tokens.user("pinger"))) {
       byte[] payload = {1, 2, 3, 'p'};
       ws.send(RawWs.PING, true, payload);
       RawWs.Frame f;
@@ -54,9 +42,9 @@ class PingFloodTest {
 
   @Test
   void aClientThatFloodsPingsWithoutReadingIsClosedAsASlowConsumer() throws IOException {
-    double before = Scrape.now(node.port(), "sb_closes_total", "code=\"4008\"");
+    double before = Scrape.now(nodes.port(0), "sb_closes_total", "code=\"4008\"");
     Random r = new Random(7);
-    try (RawWs ws = new RawWs(node.port(), "/ws?token=" + Tokens.user("flooder"), 4096, null)) {
+    try (RawWs ws = new RawWs(nodes.port(0), "/ws?token=" + Tokens.user("flooder"), 4096, null)) {
       assertEquals(101, ws.status);
       byte[] one = ClientFrame.of(RawWs.PING, true, new byte[125]).bytes(r);
       byte[] batch = new byte[one.length * 1000];
@@ -73,7 +61,7 @@ class PingFloodTest {
       // reading now drains what the node wrote before it gave up on us: then its close frame
       assertEquals(4008, ws.awaitClose(Duration.ofSeconds(20)).closeCode());
     }
-    Scrape.until(() -> Scrape.now(node.port(), "sb_closes_total", "code=\"4008\"") > before, Duration.ofSeconds(10),
+    Scrape.until(() -> Scrape.now(nodes.port(0), "sb_closes_total", "code=\"4008\"") > before, Duration.ofSeconds(10),
         "the 4008 close counted");
   }
 }

@@ -1,13 +1,9 @@
 package dev.switchboard.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
-import dev.switchboard.testsupport.Tokens;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -26,28 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * RATE_LIMITED (retryable, retry_after_ms), one terminal each; a client that keeps sending while
  * being refused is closed 4008.
  */
+@Cluster(env = {"SB_RATE_PER_SEC=5", "SB_RATE_BURST=5", "SB_LIMITS_RATE_FLOOD_STRIKES=" + RateLimitTest.STRIKES})
 class RateLimitTest {
   static final int STRIKES = 20; // more than the 15 refusals of the burst below, far fewer than the flood
   static final Duration WAIT = Duration.ofSeconds(10);
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    node = TestNode.start(Map.of("SB_RATE_PER_SEC", "5", "SB_RATE_BURST", "5",
-        "SB_LIMITS_RATE_FLOOD_STRIKES", String.valueOf(STRIKES)));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   @Test
   void burstOfTwentyGetsFiveResultsAndFifteenRateLimitedEachWithOneTerminal() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("alice"))) {
+    try (WsClient c = nodes.client(0, "alice")) {
       for (int i = 0; i < 20; i++) {
         c.request("system.ping", null); // ids 1..20
       }
@@ -93,7 +76,7 @@ class RateLimitTest {
 
   @Test
   void messagesThatAreNotRequestsTakeTokensTooAndAFloodOfThemCloses4008() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("dana"))) {
+    try (WsClient c = nodes.client(0, "dana")) {
       for (int i = 0; i < 20; i++) {
         c.send("not json " + i);
       }
@@ -118,7 +101,7 @@ class RateLimitTest {
 
   @Test
   void sustainedFloodingClosesWith4008() {
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("bob"))) {
+    try (WsClient c = nodes.client(0, "bob")) {
       for (int i = 0; i < 200; i++) {
         c.request("system.ping", null);
       }
@@ -127,7 +110,7 @@ class RateLimitTest {
       assertTrue(refused >= STRIKES - 1, "refusals before the close: " + refused);
     }
     // the node itself is fine
-    try (WsClient other = WsClient.connect(vertx, node.port(), Tokens.user("carol"))) {
+    try (WsClient other = nodes.client(0, "carol")) {
       assertEquals("result", other.call("system.ping", null).get("type").asText());
     }
   }

@@ -1,18 +1,14 @@
 package dev.switchboard.transport;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.switchboard.Node;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,25 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Token lifetime on an open connection: token_expiring SB_TOKEN_EXPIRING_MS before exp, close 4001
  * at exp, unless auth.refresh replaced the token with one for the same sub.
  */
+@Cluster(env = {
+    // a short heartbeat only to make the node's clock tick finer than the default 1 s
+    "SB_TOKEN_EXPIRING_MS=" + TokenExpiryTest.EXPIRING_MS, "SB_HEARTBEAT_MS=500", "SB_IDLE_TIMEOUT_MS=60000"})
 class TokenExpiryTest {
   static final long EXPIRING_MS = 2000;
   static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
-  static Node node;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void up() {
-    // a short heartbeat only to make the node's clock tick finer than the default 1 s
-    node = TestNode.start(Map.of("SB_TOKEN_EXPIRING_MS", String.valueOf(EXPIRING_MS),
-        "SB_HEARTBEAT_MS", "500", "SB_IDLE_TIMEOUT_MS", "60000"));
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void down() {
-    TestNode.stop(node);
-    vertx.close();
-  }
+  static Nodes nodes;
 
   /** A token for {@code sub} expiring in 3 s (accepted at the upgrade: it is not expired yet). */
   private static String shortToken(String sub, long[] expMs) {
@@ -69,7 +53,7 @@ class TokenExpiryTest {
   @Test
   void tokenExpiringFrameThenClose4001AtExp() {
     long[] exp = new long[1];
-    try (WsClient c = WsClient.connect(vertx, node.port(), shortToken("alice", exp))) {
+    try (WsClient c = nodes.connect(0, shortToken("alice", exp))) {
       JsonNode warn = c.await(f -> isType(f, "token_expiring"), Duration.ofSeconds(10));
       long in = warn.get("expires_in_ms").asLong();
       assertTrue(in > 0 && in <= EXPIRING_MS, "expires_in_ms " + in);
@@ -81,7 +65,7 @@ class TokenExpiryTest {
   @Test
   void refreshWithSameSubBeforeExpKeepsTheConnectionPastTheOldExp() {
     long[] exp = new long[1];
-    try (WsClient c = WsClient.connect(vertx, node.port(), shortToken("bob", exp))) {
+    try (WsClient c = nodes.connect(0, shortToken("bob", exp))) {
       JsonNode r = c.call("auth.refresh", WsClient.params().put("token", Tokens.user("bob")));
       assertEquals("result", r.get("type").asText(), r.toString());
       assertTrue(r.at("/result/expires_at_ms").asLong() > exp[0] + 3_000_000, r.toString());
@@ -96,8 +80,8 @@ class TokenExpiryTest {
   void refreshWithFewerRightsUnsubscribesTheTopicsItNoLongerAllowsAndNamesThem() {
     String kept = "chat:kept-" + System.nanoTime();
     String lost = "news:lost-" + System.nanoTime();
-    try (WsClient c = WsClient.connect(vertx, node.port(), Tokens.user("rita", "chat:*", "news:*"));
-         WsClient pub = WsClient.connect(vertx, node.port(), Tokens.user("pub", "chat:*", "news:*"))) {
+    try (WsClient c = nodes.client(0, "rita", "chat:*", "news:*");
+         WsClient pub = nodes.client(0, "pub", "chat:*", "news:*")) {
       for (String t : List.of(kept, lost)) {
         assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", t)).get("type").asText());
       }
@@ -115,7 +99,7 @@ class TokenExpiryTest {
   @Test
   void refreshWithAnotherSubIsUnauthorizedAndLeavesTheConnectionAsItWas() {
     long[] exp = new long[1];
-    try (WsClient c = WsClient.connect(vertx, node.port(), shortToken("carol", exp))) {
+    try (WsClient c = nodes.connect(0, shortToken("carol", exp))) {
       JsonNode r = c.call("auth.refresh", WsClient.params().put("token", Tokens.user("mallory")));
       assertEquals("error", r.get("type").asText(), r.toString());
       assertEquals("UNAUTHORIZED", r.at("/error/code").asText());

@@ -1,11 +1,10 @@
 package dev.switchboard.transport;
 
-import dev.switchboard.Node;
 import dev.switchboard.routing.Client;
-import dev.switchboard.testsupport.TestNode;
+import dev.switchboard.testsupport.Cluster;
+import dev.switchboard.testsupport.Nodes;
 import dev.switchboard.testsupport.Tokens;
 import dev.switchboard.testsupport.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.internal.http.WebSocketInternal;
 import org.junit.jupiter.api.Test;
 
@@ -18,36 +17,32 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** An open connection keeps neither the upgrade request (with its token) nor Vert.x's handshake objects. */
+@Cluster
 class UpgradeResidueTest {
+  static Nodes nodes;
+
 
   @Test
   void anOpenConnectionKeepsNeitherTheTokenNorTheUpgradeRequestAndStillWorks() throws Exception {
-    Node node = TestNode.start(Map.of());
-    Vertx vertx = Vertx.vertx();
-    try {
-      String token = Tokens.user("ria", "chat:*");
-      try (WsClient c = WsClient.open(vertx, node.port(), "/ws?token=" + token, Map.of(), null).ok()) {
-        Connection conn = null;
-        for (Client client : node.context().local().all()) {
-          conn = (Connection) client;
-        }
-        assertTrue(conn != null, "the connection is registered");
-        var ws = conn.socket();
-        assertEquals("/ws", ws.uri());
-        assertNull(ws.query());
-        assertTrue(ws.headers().isEmpty());
-        Object handler = ((WebSocketInternal) ws).channelHandlerContext().handler();
-        Field factory = Class.forName("io.vertx.core.net.impl.VertxHandler").getDeclaredField("connectionFactory");
-        factory.setAccessible(true);
-        assertNull(factory.get(handler), "the handshake's connection factory (and what it captured) is let go");
-        assertFalse(ws.isClosed());
-        // and the connection still carries requests and events both ways
-        assertEquals("result", c.call("system.ping", WsClient.params()).get("type").asText());
-        assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", "chat:residue")).get("type").asText());
+    String token = Tokens.user("ria", "chat:*");
+    try (WsClient c = nodes.open(0, "/ws?token=" + token, Map.of(), null).ok()) {
+      Connection conn = null;
+      for (Client client : nodes.node().context().local().all()) {
+        conn = (Connection) client;
       }
-    } finally {
-      TestNode.stop(node);
-      vertx.close();
+      assertTrue(conn != null, "the connection is registered");
+      var ws = conn.socket();
+      assertEquals("/ws", ws.uri());
+      assertNull(ws.query());
+      assertTrue(ws.headers().isEmpty());
+      Object handler = ((WebSocketInternal) ws).channelHandlerContext().handler();
+      Field factory = Class.forName("io.vertx.core.net.impl.VertxHandler").getDeclaredField("connectionFactory");
+      factory.setAccessible(true);
+      assertNull(factory.get(handler), "the handshake's connection factory (and what it captured) is let go");
+      assertFalse(ws.isClosed());
+      // and the connection still carries requests and events both ways
+      assertEquals("result", c.call("system.ping", WsClient.params()).get("type").asText());
+      assertEquals("result", c.call("topic.subscribe", WsClient.params().put("topic", "chat:residue")).get("type").asText());
     }
   }
 }
