@@ -67,11 +67,19 @@ public final class TopicHub {
     this.log = new TopicLog(vertx, hz, hub, topics, quorum, new dev.switchboard.cluster.MajorityProbe(vertx, hz, quorum));
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
+    this.unused = new UnusedTopics(vertx, hz, namespaces);
+    unused.start();
     this.replaced = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(
         dev.switchboard.cluster.Addresses.EPOCHS_REPLACED, m -> hub.runOnContext(v -> epochsReplaced(m.body())));
   }
 
   private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> replaced;
+  private final UnusedTopics unused;
+
+  /** Retires now the topics nobody uses any more whose epoch entries this member owns (see {@link UnusedTopics}); for tests. */
+  public Future<Integer> sweepUnused() {
+    return unused.sweep();
+  }
 
   /** Registered on the bus (start-up waits for it, so that no replacement is missed once serving). */
   /** Where publications, replays, gap fills and epoch changes are counted (the node's metrics). */

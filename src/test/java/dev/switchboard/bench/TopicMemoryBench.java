@@ -22,9 +22,9 @@ import java.util.concurrent.TimeUnit;
  * Cluster memory per topic (not a test; run by bench/topic-memory.sh), counted, not timed. Two real
  * nodes in this JVM (loopback, ephemeral ports); N fresh topics of a namespace like {@code chat}
  * (history 1,000) but with a short history time-to-live, each subscribed on both nodes, no event
- * published: what the cluster holds per idle topic (see {@link ClusterMemory}). Then every
- * subscription ends and the history time-to-live passes: what the cluster still holds per topic
- * nobody uses any more. JVM heap after full GC (both nodes, node-local state included) as a
+ * published: what the cluster holds per idle topic (see {@link ClusterMemory}). Then one event is
+ * published to each, every subscription ends and the history time-to-live passes: what the cluster
+ * still holds per topic nobody uses any more. JVM heap after full GC (both nodes, node-local state included) as a
  * cross-check.
  */
 public final class TopicMemoryBench {
@@ -64,6 +64,17 @@ public final class TopicMemoryBench {
       ClusterMemory.Snapshot idle = ClusterMemory.of(members);
       long heap1 = heapAfterGc();
       report("idle", n, empty, idle, heap1 - heap0);
+      // one event each (from node 1): every topic now has a history, which then expires
+      for (int i = 0; i < n; i += 200) {
+        List<Future<?>> batch = new ArrayList<>();
+        for (int k = i; k < Math.min(n, i + 200); k++) {
+          batch.add(nodes.get(0).context().topics().publish("mem:" + run + "-" + k,
+              com.fasterxml.jackson.databind.node.IntNode.valueOf(k), null));
+        }
+        Future.all(batch).await(120, TimeUnit.SECONDS);
+      }
+      ClusterMemory.Snapshot used = ClusterMemory.of(members);
+      report("one event each", n, empty, used, heapAfterGc() - heap0);
       for (int j = 0; j < nodes.size(); j++) {
         TopicHub hub = nodes.get(j).context().topics();
         for (int k = 0; k < n; k++) {
@@ -71,7 +82,7 @@ public final class TopicMemoryBench {
         }
       }
       subs.clear();
-      long until = System.currentTimeMillis() + (ttl + 2) * 1000L + Long.getLong("sb.bench.extra.ms", 0);
+      long until = System.currentTimeMillis() + (ttl + 2) * 1000L;
       for (Node node : nodes) {
         for (int k = n - 1; k >= 0; k--) {
           boolean open = node.context().topics().isOpen("mem:" + run + "-" + k).await(30, TimeUnit.SECONDS);
@@ -82,7 +93,14 @@ public final class TopicMemoryBench {
         }
       }
       Thread.sleep(Math.max(0, until - System.currentTimeMillis()));
+      // then until the cluster holds no more than before the run, or three more time-to-lives passed
+      long settle = System.currentTimeMillis() + 3L * Math.max(ttl, 1) * 1000 + 5000;
       ClusterMemory.Snapshot unused = ClusterMemory.of(members);
+      while ((unused.ringContainers() > empty.ringContainers() || unused.epochEntries() > empty.epochEntries()
+          || unused.ringProxies() > empty.ringProxies()) && System.currentTimeMillis() < settle) {
+        Thread.sleep(500);
+        unused = ClusterMemory.of(members);
+      }
       long heap2 = heapAfterGc();
       report("unused", n, empty, unused, heap2 - heap0);
     } finally {
