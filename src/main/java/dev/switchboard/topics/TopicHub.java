@@ -68,6 +68,12 @@ public final class TopicHub {
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
     this.unused = new UnusedTopics(vertx, hz, namespaces);
+    this.retired = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(
+        dev.switchboard.cluster.Addresses.EPOCHS_RETIRED, m -> hub.runOnContext(v -> {
+          for (Object t : m.body()) {
+            log.forgetEpoch(String.valueOf(t));
+          }
+        }));
     unused.start();
     this.replaced = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(
         dev.switchboard.cluster.Addresses.EPOCHS_REPLACED, m -> hub.runOnContext(v -> epochsReplaced(m.body())));
@@ -75,6 +81,7 @@ public final class TopicHub {
 
   private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> replaced;
   private final UnusedTopics unused;
+  private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> retired;
 
   /** Retires now the topics nobody uses any more whose epoch entries this member owns (see {@link UnusedTopics}); for tests. */
   public Future<Integer> sweepUnused() {
@@ -97,7 +104,7 @@ public final class TopicHub {
   }
 
   public Future<Void> ready() {
-    return replaced.completion();
+    return replaced.completion().compose(v -> retired.completion());
   }
 
   /**

@@ -33,7 +33,7 @@ import java.util.Objects;
  * it takes a new epoch (TopicLog#settle), as after a loss.
  *
  * <p>Framework internals (RingbufferService's containers, the proxy service) are read here and only
- * here: TopicRetireTest pins what they do with the Hazelcast version in use.
+ * here: TopicMemoryTest pins what they do with the Hazelcast version in use.
  */
 public final class TopicRetire {
   /** Hazelcast data-serializable factory id (unique among the cluster's factories). */

@@ -88,6 +88,7 @@ final class UnusedTopics {
     MultiMap<String, Object> subs = hz.getMultiMap("__vertx.subs");
     Map<String, Long> seenTails = new HashMap<>();
     Set<String> withEntry = new HashSet<>();
+    java.util.List<String> names = new java.util.ArrayList<>();
     int retired = 0;
     long now = System.currentTimeMillis();
     for (PartitionAwareKey<String, String> key : epochs.localKeySet()) {
@@ -105,6 +106,7 @@ final class UnusedTopics {
       }
       if (Boolean.TRUE.equals(epochs.executeOnKey(key, new TopicRetire.Retire(ring, v, graceMs)))) {
         retired++;
+        names.add(topic);
       }
     }
     // rings left without an entry (one read or created while their topic was being retired)
@@ -118,6 +120,12 @@ final class UnusedTopics {
       }
     }
     tails = seenTails;
+    // nodes that appended to these topics cached their epochs: without this, a node's next append
+    // would label the new history's offsets with the old epoch until it notices (TopicLog#settle)
+    for (int i = 0; i < names.size(); i += 1000) {
+      vertx.eventBus().publish(Addresses.EPOCHS_RETIRED,
+          new io.vertx.core.json.JsonArray(names.subList(i, Math.min(names.size(), i + 1000))));
+    }
     return retired;
   }
 

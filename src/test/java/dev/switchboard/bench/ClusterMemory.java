@@ -29,9 +29,9 @@ public final class ClusterMemory {
 
   /** The figures summed over members. */
   public record Snapshot(int ringContainers, long ringBytes, long epochEntries, long epochBytes,
-                         long busEntries, int ringProxies) {
+                         long busEntries, long busBytes, int ringProxies) {
     public long totalBytes() {
-      return ringBytes + epochBytes;
+      return ringBytes + epochBytes + busBytes;
     }
 
     @Override
@@ -48,7 +48,9 @@ public final class ClusterMemory {
     long epochBytes = 0;
     long bus = 0;
     int proxies = 0;
+    long busBytes = 0;
     for (HazelcastInstance hz : members) {
+      busBytes += topicRegistrationBytes(hz);
       RingbufferService rs = nodeEngine(hz).getService(RingbufferService.SERVICE_NAME);
       for (Map<com.hazelcast.internal.services.ObjectNamespace, RingbufferContainer> part : rs.getContainers().values()) {
         for (RingbufferContainer c : part.values()) {
@@ -74,7 +76,41 @@ public final class ClusterMemory {
         }
       }
     }
-    return new Snapshot(containers, ringBytes, epochEntries, epochBytes, bus, proxies);
+    return new Snapshot(containers, ringBytes, epochEntries, epochBytes, bus, busBytes, proxies);
+  }
+
+  /** Per key: its MultiMapValue, the set holding its records and the map node; per record: the record and its set node. */
+  static final long SUBS_KEY_OVERHEAD = 200;
+  static final long SUBS_RECORD_OVERHEAD = 60;
+
+  /**
+   * This member's copies (owner and backup) of the clustered event-bus registrations of topic
+   * addresses ({@code sb.t.*}) in {@code __vertx.subs}: the serialised keys and values as Hazelcast
+   * holds them ({@code Data.getHeapCost()}) plus an estimate of the collections around them.
+   */
+  static long topicRegistrationBytes(HazelcastInstance hz) {
+    com.hazelcast.spi.impl.NodeEngineImpl ne = nodeEngine(hz);
+    com.hazelcast.multimap.impl.MultiMapService ms = ne.getService(com.hazelcast.multimap.impl.MultiMapService.SERVICE_NAME);
+    long bytes = 0;
+    for (int p = 0; p < ne.getPartitionService().getPartitionCount(); p++) {
+      com.hazelcast.multimap.impl.MultiMapContainer c = ms.getPartitionContainer(p).getMultiMapContainer("__vertx.subs", false);
+      if (c == null) {
+        continue;
+      }
+      for (Map.Entry<com.hazelcast.internal.serialization.Data, java.util.Collection<com.hazelcast.multimap.impl.MultiMapRecord>> e
+          : c.copyCollections().entrySet()) {
+        Object key = ne.getSerializationService().toObject(e.getKey());
+        if (!String.valueOf(key).startsWith(Addresses.topic(""))) {
+          continue;
+        }
+        bytes += e.getKey().getHeapCost() + SUBS_KEY_OVERHEAD;
+        for (com.hazelcast.multimap.impl.MultiMapRecord r : e.getValue()) {
+          Object v = r.getObject();
+          bytes += SUBS_RECORD_OVERHEAD + (v instanceof com.hazelcast.internal.serialization.Data d ? d.getHeapCost() : 64);
+        }
+      }
+    }
+    return bytes;
   }
 
   /** How many ring containers (owner or backup) of this topic's history exist on these members. */

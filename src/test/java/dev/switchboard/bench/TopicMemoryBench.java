@@ -112,10 +112,11 @@ public final class TopicMemoryBench {
   private static void report(String what, int n, ClusterMemory.Snapshot before, ClusterMemory.Snapshot now, long heap) {
     System.out.println("RESULT " + what + ": " + n + " topics, 2 nodes: " + now);
     System.out.printf("RESULT %s per topic: ring %.0f B (%.2f containers), epoch %.0f B (%.2f entries), "
-            + "__vertx.subs %.2f entries, ring proxies %.2f; heap after GC (both nodes, node-local state too) %.0f B%n",
+            + "__vertx.subs %.2f entries (%.0f B), ring proxies %.2f; total %.0f B; heap after GC (both nodes, node-local state too) %.0f B%n",
         what, (now.ringBytes() - before.ringBytes()) / (double) n, (now.ringContainers() - before.ringContainers()) / (double) n,
         (now.epochBytes() - before.epochBytes()) / (double) n, (now.epochEntries() - before.epochEntries()) / (double) n,
-        (now.busEntries() - before.busEntries()) / (double) n, (now.ringProxies() - before.ringProxies()) / (double) n,
+        (now.busEntries() - before.busEntries()) / (double) n, (now.busBytes() - before.busBytes()) / (double) n,
+        (now.ringProxies() - before.ringProxies()) / (double) n, (now.totalBytes() - before.totalBytes()) / (double) n,
         heap / (double) n);
   }
 
