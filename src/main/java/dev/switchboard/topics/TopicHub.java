@@ -73,6 +73,14 @@ public final class TopicHub {
           for (Object t : m.body()) {
             log.forgetEpoch(String.valueOf(t));
           }
+          if (hz.getCluster().getLocalMember().isLiteMember()) {
+            vertx.executeBlocking(() -> {
+              for (Object t : m.body()) {
+                TopicRetire.dropProxyIfLite(hz, dev.switchboard.cluster.Addresses.history(String.valueOf(t)));
+              }
+              return null;
+            }, false);
+          }
         }));
     unused.start();
     this.replaced = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(

@@ -188,6 +188,17 @@ public final class TopicRetire {
     return out;
   }
 
+  /**
+   * A lite member (a gateway) drops its proxy of a retired topic's ring: it owns no partition, so it
+   * holds no container a destroy could take (the owner and backup dropped theirs in the processor).
+   * Data members that hold no copy of the ring keep theirs: a migration may be bringing them one.
+   */
+  static void dropProxyIfLite(HazelcastInstance hz, String ring) {
+    if (hz.getCluster().getLocalMember().isLiteMember()) {
+      destroyRing(nodeEngine(hz), ring);
+    }
+  }
+
   private static void destroyRing(NodeEngineImpl ne, String ring) {
     ((ProxyServiceImpl) ne.getProxyService()).destroyLocalDistributedObject(RingbufferService.SERVICE_NAME, ring,
         ne.getLocalMember().getUuid(), false);

@@ -29,10 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * timing): a subscribed topic without events has no history ring (Hazelcast would allocate its whole
  * capacity) and no ring proxy; its first publication creates it, at offset 1; a topic nobody uses any
  * more, once its history expired, is retired (ring and epoch entry gone), and a resume from its old
- * position is told of the new epoch; a subscribed topic is never retired.
+ * position is told of the new epoch; a subscribed topic is never retired. Two data members and a
+ * gateway (lite member).
  */
 class TopicMemoryTest {
   static List<Node> nodes;
+  static Node gateway;
   static List<HazelcastInstance> members;
 
   @BeforeAll
@@ -41,13 +43,21 @@ class TopicMemoryTest {
     conf.toFile().deleteOnExit();
     Files.writeString(conf, "{\"namespaces\":{\"mem\":{\"history_size\":1000,\"history_ttl_s\":1,"
         + "\"presence\":false,\"join_leave\":false}}}");
-    nodes = TestNode.cluster(2, Map.of("SB_CONF", conf.toString()));
+    List<Node> data = TestNode.cluster(2, Map.of("SB_CONF", conf.toString()));
+    String seeds = String.join(",", data.stream().map(n -> "127.0.0.1:"
+        + n.context().cluster().getHazelcastInstance().getCluster().getLocalMember().getAddress().getPort()).toList());
+    // a gateway (lite member): it owns no copy of any ring, but holds proxies of those it used
+    gateway = TestNode.start(Map.of("SB_CONF", conf.toString(), "SB_NODE_ROLE", "gateway", "SB_CLUSTER_MEMBERS", seeds));
+    nodes = new java.util.ArrayList<>(data);
+    nodes.add(gateway);
     members = nodes.stream().map(n -> n.context().cluster().getHazelcastInstance()).toList();
   }
 
   @AfterAll
   static void down() {
-    TestNode.stop(nodes.toArray(new Node[0]));
+    if (nodes != null) {
+      TestNode.stop(nodes.toArray(new Node[0]));
+    }
   }
 
   @Test
@@ -79,8 +89,9 @@ class TopicMemoryTest {
     Node a = nodes.get(0);
     Quiet s = new Quiet(a);
     TestNode.await(a.context().topics().subscribe(s, topic, null, null, x -> { }));
-    TestNode.await(a.context().topics().publish(topic, IntNode.valueOf(1), null));
-    TopicHub.Position last = TestNode.await(a.context().topics().publish(topic, IntNode.valueOf(2), null));
+    TestNode.await(gateway.context().topics().publish(topic, IntNode.valueOf(1), null));
+    TopicHub.Position last = TestNode.await(gateway.context().topics().publish(topic, IntNode.valueOf(2), null));
+    assertEquals(3, proxies(topic), "a ring proxy on each member, the gateway's included");
     a.context().topics().unsubscribe(s, topic);
     long deadline = System.currentTimeMillis() + 20_000;
     while ((epochEntry(topic) != null || ClusterMemory.ringCopies(members, topic) > 0 || proxies(topic) > 0)
@@ -92,7 +103,7 @@ class TopicMemoryTest {
     }
     assertNull(epochEntry(topic), "epoch entry retired");
     assertEquals(0, ClusterMemory.ringCopies(members, topic), "ring containers retired, owner and backup");
-    assertEquals(0, proxies(topic), "ring proxies retired");
+    assertEquals(0, proxies(topic), "ring proxies retired, the gateway's too");
 
     // a client resuming from what it saw is told of a new epoch (it reloads), and offsets start again
     Node b = nodes.get(1);
