@@ -206,8 +206,11 @@ final class TopicLog {
    *   (same partition). The knowledge is dropped and a fresh epoch taken (put if absent: whoever
    *   notices first sets it, the others read it);</li>
    *   <li>the cached epoch changed meanwhile (another epoch was seen on the bus): the map's;</li>
-   *   <li>{@code first} is 1 and {@code used} came from the cache: a history starts (a new topic, or
-   *   one whose loss nobody here could see), and its epoch is whatever the map holds for it now.</li>
+   *   <li>{@code first} is 1: a history starts (a new topic, one whose loss nobody here could see, or
+   *   one retired as unused, perhaps between this append's read of the map and its landing), and its
+   *   epoch is whatever the map holds for it now (a new one, marked as having a ring, if the entry
+   *   is gone). Once per history: the one read that keeps a retirement from leaving a ring behind an
+   *   entry that says it has none.</li>
    * </ul>
    */
   private Future<String> settle(String topic, String used, boolean cached, long first) {
@@ -228,7 +231,7 @@ final class TopicLog {
         }
       });
     }
-    if (first == 1 && cached) {
+    if (first == 1) {
       return freshEpoch(topic, true);
     }
     return Future.succeededFuture(used);

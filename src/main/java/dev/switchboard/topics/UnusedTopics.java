@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The subscriber check and the retirement are not one step: a node that opens the topic in between
  * reads an epoch that is then retired; the topic's next append starts a new epoch and that node's
  * subscribers follow it (they are told of a new epoch, as after a loss: never a false recovery).
- * A ring is looked at (the subscriber check costs a call) once its tail stayed the same over a period.
+ * A topic with an append is looked at (the subscriber check costs a call) once its ring stayed the
+ * same over a period (see {@link #quiet}).
  * Sweeps run one at a time, on a worker.
  */
 final class UnusedTopics {
@@ -45,7 +46,7 @@ final class UnusedTopics {
   private final IMap<PartitionAwareKey<String, String>, String> epochs;
   private final AtomicBoolean running = new AtomicBoolean();
   final long periodMs;
-  /** Ring → tail sequence at the previous sweep (only rings with items); touched by one sweep at a time. */
+  /** Ring → its state at the previous sweep (see {@link #quiet}); touched by one sweep at a time. */
   private Map<String, Long> tails = new HashMap<>();
 
   UnusedTopics(Vertx vertx, HazelcastInstance hz, Namespaces namespaces) {
@@ -129,14 +130,17 @@ final class UnusedTopics {
     return retired;
   }
 
-  /** No ring here, an empty one, or one whose tail did not move since the previous sweep. */
+  /**
+   * The ring here is as it was at the previous sweep (absent, or the same size and tail): a period at
+   * least since its last change. A ring just marked for a first append, or created empty by a read
+   * after the marking, is never a candidate at the first sweep that sees it: the append lands first.
+   */
   private boolean quiet(String ring, Map<String, Long> seenTails) {
     long[] here = TopicRetire.ringHere(hz, ring);
-    if (here == null || here[0] == 0) {
-      return true;
-    }
-    seenTails.put(ring, here[1]);
+    // absent: -2; empty: -4 - tail (tail >= -1, so <= -3); holding items: the tail (>= 0)
+    long state = here == null ? -2 : here[0] == 0 ? -4 - here[1] : here[1];
+    seenTails.put(ring, state);
     Long before = tails.get(ring);
-    return before != null && before == here[1];
+    return before != null && before == state;
   }
 }
