@@ -109,7 +109,7 @@ public final class HazelcastSetup {
     partitions(hz, c);
     return dev.switchboard.operations.OpProcessors.register(
         dev.switchboard.cluster.SessionProcessors.register(dev.switchboard.cluster.DeviceRegistry.register(
-            dev.switchboard.cluster.PresenceRecords.register(hz))));
+            dev.switchboard.cluster.PresenceRecords.register(dev.switchboard.topics.TopicRetire.register(hz)))));
   }
 
   /**

@@ -54,6 +54,13 @@ public final class Addresses {
    */
   public static final String EPOCHS_REPLACED = "sb.epochs.replaced";
 
+  /**
+   * Topics just retired, unused (published, never sent): JsonArray of topic names, at most 1,000. Their
+   * epoch entries and histories are gone; every node forgets what it cached of their epochs, so that
+   * its next append to one takes the new epoch at once. See topics/UnusedTopics.
+   */
+  public static final String EPOCHS_RETIRED = "sb.epochs.retired";
+
   /** Hazelcast IMap never written: reads of its keys ask their owners whether this node is still a member (MajorityProbe). */
   public static final String PROBES = "sb.probes";
 

@@ -68,6 +68,22 @@ public final class TopicHub {
     this.feed = new LiveFeed(vertx, log, topics);
     this.presence = new PresenceRelay(vertx, namespaces, hub);
     this.stats = new TopicStats(this);
+    this.unused = new UnusedTopics(vertx, hz, namespaces);
+    this.retired = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(
+        dev.switchboard.cluster.Addresses.EPOCHS_RETIRED, m -> hub.runOnContext(v -> {
+          for (Object t : m.body()) {
+            log.forgetEpoch(String.valueOf(t));
+          }
+          if (hz.getCluster().getLocalMember().isLiteMember()) {
+            vertx.executeBlocking(() -> {
+              for (Object t : m.body()) {
+                TopicRetire.dropProxyIfLite(hz, dev.switchboard.cluster.Addresses.history(String.valueOf(t)));
+              }
+              return null;
+            }, false);
+          }
+        }));
+    unused.start();
     this.replaced = vertx.eventBus().<io.vertx.core.json.JsonArray>consumer(
         dev.switchboard.cluster.Addresses.EPOCHS_REPLACED, m -> hub.runOnContext(v -> epochsReplaced(m.body())));
   }
@@ -78,6 +94,14 @@ public final class TopicHub {
   /** What this node holds open, for the admin API and the live figures. */
   public TopicStats stats() {
     return stats;
+  }
+
+  private final UnusedTopics unused;
+  private final io.vertx.core.eventbus.MessageConsumer<io.vertx.core.json.JsonArray> retired;
+
+  /** Retires now the topics nobody uses any more whose epoch entries this member owns (see {@link UnusedTopics}); for tests. */
+  public Future<Integer> sweepUnused() {
+    return unused.sweep();
   }
 
   /** Registered on the bus (start-up waits for it, so that no replacement is missed once serving). */
@@ -96,7 +120,7 @@ public final class TopicHub {
   }
 
   public Future<Void> ready() {
-    return replaced.completion();
+    return replaced.completion().compose(v -> retired.completion());
   }
 
   /**

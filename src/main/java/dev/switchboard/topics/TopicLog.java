@@ -92,7 +92,11 @@ final class TopicLog {
     }
   };
 
-  private record EpochSeen(String epoch, long lastOffset) {
+  /**
+   * {@code ring}: the epoch entry says the history may have a ring (this node marked it, or read it so):
+   * appends under this epoch go straight to the ring.
+   */
+  private record EpochSeen(String epoch, long lastOffset, boolean ring) {
   }
 
   /**
@@ -153,8 +157,13 @@ final class TopicLog {
       hub.runOnContext(v -> appendNext(topic, a));
       return;
     }
-    boolean cached = epochCache.containsKey(topic);
-    epoch(topic).compose(used -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
+    // An epoch taken from the cache may be stale (a loss this node did not see): settle looks again at
+    // offset 1. One read from the map (a topic's first append here, or one not yet marked as having
+    // a ring) is current, and it marks the entry before the ring is first touched (see EpochEntry).
+    EpochSeen seen = epochCache.get(topic);
+    boolean cached = seen != null && seen.ring();
+    Future<String> epochOfAppend = cached ? Future.succeededFuture(seen.epoch()) : freshEpoch(topic, true);
+    epochOfAppend.compose(used -> fromStage(ring(topic).addAllAsync(items, OverflowPolicy.OVERWRITE))
         .compose(lastSeq -> {
           long first = lastSeq - batch.size() + 2; // offset = sequence + 1
           return settle(topic, used, cached, first).map(e -> new Object[] {lastSeq, e});
@@ -199,30 +208,33 @@ final class TopicLog {
    *   (same partition). The knowledge is dropped and a fresh epoch taken (put if absent: whoever
    *   notices first sets it, the others read it);</li>
    *   <li>the cached epoch changed meanwhile (another epoch was seen on the bus): the map's;</li>
-   *   <li>{@code first} is 1 and {@code used} came from the cache: a history starts (a new topic, or
-   *   one whose loss nobody here could see), and its epoch is whatever the map holds for it now.</li>
+   *   <li>{@code first} is 1: a history starts (a new topic, one whose loss nobody here could see, or
+   *   one retired as unused, perhaps between this append's read of the map and its landing), and its
+   *   epoch is whatever the map holds for it now (a new one, marked as having a ring, if the entry
+   *   is gone). Once per history: the one read that keeps a retirement from leaving a ring behind an
+   *   entry that says it has none.</li>
    * </ul>
    */
   private Future<String> settle(String topic, String used, boolean cached, long first) {
     EpochSeen seen = epochCache.get(topic);
     if (seen == null || !seen.epoch().equals(used)) {
-      return freshEpoch(topic);
+      return freshEpoch(topic, true);
     }
     if (first <= highestKnown(topic, seen)) {
       epochCache.remove(topic);
-      return freshEpoch(topic).onSuccess(e -> {
+      return freshEpoch(topic, true).onSuccess(e -> {
         // The same epoch: the history was not lost (its epoch entry, on the same partition, would have
         // gone with it). This append's answer came after its offsets were delivered: a gap fill read
         // them from history while the answer was on its way (a slow backup, a member leaving).
         if (!e.equals(used)) {
           LOG.atWarn().addKeyValue("topic", topic).addKeyValue("epoch", e).addKeyValue("previous_epoch", used)
               .addKeyValue("cause", "history_lost")
-              .log("topic {}: offset {} appended again, history was lost; new epoch {}", topic, first, e);
+              .log("topic {}: offset {} appended again, history was lost (or retired unused); new epoch {}", topic, first, e);
         }
       });
     }
-    if (first == 1 && cached) {
-      return freshEpoch(topic);
+    if (first == 1) {
+      return freshEpoch(topic, true);
     }
     return Future.succeededFuture(used);
   }
@@ -242,7 +254,7 @@ final class TopicLog {
   void known(String topic, String epoch, long offset) {
     EpochSeen seen = epochCache.get(topic);
     if (seen != null && seen.epoch().equals(epoch) && seen.lastOffset() < offset) {
-      epochCache.put(topic, new EpochSeen(epoch, offset));
+      epochCache.put(topic, new EpochSeen(epoch, offset, seen.ring()));
     }
   }
 
@@ -255,16 +267,63 @@ final class TopicLog {
     return freshEpoch(topic);
   }
 
-  /** The epoch as stored now (creating it with the history's first use, or after its loss). */
+  /**
+   * The epoch as stored now (creating it with the history's first use, or after its loss or its
+   * retirement): an entry created here says the history has no ring yet (see {@link EpochEntry}).
+   */
   Future<String> freshEpoch(String topic) {
+    return freshEpoch(topic, false);
+  }
+
+  /**
+   * The epoch as stored now; with {@code ring}, the entry is marked first as one whose history may have
+   * a ring (an append follows, or has just been made): created so when absent, or changed from the form
+   * without ring under the same epoch.
+   */
+  private Future<String> freshEpoch(String topic, boolean ring) {
     String fresh = SwitchboardConfig.randomId(8);
     return vertx.executeBlocking(() -> {
-      String prior = epochs.putIfAbsent(Addresses.epochKey(topic), fresh);
-      return prior != null ? prior : fresh;
-    }, false).onSuccess(e -> {
+      PartitionAwareKey<String, String> key = Addresses.epochKey(topic);
+      if (!ring) {
+        String prior = epochs.putIfAbsent(key, EpochEntry.noRing(fresh, System.currentTimeMillis()));
+        return prior != null ? prior : EpochEntry.noRing(fresh, 0);
+      }
+      // bounded: each failed round means another node created or marked the entry meanwhile
+      for (int i = 0; i < 10; i++) {
+        String v = epochs.get(key);
+        if (v == null) {
+          if (epochs.putIfAbsent(key, EpochEntry.withRing(fresh)) == null) {
+            return EpochEntry.withRing(fresh);
+          }
+        } else if (EpochEntry.mayHaveRing(v)) {
+          return v;
+        } else if (epochs.replace(key, v, EpochEntry.withRing(EpochEntry.epoch(v)))) {
+          return EpochEntry.withRing(EpochEntry.epoch(v));
+        }
+      }
+      throw new dev.switchboard.protocol.SwitchboardException(dev.switchboard.protocol.ErrorCode.UNAVAILABLE,
+          "the topic's epoch keeps changing, retry");
+    }, false).map(v -> {
+      String e = EpochEntry.epoch(v);
       EpochSeen had = epochCache.get(topic);
-      epochCache.put(topic, new EpochSeen(e, had != null && had.epoch().equals(e) ? had.lastOffset() : 0));
+      epochCache.put(topic, new EpochSeen(e, had != null && had.epoch().equals(e) ? had.lastOffset() : 0,
+          EpochEntry.mayHaveRing(v)));
+      return e;
     });
+  }
+
+  /**
+   * The topic's history bounds {head, tail} as sequences, read on a worker: {0, -1} (empty) when the
+   * epoch entry says no append was ever made (or there is none), without touching the ring, which
+   * Hazelcast would allocate whole. Otherwise the ring's own.
+   */
+  private long[] bounds(String topic) {
+    String v = epochs.get(Addresses.epochKey(topic));
+    if (v == null || !EpochEntry.mayHaveRing(v)) {
+      return new long[] {0, -1};
+    }
+    com.hazelcast.ringbuffer.Ringbuffer<String> r = ring(topic);
+    return new long[] {r.headSequence(), r.tailSequence()};
   }
 
 
@@ -306,7 +365,8 @@ final class TopicLog {
     List<String> names = new ArrayList<>(new java.util.LinkedHashSet<>(diverged));
     return vertx.executeBlocking(() -> {
       for (String t : names) {
-        epochs.put(Addresses.epochKey(t), SwitchboardConfig.randomId(8));
+        // appended to while apart: its history may have a ring
+        epochs.put(Addresses.epochKey(t), EpochEntry.withRing(SwitchboardConfig.randomId(8)));
       }
       return names.size();
     }, false).onSuccess(n -> {
@@ -328,10 +388,7 @@ final class TopicLog {
   /** A page of history (see {@link TopicHub#history}), its bounds read on a worker. */
   Future<History> history(String topic, long after, int limit) {
     Promise<History> done = Promise.promise();
-    hub.runOnContext(v -> epoch(topic).compose(epoch -> vertx.executeBlocking(() -> {
-      com.hazelcast.ringbuffer.Ringbuffer<String> r = ring(topic);
-      return new long[] {r.headSequence(), r.tailSequence()};
-    }, false).compose(ht -> probe.confirm(hub).map(ht)).compose(ht -> {
+    hub.runOnContext(v -> epoch(topic).compose(epoch -> vertx.executeBlocking(() -> bounds(topic), false).compose(ht -> probe.confirm(hub).map(ht)).compose(ht -> {
       long latest = ht[1] + 1;
       long from = Math.max(after < 0 ? latest - limit : after, ht[0]);
       int n = (int) Math.max(0, Math.min(limit, latest - from));
@@ -374,7 +431,7 @@ final class TopicLog {
     if (!quorum.serving()) {
       return Future.failedFuture(cutOff());
     }
-    return vertx.executeBlocking(() -> ring(topic).tailSequence(), false).compose(t -> probe.confirm(hub).map(t));
+    return vertx.executeBlocking(() -> bounds(topic)[1], false).compose(t -> probe.confirm(hub).map(t));
   }
 
   /** The topic's history capacity, from the configuration (a local lookup, no call to a member). */
