@@ -209,6 +209,9 @@ public final class HazelcastSetup {
     hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1).setMergePolicyConfig(discard())
         .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
+    // one plain-text entry per user with live operations (OpSlots): never queried
+    hz.addMapConfig(new MapConfig(Addresses.OP_SLOTS).setBackupCount(1).setMergePolicyConfig(discard())
+        .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF));
     dedupeConfig(hz);
   }
 }
