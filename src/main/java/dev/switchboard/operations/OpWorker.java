@@ -204,7 +204,7 @@ public final class OpWorker {
       run.deadline = System.currentTimeMillis() + limit;
       vertx.setTimer(limit, t -> onContext(run::timeout));
     }
-    records.write(run);
+    records.started(run);
     // The first frame (it carries the op_id) goes out once the registry knows the operation, so
     // an op.cancel or op.status sent on seeing it, from any node, always finds it.
     run.lastWrite.onComplete(written -> onContext(() -> begin(kind, run)));

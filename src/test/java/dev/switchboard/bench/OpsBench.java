@@ -24,9 +24,11 @@ public final class OpsBench {
     int cancels = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int starts = args.length > 1 ? Integer.parseInt(args[1]) : 5000;
     int running = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
-    List<Node> nodes = TestNode.cluster(2, Map.of("SB_RATE_PER_SEC", "1000000", "SB_RATE_BURST", "1000000",
+    int windowed = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+    Map<String, String> env = Map.of("SB_RATE_PER_SEC", "1000000", "SB_RATE_BURST", "1000000",
         "SB_MAX_CONCURRENT_OPS", "100000", "SB_OPS_MAX_PER_USER", "1000000", "SB_OPS_QUEUE", "100000",
-        "SB_MAX_CONNECTIONS_PER_USER", "1000"));
+        "SB_MAX_CONNECTIONS_PER_USER", "1000");
+    List<Node> nodes = TestNode.cluster(2, env);
     Vertx vertx = Vertx.vertx();
     try {
       if (cancels > 0) {
@@ -35,13 +37,28 @@ public final class OpsBench {
       if (starts > 0) {
         startRate(vertx, nodes, starts);
       }
+      if (windowed > 0) {
+        startRateWindowed(vertx, nodes, windowed, WINDOW_CONNECTIONS, WINDOW, "client on node 1 of 2");
+      }
       if (running > 0) {
         heapPerOperation(vertx, nodes, running);
       }
     } finally {
       TestNode.stop(nodes.toArray(new Node[0]));
-      vertx.close();
     }
+    if (windowed > 0) {
+      // a one-node deployment: every Hazelcast operation local, no backups, every frame local
+      Map<String, String> one = new java.util.HashMap<>(env);
+      one.put("SB_CLUSTER_NAME", "ops-bench-one-" + ProcessHandle.current().pid());
+      Node single = TestNode.start(one);
+      try {
+        startRateWindowed(vertx, List.of(single), windowed / 2, WINDOW_CONNECTIONS, WINDOW, "warm-up, one node");
+        startRateWindowed(vertx, List.of(single), windowed, WINDOW_CONNECTIONS, WINDOW, "one-node cluster");
+      } finally {
+        TestNode.stop(single);
+      }
+    }
+    vertx.close();
     System.exit(0);
   }
 
@@ -97,6 +114,61 @@ public final class OpsBench {
     }
     double s = (System.nanoTime() - t0) / 1e9;
     System.out.printf("RESULT ops_started_and_finished_per_s n=%d seconds=%.2f per_s=%.0f%n", done, s, done / s);
+    cs.forEach(WsClient::close);
+  }
+
+  /** Clients of the windowed start rate, and requests each keeps in flight (the default limits.max_concurrent_ops). */
+  static final int WINDOW_CONNECTIONS = 16;
+  static final int WINDOW = 8;
+
+  /**
+   * The same demo.count {to:1} starts, as clients within the default limits make them: {@code conns}
+   * connections (a user each) keep {@code window} requests in flight each, a new one as soon as one
+   * ends, until n have ended. One thread per client (blocking reads, no spinning).
+   */
+  static void startRateWindowed(Vertx vertx, List<Node> nodes, int n, int conns, int window, String where)
+      throws Exception {
+    List<WsClient> cs = new ArrayList<>();
+    for (int i = 0; i < conns; i++) {
+      cs.add(WsClient.connect(vertx, nodes.get(0).port(), Tokens.user("bench-w" + i + "-" + n)));
+    }
+    java.util.concurrent.atomic.AtomicInteger errors = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(conns);
+    long t0 = System.nanoTime();
+    List<java.util.concurrent.Future<Integer>> done = new ArrayList<>();
+    for (int i = 0; i < conns; i++) {
+      WsClient c = cs.get(i);
+      int mine = n / conns + (i < n % conns ? 1 : 0);
+      int salt = i * 1_000_000;
+      done.add(pool.submit(() -> {
+        int sent = 0;
+        int ended = 0;
+        for (; sent < Math.min(window, mine); sent++) {
+          c.request("demo.count", WsClient.params().put("to", 1).put("interval_ms", (salt + sent) % 60_000));
+        }
+        while (ended < mine) {
+          JsonNode f = c.next(Duration.ofSeconds(60));
+          if (WsClient.isTerminal(f)) {
+            ended++;
+            if ("error".equals(f.path("type").asText()) && errors.getAndIncrement() < 5) {
+              System.out.println("  error: " + f);
+            }
+            if (sent < mine) {
+              c.request("demo.count", WsClient.params().put("to", 1).put("interval_ms", (salt + sent++) % 60_000));
+            }
+          }
+        }
+        return ended;
+      }));
+    }
+    int total = 0;
+    for (var f : done) {
+      total += f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    double s = (System.nanoTime() - t0) / 1e9;
+    pool.shutdown();
+    System.out.printf("RESULT ops_started_and_finished_per_s_windowed n=%d conns=%d window=%d errors=%d seconds=%.2f per_s=%.0f (%s)%n",
+        total, conns, window, errors.get(), s, total / s, where);
     cs.forEach(WsClient::close);
   }
 
