@@ -20,14 +20,25 @@ import java.util.Map;
  * this JVM (their event buses talk over loopback TCP), real WebSocket clients, bounded counts.
  */
 public final class OpsBench {
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    try {
+      run(args);
+    } catch (Throwable t) {
+      // the nodes' and clients' threads would keep the JVM up after a failure: end it
+      t.printStackTrace();
+      System.out.println("RESULT failed: " + t);
+      System.exit(1);
+    }
+  }
+
+  static void run(String[] args) throws Exception {
     int cancels = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int starts = args.length > 1 ? Integer.parseInt(args[1]) : 5000;
     int running = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
     int windowed = args.length > 3 ? Integer.parseInt(args[3]) : 0;
     Map<String, String> env = Map.of("SB_RATE_PER_SEC", "1000000", "SB_RATE_BURST", "1000000",
         "SB_MAX_CONCURRENT_OPS", "100000", "SB_OPS_MAX_PER_USER", "1000000", "SB_OPS_QUEUE", "100000",
-        "SB_MAX_CONNECTIONS_PER_USER", "1000");
+        "SB_MAX_CONNECTIONS_PER_USER", "1000", "SB_CONNECT_RATE_PER_IP", "1000000");
     List<Node> nodes = TestNode.cluster(2, env);
     Vertx vertx = Vertx.vertx();
     try {
