@@ -207,9 +207,15 @@ public final class HazelcastSetup {
         .addIndexConfig(new IndexConfig(IndexType.HASH, "topic"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
     hz.addMapConfig(new MapConfig(Addresses.NODES).setBackupCount(1).setMergePolicyConfig(discard()));
+    // each start writes its entry twice (accepted, ended): no JSON metadata tree built per write (the
+    // two indexed fields are read from the JSON by the index itself)
     hz.addMapConfig(new MapConfig(Addresses.OPS).setBackupCount(1).setMergePolicyConfig(discard())
+        .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF)
         .addIndexConfig(new IndexConfig(IndexType.HASH, "user"))
         .addIndexConfig(new IndexConfig(IndexType.HASH, "member")));
+    // one plain-text entry per user with live operations (OpSlots): never queried
+    hz.addMapConfig(new MapConfig(Addresses.OP_SLOTS).setBackupCount(1).setMergePolicyConfig(discard())
+        .setMetadataPolicy(com.hazelcast.config.MetadataPolicy.OFF));
     dedupeConfig(hz);
   }
 }

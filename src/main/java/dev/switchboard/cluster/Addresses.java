@@ -200,6 +200,12 @@ public final class Addresses {
    */
   public static final String OP_DEDUPE = "sb.ops.dedupe";
 
+  /**
+   * Hazelcast IMap user → that user's live operations counted per worker member (plain text, see
+   * operations/OpSlots): the {@code ops.max_per_user} cap, one entry processor per start and per end.
+   */
+  public static final String OP_SLOTS = "sb.ops.slots";
+
   /** Separator inside composite keys (cannot appear in ids, topics or device ids). */
   public static final char US = '\u001f';
 }

@@ -127,7 +127,20 @@ public final class OpClients {
   static final int MAX_ENDED_KEPT = 64;
   private final java.util.concurrent.atomic.AtomicLong endings = new java.util.concurrent.atomic.AtomicLong();
 
+  /**
+   * Per connection, at least how many ended attachments it keeps: counted up at each end, set to the
+   * exact figure by each scan. The scan (over all of the connection's attachments) runs only once
+   * this passes {@link #MAX_ENDED_KEPT}, not at every end: a connection following hundreds of
+   * operations paid a scan of all of them per terminal.
+   */
+  private final Map<Client, java.util.concurrent.atomic.AtomicInteger> endedAtLeast = new ConcurrentHashMap<>();
+
   private void boundEnded(Client c) {
+    java.util.concurrent.atomic.AtomicInteger bound = endedAtLeast.computeIfAbsent(c,
+        k -> new java.util.concurrent.atomic.AtomicInteger());
+    if (bound.incrementAndGet() <= MAX_ENDED_KEPT) {
+      return;
+    }
     int ended = 0;
     Attachment oldest = null;
     for (Attachment x : of(c)) {
@@ -138,7 +151,9 @@ public final class OpClients {
     }
     if (ended > MAX_ENDED_KEPT) {
       remove(oldest);
+      ended--;
     }
+    bound.set(ended);
   }
 
   private void forgetIfAcknowledged(Attachment a) {
@@ -354,6 +369,7 @@ public final class OpClients {
       }
     }
     byClient.remove(c);
+    endedAtLeast.remove(c);
   }
 
   /**

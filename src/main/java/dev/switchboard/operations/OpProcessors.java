@@ -28,15 +28,25 @@ public final class OpProcessors {
   static final int FACTORY_ID = 0x5b03;
   private static final int WRITE = 1;
   private static final int MARK_LOST = 2;
+  static final int SLOT_ACQUIRE = 3;
+  static final int SLOT_RELEASE = 4;
+  static final int SLOT_DROP_MEMBERS = 5;
+  private static final int REMOVE_IF = 6;
+  private static final int PUT_IF_ABSENT = 7;
 
   private OpProcessors() {
   }
 
-  /** Lets a member (de)serialise the registry's processors. */
+  /** Lets a member (de)serialise the registry's processors (and the per-user slots', see OpSlots). */
   public static Config register(Config hz) {
     DataSerializableFactory factory = type -> switch (type) {
       case WRITE -> new Write();
       case MARK_LOST -> new MarkLost();
+      case SLOT_ACQUIRE -> new OpSlots.Acquire();
+      case SLOT_RELEASE -> new OpSlots.Release();
+      case SLOT_DROP_MEMBERS -> new OpSlots.DropMembers();
+      case REMOVE_IF -> new RemoveIf();
+      case PUT_IF_ABSENT -> new PutIfAbsent();
       default -> null;
     };
     hz.getSerializationConfig().addDataSerializableFactory(FACTORY_ID, factory);
@@ -167,6 +177,88 @@ public final class OpProcessors {
       String v = have.encode();
       store(entry, v, ttlMs);
       return v;
+    }
+  }
+
+  /** {@code remove(key, value)} of a String map as one asynchronous entry operation: true when it removed. */
+  static final class RemoveIf implements EntryProcessor<String, String, Boolean>, IdentifiedDataSerializable {
+    private String value;
+
+    RemoveIf() {
+    }
+
+    RemoveIf(String value) {
+      this.value = value;
+    }
+
+    @Override
+    public int getFactoryId() {
+      return FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+      return REMOVE_IF;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeString(value);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      value = in.readString();
+    }
+
+    @Override
+    public Boolean process(Map.Entry<String, String> entry) {
+      if (value.equals(entry.getValue())) {
+        entry.setValue(null);
+        return true;
+      }
+      return false;
+    }
+  }
+
+  /** {@code putIfAbsent(key, value)} of a String map as one asynchronous entry operation: the value there before, or null. */
+  static final class PutIfAbsent implements EntryProcessor<String, String, String>, IdentifiedDataSerializable {
+    private String value;
+
+    PutIfAbsent() {
+    }
+
+    PutIfAbsent(String value) {
+      this.value = value;
+    }
+
+    @Override
+    public int getFactoryId() {
+      return FACTORY_ID;
+    }
+
+    @Override
+    public int getClassId() {
+      return PUT_IF_ABSENT;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeString(value);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      value = in.readString();
+    }
+
+    @Override
+    public String process(Map.Entry<String, String> entry) {
+      String have = entry.getValue();
+      if (have == null) {
+        entry.setValue(value);
+      }
+      return have;
     }
   }
 }

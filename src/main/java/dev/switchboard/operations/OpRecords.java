@@ -55,6 +55,16 @@ final class OpRecords {
     }
   }
 
+  /**
+   * The run was accepted: its first write, which its first frame waits for. Frames within
+   * {@link #EVERY_MS} after it go as one trailing write, so a run that ends by then is written twice
+   * (here and its end), not three times.
+   */
+  void started(OpRun run) {
+    lastWritten.put(run.opId, System.currentTimeMillis());
+    write(run);
+  }
+
   /** The run ended: its final state, seq and terminal. */
   void finished(OpRun run) {
     lastWritten.remove(run.opId);

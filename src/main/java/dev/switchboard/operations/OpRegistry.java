@@ -24,6 +24,8 @@ public final class OpRegistry {
   private final Vertx vertx;
   private final IMap<String, HazelcastJsonValue> ops;
   private final IMap<String, String> dedupe;
+  /** user → live operations per worker member (see {@link OpSlots}). */
+  private final IMap<String, String> slots;
   private final long retentionMs;
 
   private final long staleClaimMs;
@@ -36,6 +38,7 @@ public final class OpRegistry {
     this.vertx = vertx;
     this.ops = hz.getMap(Addresses.OPS);
     this.dedupe = hz.getMap(Addresses.OP_DEDUPE);
+    this.slots = hz.getMap(Addresses.OP_SLOTS);
     this.retentionMs = retentionMs;
     this.staleClaimMs = staleClaimMs;
   }
@@ -111,15 +114,50 @@ public final class OpRegistry {
     }, false);
   }
 
-  /** Claims a dedupe key for {@code opId}; the future holds the op id already holding it, or null. */
+  /**
+   * Claims a dedupe key for {@code opId}; the future holds the op id already holding it, or null.
+   * Asynchronous (no worker thread per claim); completes on the caller's context.
+   */
   public Future<String> claim(String key, String opId) {
-    return vertx.executeBlocking(() -> dedupe.putIfAbsent(key, opId), false);
+    return HzFutures.on(vertx.getOrCreateContext(), dedupe.submitToKey(key, new OpProcessors.PutIfAbsent(opId)));
   }
 
   public void release(String key, String opId) {
     if (key != null) {
-      vertx.executeBlocking(() -> dedupe.remove(key, opId), false);
+      // remove(key, value) has no async form; a one-entry processor is the same single operation
+      dedupe.submitToKey(key, new OpProcessors.RemoveIf(opId));
     }
+  }
+
+  /**
+   * Takes one of the user's {@code max} operation slots for {@code opId}, counted on this worker's
+   * {@code member} (see {@link OpSlots}): true when taken. A refusal that counts members no longer in
+   * the cluster drops them from the entry (their operations ended with them) and asks once more.
+   */
+  public Future<Boolean> acquireSlot(Context ctx, String user, String opId, String member, int max,
+                                     java.util.function.Predicate<String> isMember) {
+    return HzFutures.on(ctx, slots.submitToKey(user, new OpSlots.Acquire(opId, member, max))).compose(refused -> {
+      if (refused == null) {
+        return Future.succeededFuture(true);
+      }
+      List<String> gone = new ArrayList<>();
+      for (String m : refused.split("\t")) {
+        if (!m.isEmpty() && !isMember.test(m)) {
+          gone.add(m);
+        }
+      }
+      if (gone.isEmpty()) {
+        return Future.succeededFuture(false);
+      }
+      return HzFutures.on(ctx, slots.submitToKey(user, new OpSlots.DropMembers(gone)))
+          .compose(d -> HzFutures.on(ctx, slots.submitToKey(user, new OpSlots.Acquire(opId, member, max))))
+          .map(again -> again == null);
+    });
+  }
+
+  /** Gives back the slot {@link #acquireSlot} took (fire and forget: a lost release is dropped with its member). */
+  public void releaseSlot(String user, String opId, String member) {
+    slots.submitToKey(user, new OpSlots.Release(opId, member));
   }
 
   /**
@@ -163,8 +201,12 @@ public final class OpRegistry {
     }, false);
   }
 
-  /** Operations that ran on a departed member end as errors (their clients got NODE_LOST). */
+  /**
+   * Operations that ran on a departed member end as errors (their clients got NODE_LOST), and stop
+   * counting against their users' caps.
+   */
   public void memberLost(String member) {
+    dropSlots(member, 1);
     vertx.executeBlocking(() -> {
       for (HazelcastJsonValue v : ops.values(Predicates.equal("member", member))) {
         JsonObject o = new JsonObject(v.getValue());
@@ -180,6 +222,16 @@ public final class OpRegistry {
       }
       return null;
     }, false);
+  }
+
+  /** Right after a member leaves partitions migrate and a pass over the map can fail: retried a few times. */
+  private void dropSlots(String member, int attempt) {
+    vertx.executeBlocking(() -> slots.executeOnEntries(new OpSlots.DropMembers(List.of(member))), false)
+        .onFailure(err -> {
+          if (attempt < 8) {
+            vertx.setTimer(500L * attempt, t -> dropSlots(member, attempt + 1));
+          }
+        });
   }
 
   /** The entry {@link #markLost} records for an operation whose worker left before writing one. */

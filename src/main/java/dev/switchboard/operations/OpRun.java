@@ -68,6 +68,8 @@ final class OpRun implements OpContext {
   long deadline;
   /** The registry write in flight for this run; the next one waits for it. */
   io.vertx.core.Future<Void> lastWrite = io.vertx.core.Future.succeededFuture();
+  /** The worker member its user's slot is counted on (see OpSlots), or null when no cap applies. Worker context. */
+  String slotMember;
 
   /** What the kind declared it works through (negative: unknown), and its unit. */
   final long total;

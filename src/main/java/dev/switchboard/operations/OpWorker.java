@@ -71,6 +71,7 @@ public final class OpWorker {
    */
   /** Whether this node's side of the cluster serves (see cluster/Quorum): a cut-off node takes no work. */
   private final java.util.function.BooleanSupplier serving;
+  private final java.util.function.Predicate<String> isMember;
 
   public OpWorker(Vertx vertx, String nodeId, java.util.function.Supplier<String> memberId, OpRegistry registry, int threads, int queued,
                   long orphanMs, long retentionMs, java.util.function.Predicate<String> isMember,
@@ -78,6 +79,7 @@ public final class OpWorker {
     this.vertx = vertx;
     this.serving = serving;
     this.sender = new OpSender(vertx, this::onContext, isMember);
+    this.isMember = isMember;
     this.nodeId = nodeId;
     this.memberId = memberId;
     this.registry = registry;
@@ -143,6 +145,38 @@ public final class OpWorker {
       m.fail(429, "no operation capacity on this node");
       return;
     }
+    int maxPerUser = req.getInteger("max_per_user", 0);
+    if (maxPerUser <= 0) {
+      run(kind, m, null);
+      return;
+    }
+    // The user's cap (ops.max_per_user) is counted where the operations run: this worker takes one of
+    // the user's slots (one entry processor on the user's partition, see OpSlots) before it accepts.
+    // The capacity is held meanwhile, so that concurrent accepts cannot all pass the check above.
+    live++;
+    String member = memberId.get();
+    registry.acquireSlot(ctx, req.getString("user"), req.getString("op_id"), member, maxPerUser, isMember)
+        .onComplete(ar -> {
+          live--;
+          if (ar.failed()) {
+            m.fail(500, "the operation could not be started");
+          } else if (!ar.result()) {
+            m.fail(USER_CAP, "too many operations for this user");
+          } else if (draining || !serving.getAsBoolean()) {
+            registry.releaseSlot(req.getString("user"), req.getString("op_id"), member);
+            m.fail(503, draining ? "this node is draining" : "this node is cut off from the cluster's majority");
+          } else {
+            run(kind, m, member);
+          }
+        });
+  }
+
+  /** Failure code of a work request refused by the user's cap (the client's node answers RATE_LIMITED). */
+  static final int USER_CAP = 430;
+
+  /** Accepts the work: the run is created and answered for; {@code slotMember}: where its user slot is counted. */
+  private void run(OperationKind kind, Message<JsonObject> m, String slotMember) {
+    JsonObject req = m.body();
     String opId = req.getString("op_id");
     JsonObject attach = req.getJsonObject("attach");
     JsonObject params = req.getJsonObject("params", new JsonObject());
@@ -154,6 +188,7 @@ public final class OpWorker {
     }
     OpRun run = new OpRun(this, opId, req.getString("user"), kind.name(), params, req.getString("dedupe"), total,
         kind.unit());
+    run.slotMember = slotMember;
     runs.put(opId, run);
     live++;
     meters.started();
@@ -169,7 +204,7 @@ public final class OpWorker {
       run.deadline = System.currentTimeMillis() + limit;
       vertx.setTimer(limit, t -> onContext(run::timeout));
     }
-    records.write(run);
+    records.started(run);
     // The first frame (it carries the op_id) goes out once the registry knows the operation, so
     // an op.cancel or op.status sent on seeing it, from any node, always finds it.
     run.lastWrite.onComplete(written -> onContext(() -> begin(kind, run)));
@@ -327,6 +362,9 @@ public final class OpWorker {
     logEnd(run);
     records.finished(run);
     registry.release(run.dedupeKey, run.opId);
+    if (run.slotMember != null) {
+      registry.releaseSlot(run.user, run.opId, run.slotMember);
+    }
     if (run.orphanTimer >= 0) {
       vertx.cancelTimer(run.orphanTimer);
     }

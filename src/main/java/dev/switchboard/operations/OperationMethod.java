@@ -7,8 +7,8 @@ import dev.switchboard.routing.Method;
 import dev.switchboard.routing.ParamSchema;
 
 /**
- * An operation kind as a streaming method on the gateway: limits first (per connection, per user),
- * then start or join. The kind may run on any node's workers, or in an external service.
+ * An operation kind as a streaming method on the gateway: the per-connection limit first, then start
+ * or join (the per-user cap is checked by the worker that takes the operation, see OpSlots). The kind may run on any node's workers, or in an external service.
  */
 public final class OperationMethod implements Method {
   private final OperationKind kind;
@@ -47,13 +47,7 @@ public final class OperationMethod implements Method {
     if (ops.hub().clients().countFor(call.client()) >= maxPerConnection) {
       throw SwitchboardException.rateLimited("too many operations on this connection", 1000);
     }
-    var ctx = io.vertx.core.Vertx.currentContext();
-    ops.hub().registry().live(call.client().principal().userId()).onComplete(ar -> {
-      if (ar.succeeded() && ar.result().size() >= maxPerUser) {
-        call.reply().error(SwitchboardException.rateLimited("too many operations for this user", 1000));
-        return;
-      }
-      ops.start(ctx, kind, call.params().raw(), call.client(), call.reply());
-    });
+    // the user's cap is counted by the worker that takes the operation (OpSlots): no registry query here
+    ops.start(io.vertx.core.Vertx.currentContext(), kind, call.params().raw(), call.client(), call.reply(), maxPerUser);
   }
 }

@@ -55,6 +55,16 @@ public final class Operations {
    * a cut-off partition owner).
    */
   public void start(Context ctx, OperationKind kind, ObjectNode params, Client client, ReplySink sink) {
+    start(ctx, kind, params, client, sink, 0);
+  }
+
+  /**
+   * As {@link #start(Context, OperationKind, ObjectNode, Client, ReplySink)}, within the user's cap of
+   * {@code maxPerUser} live operations cluster-wide (0: none), which the worker that takes the
+   * operation enforces (see {@link OpSlots}); a request that joins an identical operation in flight
+   * (dedupe) starts nothing and is not refused by it.
+   */
+  public void start(Context ctx, OperationKind kind, ObjectNode params, Client client, ReplySink sink, int maxPerUser) {
     if (!hub.serving()) {
       sink.error(notServing());
       return;
@@ -74,13 +84,13 @@ public final class Operations {
       } else if (ar.result() != null) {
         attacher.attach(ctx, ar.result(), 0, client, sink, true, true);
       } else {
-        launch(kind, opId, user, p, key, client, sink);
+        launch(kind, opId, user, p, key, client, sink, maxPerUser);
       }
     });
   }
 
   private void launch(OperationKind kind, String opId, String user, JsonObject params, String key, Client client,
-                      ReplySink sink) {
+                      ReplySink sink, int maxPerUser) {
     String att = "a_" + SwitchboardConfig.randomId(12);
     Attachment a = hub.clients().add(att, opId, client, sink, false);
     a.startedMethod = kind.name();
@@ -95,6 +105,9 @@ public final class Operations {
       }
       JsonObject work = new JsonObject().put("op_id", opId).put("user", user).put("method", kind.name())
           .put("params", params).put("dedupe", key);
+      if (maxPerUser > 0) {
+        work.put("max_per_user", maxPerUser);
+      }
       if (hub.clients().isLive(a)) {
         work.put("attach", new JsonObject().put("node", hub.nodeId()).put("member", hub.memberId()).put("att", att));
       } // else its connection closed meanwhile: it runs unattached (an orphan unless the session resumes)
@@ -137,6 +150,9 @@ public final class Operations {
 
   private static SwitchboardException startFailure(Throwable err) {
     if (err instanceof ReplyException r) {
+      if (r.failureType() == ReplyFailure.RECIPIENT_FAILURE && r.failureCode() == OpWorker.USER_CAP) {
+        return SwitchboardException.rateLimited("too many operations for this user", 1000);
+      }
       if (r.failureType() == ReplyFailure.RECIPIENT_FAILURE && r.failureCode() == 429) {
         return SwitchboardException.rateLimited("no operation capacity, retry later", 1000);
       }

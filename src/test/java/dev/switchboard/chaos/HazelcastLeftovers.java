@@ -52,6 +52,7 @@ final class HazelcastLeftovers implements AutoCloseable {
       return !state.equals("done") && !state.equals("error") && !state.equals("cancelled");
     });
     collect(out, Addresses.OP_DEDUPE, (k, v) -> true);
+    collect(out, Addresses.OP_SLOTS, (k, v) -> true); // an entry goes when its user's last operation ends
     return out;
   }
 
@@ -96,7 +97,7 @@ final class HazelcastLeftovers implements AutoCloseable {
   Map<String, Integer> sizes() {
     Map<String, Integer> out = new LinkedHashMap<>();
     for (String name : List.of(Addresses.DEVICES, Addresses.PRESENCE, Addresses.SESSIONS, Addresses.OPS,
-        Addresses.OP_DEDUPE, Addresses.NODES, Addresses.EPOCHS)) {
+        Addresses.OP_DEDUPE, Addresses.OP_SLOTS, Addresses.NODES, Addresses.EPOCHS)) {
       out.put(name, client.getMap(name).size());
     }
     int unexpired = 0;
