@@ -14,6 +14,9 @@ import java.util.Map;
  * Loads the settings: the defaults built into the jar (a copy of conf/config.json), then the config
  * file ({@code SB_CONF}, default {@code conf/config.json} when it exists), then environment variables.
  * Only keys that exist in the defaults may be set: a misspelled key is an error, not a silent no-op.
+ *
+ * <p>Not vertx-config's ConfigRetriever: the settings configure Hazelcast and the Vert.x instance, so
+ * they must be complete before a Vert.x exists, and read at once (one line and exit 2 on an error).
  */
 public final class ConfigLoader {
 
