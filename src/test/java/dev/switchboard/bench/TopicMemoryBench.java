@@ -6,7 +6,6 @@ import dev.switchboard.testsupport.TestNode;
 import dev.switchboard.topics.Subscriber;
 import dev.switchboard.topics.TopicEvent;
 import dev.switchboard.topics.TopicHub;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 
 import java.lang.management.ManagementFactory;
@@ -52,7 +51,7 @@ public final class TopicMemoryBench {
           String topic = "mem:" + run + "-" + k;
           for (int j = 0; j < nodes.size(); j++) {
             Node node = nodes.get(j);
-            Subscriber s = new Idle(node.context().vertx().getOrCreateContext(), "c" + j + "-" + k);
+            Subscriber s = new dev.switchboard.topics.IdleSubscriber(node.context().vertx().getOrCreateContext(), "c" + j + "-" + k);
             subs.get(j).add(s);
             batch.add(node.context().topics().subscribe(s, topic, null, null, r -> { }));
           }
@@ -129,47 +128,5 @@ public final class TopicMemoryBench {
       used = Math.min(used, m.getHeapMemoryUsage().getUsed());
     }
     return used;
-  }
-
-  /** A subscriber that never receives anything (no event is published). */
-  private record Idle(Context context, String connectionId) implements Subscriber {
-    @Override
-    public String deviceId() {
-      return "d";
-    }
-
-    @Override
-    public String userId() {
-      return "u";
-    }
-
-    @Override
-    public boolean binary() {
-      return false;
-    }
-
-    @Override
-    public boolean deliver(TopicEvent last, io.netty.buffer.ByteBuf frames, int count) {
-      return true;
-    }
-
-    @Override
-    public boolean congested() {
-      return false;
-    }
-
-    @Override
-    public long room() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public boolean isClosing() {
-      return false;
-    }
-
-    @Override
-    public void close(dev.switchboard.protocol.CloseCode code) {
-    }
   }
 }

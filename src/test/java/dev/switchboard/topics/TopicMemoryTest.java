@@ -6,7 +6,6 @@ import dev.switchboard.Node;
 import dev.switchboard.bench.ClusterMemory;
 import dev.switchboard.cluster.Addresses;
 import dev.switchboard.testsupport.TestNode;
-import io.vertx.core.Context;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,7 +63,7 @@ class TopicMemoryTest {
   void subscribingAndReadingATopicWithoutEventsCreatesNoRing() throws Exception {
     String topic = "mem:idle-" + System.nanoTime();
     for (Node n : nodes) {
-      TopicHub.Subscribed r = TestNode.await(n.context().topics().subscribe(new Quiet(n), topic, null, null, x -> { }));
+      TopicHub.Subscribed r = TestNode.await(n.context().topics().subscribe(quiet(n), topic, null, null, x -> { }));
       assertEquals(0, r.offset());
     }
     TopicHub.History h = TestNode.await(nodes.get(1).context().topics().history(topic, -1, 100));
@@ -87,7 +86,7 @@ class TopicMemoryTest {
   void aTopicNobodyUsesIsRetiredOnceItsHistoryExpired() throws Exception {
     String topic = "mem:gone-" + System.nanoTime();
     Node a = nodes.get(0);
-    Quiet s = new Quiet(a);
+    IdleSubscriber s = quiet(a);
     TestNode.await(a.context().topics().subscribe(s, topic, null, null, x -> { }));
     TestNode.await(gateway.context().topics().publish(topic, IntNode.valueOf(1), null));
     TopicHub.Position last = TestNode.await(gateway.context().topics().publish(topic, IntNode.valueOf(2), null));
@@ -107,7 +106,7 @@ class TopicMemoryTest {
 
     // a client resuming from what it saw is told of a new epoch (it reloads), and offsets start again
     Node b = nodes.get(1);
-    TopicHub.Subscribed r = TestNode.await(b.context().topics().subscribe(new Quiet(b), topic, last.offset(),
+    TopicHub.Subscribed r = TestNode.await(b.context().topics().subscribe(quiet(b), topic, last.offset(),
         last.epoch(), x -> { }));
     assertFalse(r.recovered());
     assertNotEquals(last.epoch(), r.epoch());
@@ -120,7 +119,7 @@ class TopicMemoryTest {
   void aSubscribedTopicIsNotRetired() throws Exception {
     String topic = "mem:kept-" + System.nanoTime();
     Node b = nodes.get(1);
-    TopicHub.Subscribed r = TestNode.await(b.context().topics().subscribe(new Quiet(b), topic, null, null, x -> { }));
+    TopicHub.Subscribed r = TestNode.await(b.context().topics().subscribe(quiet(b), topic, null, null, x -> { }));
     Thread.sleep(1500); // past the namespace's 1 s history time-to-live: its entry is old enough to retire
     for (Node n : nodes) {
       n.context().topics().sweepUnused().await(10, TimeUnit.SECONDS);
@@ -148,62 +147,7 @@ class TopicMemoryTest {
     return n;
   }
 
-  /** A subscriber that only counts what it gets. */
-  private static final class Quiet implements Subscriber {
-    private final Context context;
-    private final String id = "c-" + System.nanoTime();
-
-    Quiet(Node n) {
-      this.context = n.context().vertx().getOrCreateContext();
-    }
-
-    @Override
-    public Context context() {
-      return context;
-    }
-
-    @Override
-    public String connectionId() {
-      return id;
-    }
-
-    @Override
-    public String deviceId() {
-      return "d";
-    }
-
-    @Override
-    public String userId() {
-      return "u";
-    }
-
-    @Override
-    public boolean binary() {
-      return false;
-    }
-
-    @Override
-    public boolean deliver(TopicEvent last, io.netty.buffer.ByteBuf frames, int count) {
-      return true;
-    }
-
-    @Override
-    public boolean congested() {
-      return false;
-    }
-
-    @Override
-    public long room() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public boolean isClosing() {
-      return false;
-    }
-
-    @Override
-    public void close(dev.switchboard.protocol.CloseCode code) {
-    }
+  private static IdleSubscriber quiet(Node n) {
+    return new IdleSubscriber(n.context().vertx().getOrCreateContext(), "c-" + System.nanoTime());
   }
 }
